@@ -1,0 +1,1 @@
+"""Accounts, subaccounts and HTTP Basic auth: the one schema every service reads."""

@@ -1,0 +1,37 @@
+"""The envelope every broker message travels in; `type` equals the routing key."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel, Generic[P]):
+    model_config = ConfigDict(extra="ignore")
+
+    message_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique; the idempotency key.")
+    type: str = Field(description="Equal to the routing key, e.g. `message.added`.")
+    account_sid: str
+    occurred_at: datetime = Field(default_factory=utc_now)
+    correlation_id: str | None = None
+    payload: P
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def make_envelope(
+    type_: str, payload: BaseModel, *, account_sid: str, correlation_id: str | None = None
+) -> Envelope[Any]:
+    return Envelope[type(payload)](  # type: ignore[misc]
+        type=type_, account_sid=account_sid, payload=payload, correlation_id=correlation_id
+    )

@@ -1,0 +1,31 @@
+"""Messages the ingress service publishes: channel traffic coming in from providers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+INBOUND_MESSAGE = "inbound.message"
+
+
+class InboundMedia(BaseModel):
+    url: str
+    content_type: str
+
+
+class InboundMessage(BaseModel):
+    """A customer's message as a provider delivered it, before any conversation is chosen."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    provider_sid: str = Field(description="PV… of the provider connection that received it.")
+    channel: Literal["sms", "whatsapp", "chat"]
+    channel_message_sid: str = Field(description="The provider's id of the message (MessageSid).")
+    from_address: str = Field(description="The customer's address, e.g. +15551234567 or whatsapp:+1555….")
+    to_address: str = Field(description="Parley's address the customer wrote to.")
+    body: str = ""
+    media: list[InboundMedia] = Field(default_factory=list)
+    profile_name: str | None = None
+    received_at: datetime

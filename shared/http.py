@@ -1,0 +1,71 @@
+"""HTTP conventions shared by every API: Twilio-style error bodies, absolute URLs, dates."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import TwilioError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(error: TwilioError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_twilio_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, TwilioError)
+        return error_response(error)
+
+    async def on_validation_error(_: Request, error: Exception) -> JSONResponse:
+        return error_response(TwilioError(400, 20001, f"Invalid parameter: {error}"))
+
+    async def on_http_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 404:
+            return error_response(TwilioError(404, 20404, "The requested resource was not found"))
+        if error.status_code == 405:
+            return error_response(TwilioError(405, 20004, "Method not allowed"))
+        return error_response(TwilioError(error.status_code, 20000 + error.status_code, str(error.detail)))
+
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return error_response(TwilioError(500, 20500, "An internal server error has occurred"))
+
+    app.add_exception_handler(TwilioError, on_twilio_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def base_url(request: Request, public_base_url: str | None) -> str:
+    """The address clients reach Parley at: the configured public URL, else the request's own."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def request_url(request: Request, public_base_url: str | None) -> str:
+    """The full URL a caller used, as it would sign it (behind a proxy: rebuilt from the public URL)."""
+    url = base_url(request, public_base_url) + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return url
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc2822(value: datetime) -> str:
+    return format_datetime(value.astimezone(UTC), usegmt=True)

@@ -1,0 +1,115 @@
+"""The transactional outbox: write events with the change that causes them; a relay publishes them.
+
+`add_to_outbox` must be called inside the caller's transaction. The relay takes an advisory
+lock so exactly one instance per schema publishes at a time, in insertion order; it publishes
+with confirms and deletes only what the broker confirmed. A crash between confirm and delete
+republishes: consumers are idempotent by `message_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import zlib
+from typing import Any
+
+import asyncpg
+
+from shared.broker.connection import Broker
+from shared.contracts.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+
+
+def _channel(schema: str) -> str:
+    return f"parley_outbox_{zlib.crc32(schema.encode()):x}"
+
+
+async def add_to_outbox(
+    conn: asyncpg.Connection,
+    *,
+    exchange: str,
+    envelope: Envelope[Any],
+    headers: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO outbox (message_id, exchange, routing_key, body, headers) VALUES ($1, $2, $3, $4, $5)",
+        envelope.message_id,
+        exchange,
+        envelope.type,
+        envelope.to_bytes(),
+        headers or {},
+    )
+    schema = await conn.fetchval("SELECT current_schema()")
+    await conn.execute("SELECT pg_notify($1, '')", _channel(schema))
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, broker: Broker, *, schema: str, poll_interval: float) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._schema = schema
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._lock_key = zlib.crc32(f"parley-outbox:{schema}".encode())
+        self._listener: asyncpg.Connection | None = None
+
+    async def run(self) -> None:
+        self._listener = await self._pool.acquire()
+        await self._listener.add_listener(_channel(self._schema), self._on_notify)
+        try:
+            while True:
+                try:
+                    moved = await self.relay_batch()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox relay failed; retrying", extra={"schema": self._schema})
+                    moved = 0
+                    await asyncio.sleep(self._poll_interval)
+                if moved < _BATCH:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener(_channel(self._schema), self._on_notify)
+            await self._pool.release(self._listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_batch(self) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, message_id, exchange, routing_key, body, headers FROM outbox ORDER BY id LIMIT $1", _BATCH
+            )
+            if not rows:
+                return 0
+            await asyncio.gather(
+                *(
+                    self._broker.publish(
+                        row["exchange"],
+                        row["routing_key"],
+                        row["body"],
+                        message_id=str(row["message_id"]),
+                        headers=_headers(row["headers"]),
+                    )
+                    for row in rows
+                )
+            )
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+            return len(rows)
+
+
+def _headers(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
+    return dict(value or {})

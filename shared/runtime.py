@@ -1,0 +1,206 @@
+"""Composes services into one process: migrations, pools, broker, consumers, relays and one HTTP app.
+
+`make run` composes all four services; `python -m services.<name>` composes one; tests compose
+whichever they need, so a "stopped service" is simply one not composed yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from shared.auth.accounts import Account, AccountDirectory, ensure_dev_account
+from shared.auth.api import accounts_router
+from shared.auth.deps import Authenticator
+from shared.broker.connection import Broker
+from shared.broker.consumer import Consumer, ConsumerRunner
+from shared.db import create_pool, ensure_database
+from shared.http import install_error_handlers
+from shared.migrations import migrate_service
+from shared.outbound_http import OutboundHttp
+from shared.outbox import OutboxRelay
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ACCOUNTS_MIGRATIONS = Path(__file__).parent / "auth" / "migrations"
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What a service's composition root may use; built once per service by the runtime."""
+
+    name: str
+    settings: Settings
+    pool: asyncpg.Pool
+    broker: Broker
+    authenticate: Authenticator
+    outbound: OutboundHttp
+
+
+@dataclass
+class ServiceParts:
+    routers: list[APIRouter] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
+    loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    migrations: Path | None
+    build: Callable[[ServiceContext], ServiceParts]
+
+
+async def prepare_database(settings: Settings, services: Sequence[ServiceDefinition]) -> None:
+    """Create the database if missing and bring every schema up to date."""
+    await ensure_database(settings.database_url)
+    await migrate_service(settings.database_url, schema=settings.schema("accounts"), directory=ACCOUNTS_MIGRATIONS,
+                          fabric=False)
+    for service in services:
+        await migrate_service(settings.database_url, schema=settings.schema(service.name), directory=service.migrations)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, services: Sequence[ServiceDefinition]) -> None:
+        self.settings = settings
+        self.services = list(services)
+        self.app = FastAPI(title="Parley", docs_url="/parley/docs", openapi_url="/parley/openapi.json")
+        self.broker = Broker(settings)
+        self.dev_account: Account | None = None
+        self._pools: list[asyncpg.Pool] = []
+        self._consumers: list[ConsumerRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._outbound: OutboundHttp | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        await prepare_database(settings, self.services)
+        accounts_pool = await self._pool("accounts", max_size=4)
+        directory = AccountDirectory(accounts_pool)
+        self.dev_account = await ensure_dev_account(
+            accounts_pool, sid=settings.dev_account_sid, auth_token=settings.dev_auth_token
+        )
+        authenticate = Authenticator(directory)
+        await self.broker.connect()
+        self._outbound = OutboundHttp(settings.egress_networks)
+        install_error_handlers(self.app)
+        self.app.include_router(accounts_router(authenticate))
+        for service in self.services:
+            pool = await self._pool(service.name)
+            context = ServiceContext(
+                name=service.name, settings=settings, pool=pool, broker=self.broker,
+                authenticate=authenticate, outbound=self._outbound,
+            )
+            parts = service.build(context)
+            for router in parts.routers:
+                self.app.include_router(router)
+            relay = OutboxRelay(pool, self.broker, schema=settings.schema(service.name),
+                                poll_interval=settings.poll_interval_seconds)
+            for loop in [relay.run, *parts.loops]:
+                self._tasks.append(asyncio.create_task(self._supervise(service.name, loop)))
+            for consumer in parts.consumers:
+                runner = ConsumerRunner(consumer, broker=self.broker, pool=pool, prefetch=settings.prefetch)
+                await runner.start()
+                self._consumers.append(runner)
+            self._on_stop.extend(parts.on_stop)
+        log.info("parley started", extra={"services": [service.name for service in self.services]})
+
+    async def _pool(self, name: str, max_size: int = 10) -> asyncpg.Pool:
+        pool = await create_pool(self.settings.database_url, schema=self.settings.schema(name), max_size=max_size)
+        self._pools.append(pool)
+        return pool
+
+    async def _supervise(self, service: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Keep a background loop alive: a crash is logged and the loop restarted."""
+        while True:
+            try:
+                await loop()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background loop crashed; restarting", extra={"service": service})
+                await asyncio.sleep(self.settings.poll_interval_seconds)
+
+    async def stop(self) -> None:
+        for runner in self._consumers:
+            with contextlib.suppress(Exception):
+                await runner.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for callback in self._on_stop:
+            with contextlib.suppress(Exception):
+                await callback()
+        if self._outbound is not None:
+            await self._outbound.close()
+        await self.broker.close()
+        for pool in self._pools:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pool.close(), timeout=5)
+        self._consumers.clear()
+        self._tasks.clear()
+        self._pools.clear()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class HttpServer:
+    """uvicorn serving an app inside the current event loop."""
+
+    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                await self._task  # raises the reason it could not start
+                raise RuntimeError("HTTP server stopped during start-up")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    async def serve_forever(self) -> None:
+        await self._server.serve()
+
+
+async def run_services(settings: Settings, services: Sequence[ServiceDefinition], *, banner: bool = False) -> None:
+    """Run until interrupted: the body of `make run` and `python -m services.<name>`."""
+    runtime = Runtime(settings, services)
+    await runtime.start()
+    try:
+        if banner and runtime.dev_account is not None:
+            base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+            print(
+                f"\nParley is running at {base}\n"
+                f"  Account SID: {runtime.dev_account.sid}\n"
+                f"  Auth token:  {runtime.dev_account.auth_token}\n"
+                f"  Try: curl -u {runtime.dev_account.sid}:{runtime.dev_account.auth_token} "
+                f"{base}/conversations/v1/Conversations\n",
+                flush=True,
+            )
+        await HttpServer(runtime.app, host=settings.host, port=settings.port).serve_forever()
+    finally:
+        await runtime.stop()

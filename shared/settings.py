@@ -1,0 +1,68 @@
+"""Parley's settings, read from environment variables; tests build `Settings(...)` directly."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/test", alias="DATABASE_URL")
+    host: str = Field("127.0.0.1", alias="HOST")
+    port: int = Field(8080, alias="PORT")
+    public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
+
+    # Isolation: every schema, exchange and queue name carries these prefixes, so several
+    # deployments (or test runs) share one broker and one database without seeing each other.
+    schema_prefix: str = Field("", alias="PARLEY_SCHEMA_PREFIX")
+    broker_prefix: str = Field("", alias="PARLEY_BROKER_PREFIX")
+
+    dev_account_sid: str | None = Field(None, alias="PARLEY_ACCOUNT_SID")
+    dev_auth_token: str | None = Field(None, alias="PARLEY_AUTH_TOKEN")
+
+    # Egress: every outbound HTTP call must land on an address inside one of these networks.
+    # Empty means "public addresses only".
+    egress_networks: list[str] = Field(default_factory=list, alias="PARLEY_EGRESS_NETWORKS")
+
+    # Broker behaviour.
+    delivery_limit: int = Field(5, alias="PARLEY_DELIVERY_LIMIT")
+    prefetch: int = Field(64, alias="PARLEY_PREFETCH")
+
+    # Webhook delivery budgets; tests shrink them.
+    webhook_timeout_seconds: float = Field(5.0, alias="PARLEY_WEBHOOK_TIMEOUT")
+    webhook_max_attempts: int = Field(8, alias="PARLEY_WEBHOOK_MAX_ATTEMPTS")
+    webhook_backoff_base_seconds: float = Field(1.0, alias="PARLEY_WEBHOOK_BACKOFF_BASE")
+    webhook_backoff_max_seconds: float = Field(300.0, alias="PARLEY_WEBHOOK_BACKOFF_MAX")
+    webhook_concurrency: int = Field(64, alias="PARLEY_WEBHOOK_CONCURRENCY")
+    webhook_per_endpoint_concurrency: int = Field(8, alias="PARLEY_WEBHOOK_PER_ENDPOINT_CONCURRENCY")
+
+    # How often background loops look for work when no notification woke them.
+    poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
+
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_json: bool = Field(True, alias="PARLEY_LOG_JSON")
+
+    @field_validator("egress_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("egress_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+        return value
+
+    def schema(self, service: str) -> str:
+        return f"{self.schema_prefix}{service}"
+
+    def broker_name(self, name: str) -> str:
+        return f"{self.broker_prefix}{name}"

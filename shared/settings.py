@@ -66,3 +66,10 @@ class Settings(BaseSettings):
 
     def broker_name(self, name: str) -> str:
         return f"{self.broker_prefix}{name}"
+
+    def external_base_url(self) -> str:
+        """Where clients reach Parley, for URLs rendered outside a request (events, webhooks)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"

@@ -20,6 +20,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from pydantic import BaseModel, ValidationError
 
 from shared.broker.connection import Broker
+from shared.broker.failures import PermanentFailure
 from shared.broker.topology import DEAD, QueueSpec
 from shared.contracts.envelope import Envelope, make_envelope
 from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
@@ -82,6 +83,12 @@ class ConsumerRunner:
             return
         try:
             await self._apply(envelope)
+        except PermanentFailure as error:
+            log.warning("message parked: %s", error, extra={"queue": self._consumer.queue.name,
+                                                           "message_id": str(envelope.message_id)})
+            await self._report_failure(message, str(error))
+            await message.reject(requeue=False)
+            return
         except Exception as error:
             log.exception(
                 "consumer failed; message will be redelivered until the delivery limit",

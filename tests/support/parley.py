@@ -33,6 +33,7 @@ def test_settings(infra: Infrastructure, **overrides: Any) -> Settings:
         "PARLEY_WEBHOOK_BACKOFF_MAX": 0.5,
         "PARLEY_POLL_INTERVAL": 0.2,
         "PARLEY_LOG_JSON": False,
+        "PORT": free_port(),
     }
     values.update(overrides)
     return Settings(**values)
@@ -72,7 +73,7 @@ async def start_parley(settings: Settings, services: Sequence[ServiceDefinition]
                        port: int | None = None) -> RunningParley:
     runtime = Runtime(settings, services)
     await runtime.start()
-    port = port or free_port()
+    port = port or settings.port
     server = None
     if http:
         server = HttpServer(runtime.app, host="127.0.0.1", port=port)

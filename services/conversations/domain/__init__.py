@@ -1,0 +1,1 @@
+"""Conversations rules as plain Python: resources, states and the webhook fields Twilio sends."""

@@ -1,0 +1,97 @@
+"""The Conversations resources as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AddressConfiguration:
+    sid: str
+    account_sid: str
+    type: str
+    address: str
+    friendly_name: str | None
+    address_country: str | None
+    auto_creation_enabled: bool
+    auto_creation_type: str | None
+    conversation_service_sid: str | None
+    webhook_url: str | None
+    webhook_method: str | None
+    webhook_filters: list[str]
+    studio_flow_sid: str | None
+    studio_retry_count: int | None
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    sid: str
+    account_sid: str
+    chat_service_sid: str
+    messaging_service_sid: str | None
+    friendly_name: str | None
+    unique_name: str | None
+    attributes: str
+    state: str
+    date_inactive: datetime | None
+    date_closed: datetime | None
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True)
+class Participant:
+    sid: str
+    account_sid: str
+    conversation_sid: str
+    identity: str | None
+    binding_type: str | None
+    address: str | None
+    proxy_address: str | None
+    projected_address: str | None
+    attributes: str
+    role_sid: str | None
+    last_read_message_index: int | None
+    last_read_timestamp: datetime | None
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    sid: str
+    account_sid: str
+    conversation_sid: str
+    index: int
+    author: str
+    body: str | None
+    attributes: str
+    participant_sid: str | None
+    content_sid: str | None
+    date_created: datetime
+    date_updated: datetime
+    media: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ScopedWebhook:
+    sid: str
+    account_sid: str
+    conversation_sid: str
+    target: str
+    url: str | None
+    method: str | None
+    filters: list[str]
+    triggers: list[str]
+    flow_sid: str | None
+    origin: str
+    date_created: datetime
+    date_updated: datetime
+
+
+def channel_of(address: str) -> str:
+    """The messaging channel an address belongs to: `whatsapp:+1…` is WhatsApp, the rest SMS."""
+    return "whatsapp" if address.startswith("whatsapp:") else "sms"

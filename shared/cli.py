@@ -1,0 +1,119 @@
+"""The `parley` command: run Parley, apply migrations, publish test traffic, export message contracts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shared.broker.connection import Broker
+from shared.broker.topology import INBOUND
+from shared.contracts.envelope import Envelope, make_envelope
+from shared.contracts.ingress import INBOUND_MESSAGE, InboundMessage
+from shared.settings import Settings
+
+
+async def publish_inbound_message(
+    broker: Broker, *, account_sid: str, from_address: str, to_address: str, body: str,
+    provider_sid: str = "PV" + "0" * 32, channel_message_sid: str | None = None,
+) -> Envelope[InboundMessage]:
+    """Publish one customer message straight to the broker, as ingress would after a provider's webhook."""
+    inbound = InboundMessage(
+        provider_sid=provider_sid,
+        channel="whatsapp" if from_address.startswith("whatsapp:") else "sms",
+        channel_message_sid=channel_message_sid or "SM" + uuid.uuid4().hex,
+        from_address=from_address,
+        to_address=to_address,
+        body=body,
+        received_at=datetime.now(UTC),
+    )
+    envelope = make_envelope(INBOUND_MESSAGE, inbound, account_sid=account_sid)
+    await broker.publish(INBOUND, INBOUND_MESSAGE, envelope.to_bytes(), message_id=str(envelope.message_id))
+    return envelope
+
+
+def export_contracts(directory: Path) -> list[Path]:
+    """Write the JSON Schema of every broker message, from the same models the code uses."""
+    from shared.contracts import conversations, fabric, ingress, webhooks
+
+    messages = {
+        ingress.INBOUND_MESSAGE: ingress.InboundMessage,
+        "conversation-events": conversations.ResourceEvent,
+        webhooks.DELIVER_WEBHOOK: webhooks.WebhookDelivery,
+        fabric.CONSUMER_FAILED: fabric.ConsumerFailed,
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in messages.items():
+        schema = Envelope[model].model_json_schema()  # type: ignore[valid-type]
+        schema["title"] = f"Parley message: {name}"
+        path = directory / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+async def _publish(args: argparse.Namespace) -> None:
+    settings = Settings()
+    broker = Broker(settings)
+    await broker.connect()
+    try:
+        envelope = await publish_inbound_message(
+            broker, account_sid=args.account, from_address=args.from_address, to_address=args.to_address,
+            body=args.body, **({"provider_sid": args.provider} if args.provider else {}),
+        )
+    finally:
+        await broker.close()
+    print(envelope.model_dump_json(indent=2))
+
+
+async def _migrate() -> None:
+    from services.catalog import ALL_SERVICES
+    from shared.runtime import prepare_database
+
+    await prepare_database(Settings(), ALL_SERVICES)
+    print("migrations applied")
+
+
+def _run() -> None:
+    from services.catalog import ALL_SERVICES
+    from shared.logs import configure_logging
+    from shared.runtime import run_services
+
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    asyncio.run(run_services(settings, ALL_SERVICES, banner=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parley", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run all four services in one process on $PORT")
+    commands.add_parser("migrate", help="create the database if missing and apply every migration")
+    publish = commands.add_parser("publish-inbound", help="publish an inbound message straight to the broker")
+    publish.add_argument("--account", required=True, help="the account SID (AC…) the message belongs to")
+    publish.add_argument("--from", dest="from_address", required=True, help="the customer's address")
+    publish.add_argument("--to", dest="to_address", required=True, help="Parley's address (an address configuration)")
+    publish.add_argument("--body", default="", help="the message text")
+    publish.add_argument("--provider", help="the provider SID (PV…) that received it")
+    export = commands.add_parser("export-contracts", help="write the message contracts as JSON Schema")
+    export.add_argument("--out", default="docs/contracts", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        _run()
+    elif args.command == "migrate":
+        asyncio.run(_migrate())
+    elif args.command == "publish-inbound":
+        asyncio.run(_publish(args))
+    elif args.command == "export-contracts":
+        for path in export_contracts(args.out):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -45,16 +45,26 @@ def is_public_address(address: IPAddress) -> bool:
     )
 
 
-def parse_networks(cidrs: Sequence[str]) -> list[IPNetwork]:
-    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
+PUBLIC = "public"  # in PARLEY_EGRESS_NETWORKS: every public address, besides the CIDRs listed
 
 
-def is_allowed_address(address: IPAddress, allowed: Sequence[IPNetwork]) -> bool:
+def parse_networks(cidrs: Sequence[str]) -> list[IPNetwork | str]:
+    return [PUBLIC if cidr.strip().lower() == PUBLIC else ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
+
+
+def is_allowed_address(address: IPAddress, allowed: Sequence[IPNetwork | str]) -> bool:
+    """Empty `allowed` means public addresses only; otherwise only what it lists (`public` included)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if allowed:
-        return any(address.version == network.version and address in network for network in allowed)
-    return is_public_address(address)
+    if not allowed:
+        return is_public_address(address)
+    for network in allowed:
+        if network == PUBLIC:
+            if is_public_address(address):
+                return True
+        elif not isinstance(network, str) and address.version == network.version and address in network:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def check_url_syntax(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-async def resolve_destination(url: str, allowed: Sequence[IPNetwork], *, timeout: float = 1.0) -> Destination:
+async def resolve_destination(url: str, allowed: Sequence[IPNetwork | str], *, timeout: float = 1.0) -> Destination:
     """Resolve the URL's host and check every address it has; refuse if any is outside the policy."""
     scheme, host, port = check_url_syntax(url)
     addresses = await _resolve(host, port, timeout)

@@ -15,7 +15,7 @@ from shared.egress import IPNetwork, parse_networks, resolve_destination
 
 class OutboundHttp:
     def __init__(self, egress_networks: Sequence[str], *, max_connections: int = 200) -> None:
-        self._allowed: list[IPNetwork] = parse_networks(egress_networks)
+        self._allowed: list[IPNetwork | str] = parse_networks(egress_networks)
         self._client = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=False,
@@ -23,7 +23,7 @@ class OutboundHttp:
         )
 
     @property
-    def allowed_networks(self) -> list[IPNetwork]:
+    def allowed_networks(self) -> list[IPNetwork | str]:
         return self._allowed
 
     async def request(

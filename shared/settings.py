@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     dev_account_sid: str | None = Field(None, alias="PARLEY_ACCOUNT_SID")
     dev_auth_token: str | None = Field(None, alias="PARLEY_AUTH_TOKEN")
 
-    # Egress: every outbound HTTP call must land on an address inside one of these networks.
-    # Empty means "public addresses only".
+    # Egress: every outbound HTTP call must land on an address inside one of these networks
+    # (`public` stands for every public address). Empty means "public addresses only".
     egress_networks: list[str] = Field(default_factory=list, alias="PARLEY_EGRESS_NETWORKS")
 
     # Broker behaviour.
@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:
         for network in value:
-            ipaddress.ip_network(network, strict=False)
+            if network.lower() != "public":
+                ipaddress.ip_network(network, strict=False)
         return value
 
     def schema(self, service: str) -> str:

@@ -11,7 +11,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 def twilio_signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
     """Signature of a form POST (or, with no params, of a GET or a bodySHA256 URL)."""
-    data = url + "".join(key + value for key, value in sorted(params))
+    # Validators (twilio-python, twilio-node) sort and de-duplicate repeated values; so do we.
+    data = url + "".join(key + value for key, value in sorted(set(params)))
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 

@@ -1,0 +1,46 @@
+# Parley: `make run` starts everything on one port; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8080
+# Local development may call webhooks on this machine; production keeps the default (public only).
+RUN_EGRESS ?= public,127.0.0.0/8,::1/128
+
+.PHONY: run test bench install infrastructure migrate contracts lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+infrastructure:
+	@scripts/ensure-infrastructure.sh
+
+migrate: install infrastructure
+	$(BIN)/parley migrate
+
+run: install infrastructure
+	PORT=$(PORT) PARLEY_EGRESS_NETWORKS=$${PARLEY_EGRESS_NETWORKS:-$(RUN_EGRESS)} PARLEY_LOG_JSON=$${PARLEY_LOG_JSON:-false} \
+		$(BIN)/parley run
+
+test: install infrastructure
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install infrastructure
+	$(BIN)/python -m bench.inbound
+
+contracts: install
+	$(BIN)/parley export-contracts --out docs/contracts
+
+lint: install
+	$(BIN)/ruff check shared services tests bench
+	$(BIN)/mypy --strict shared services/*/domain
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -148,8 +148,12 @@ class Runtime:
             await self._outbound.close()
         await self.broker.close()
         for pool in self._pools:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pool.close(), timeout=5)
+            try:
+                await asyncio.wait_for(pool.close(), timeout=2)
+            except (TimeoutError, Exception):
+                # A connection still checked out would hold shutdown hostage; cut it.
+                log.warning("database pool did not close in time; terminating its connections")
+                pool.terminate()
         self._consumers.clear()
         self._tasks.clear()
         self._pools.clear()

@@ -4,6 +4,7 @@ from twilio.request_validator import RequestValidator
 
 from shared.signatures import is_valid_twilio_signature, json_body_url, twilio_signature
 
+
 class MultiDict(dict):
     """The request-params shape Twilio's validator reads repeated keys from (`getall`)."""
 

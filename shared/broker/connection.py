@@ -9,7 +9,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue, AbstractRobustConnection
 
-from shared.broker.topology import DEAD, EXCHANGES, QUEUES, QueueSpec, queue_arguments
+from shared.broker.topology import DEAD, EXCHANGES, MUST_ROUTE, QUEUES, QueueSpec, queue_arguments
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Broker:
         """Publish and wait for the broker's confirm; raises when the message was not taken."""
         message = persistent_message(body, message_id=message_id, headers=headers)
         try:
-            await self._exchanges[exchange].publish(message, routing_key=routing_key, mandatory=True)
+            await self._exchanges[exchange].publish(message, routing_key=routing_key, mandatory=exchange in MUST_ROUTE)
         except (aio_pika.exceptions.DeliveryError, aio_pika.exceptions.PublishError) as error:
             raise UnroutableMessage(f"{exchange} {routing_key}: {error}") from error
 

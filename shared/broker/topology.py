@@ -14,6 +14,9 @@ COMMANDS = "parley.commands"
 DEAD = "parley.dead"
 
 EXCHANGES = (INBOUND, EVENTS, COMMANDS, DEAD)
+# Work that must reach a queue: publishing it with no route raises instead of losing it.
+# Events are broadcasts; having no subscriber (yet) is fine.
+MUST_ROUTE = frozenset({INBOUND, COMMANDS, DEAD})
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
 
     # Egress: every outbound HTTP call must land on an address inside one of these networks
     # (`public` stands for every public address). Empty means "public addresses only".
-    egress_networks: list[str] = Field(default_factory=list, alias="PARLEY_EGRESS_NETWORKS")
+    egress_networks: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARLEY_EGRESS_NETWORKS")
 
     # Broker behaviour.
     delivery_limit: int = Field(5, alias="PARLEY_DELIVERY_LIMIT")
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
 
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
+    # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.
+    conversation_timer_scale: float = Field(1.0, alias="PARLEY_CONVERSATION_TIMER_SCALE", gt=0)
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="PARLEY_LOG_JSON")

@@ -84,3 +84,13 @@ async def test_provider_retry_of_one_message_sid_stores_one_message(launch) -> N
         messages = await eventually(lambda: messages_of(client, found[0]["sid"]),
                                     until=lambda found: any(m["body"] == "marker" for m in found))
         assert [message["body"] for message in messages].count("once") == 1
+
+
+async def test_malformed_address_is_refused_with_twilio_error(launch) -> None:
+    parley: RunningParley = await launch([CONVERSATIONS])
+    async with parley.client() as client:
+        for kind, address in [("sms", " 15550001111"), ("sms", "555-0100"), ("whatsapp", "+15550001111")]:
+            response = await client.post("/conversations/v1/Configuration/Addresses", data={"Type": kind, "Address": address})
+            assert response.status_code == 400, (kind, address, response.text)
+            assert response.json()["code"] == 20001
+        assert (await client.get("/conversations/v1/Configuration/Addresses")).json()["address_configurations"] == []

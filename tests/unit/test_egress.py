@@ -54,3 +54,13 @@ async def test_localhost_url_is_refused_under_the_default_policy() -> None:
 async def test_malformed_urls_are_refused(url: str) -> None:
     with pytest.raises(EgressRefused):
         await resolve_destination(url, parse_networks(["127.0.0.0/8"]))
+
+
+def test_egress_networks_read_from_the_environment_as_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings import Settings
+
+    monkeypatch.setenv("PARLEY_EGRESS_NETWORKS", "public, 127.0.0.0/8,::1/128")
+    assert Settings().egress_networks == ["public", "127.0.0.0/8", "::1/128"]
+    monkeypatch.setenv("PARLEY_EGRESS_NETWORKS", "not-a-network")
+    with pytest.raises(ValueError):
+        Settings()

@@ -1,5 +1,6 @@
 """`/conversations/v1/Configuration/Addresses`: which addresses auto-create conversations, and how."""
 
+import re
 from typing import Any
 
 import asyncpg
@@ -55,6 +56,19 @@ def _require_complete(values: dict[str, Any]) -> None:
         raise invalid_parameter("AutoCreation.StudioFlowSid is required for AutoCreation.Type studio")
 
 
+_PHONE = re.compile(r"^\+[1-9]\d{1,14}$")
+_SHORT_CODE = re.compile(r"^\d{3,8}$")
+
+
+def valid_address(kind: str, address: str) -> str:
+    """SMS addresses are E.164 numbers or short codes; WhatsApp ones carry the `whatsapp:` prefix."""
+    if kind == "sms" and not (_PHONE.match(address) or _SHORT_CODE.match(address)):
+        raise invalid_parameter(f"Invalid Address '{address}': expected an E.164 number like +15550001111")
+    if kind == "whatsapp" and not (address.startswith("whatsapp:") and _PHONE.match(address.removeprefix("whatsapp:"))):
+        raise invalid_parameter(f"Invalid Address '{address}': expected whatsapp:+15550001111")
+    return address
+
+
 def addresses_router(context: ServiceContext) -> APIRouter:
     router = APIRouter(prefix=PATH)
     Caller = caller(context)
@@ -65,7 +79,7 @@ def addresses_router(context: ServiceContext) -> APIRouter:
         kind = form.choice("Type", TYPES)
         if kind is None:
             raise invalid_parameter("Missing required parameter Type in the post body")
-        values: dict[str, Any] = {"type": kind, "address": form.required("Address", max_length=256)}
+        values: dict[str, Any] = {"type": kind, "address": valid_address(kind, form.required("Address", max_length=256))}
         if (name := form.str("FriendlyName", max_length=256)) is not None:
             values["friendly_name"] = name
         if (country := form.str("AddressCountry", max_length=2)) is not None:

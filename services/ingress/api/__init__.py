@@ -1,0 +1,1 @@
+"""HTTP routes of the ingress service: the Providers resource and the providers' callbacks."""

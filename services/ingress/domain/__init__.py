@@ -1,0 +1,1 @@
+"""Ingress rules as plain Python: provider connections and how providers' messages read."""

@@ -38,12 +38,14 @@ async def publish_inbound_message(
 
 def export_contracts(directory: Path) -> list[Path]:
     """Write the JSON Schema of every broker message, from the same models the code uses."""
-    from shared.contracts import conversations, fabric, ingress, webhooks
+    from shared.contracts import channels, conversations, fabric, ingress, webhooks
 
     messages = {
         ingress.INBOUND_MESSAGE: ingress.InboundMessage,
         "conversation-events": conversations.ResourceEvent,
         webhooks.DELIVER_WEBHOOK: webhooks.WebhookDelivery,
+        channels.SEND_MESSAGE: channels.OutboundMessage,
+        channels.DELIVERY_RECEIPT: channels.DeliveryReceiptReport,
         fabric.CONSUMER_FAILED: fabric.ConsumerFailed,
     }
     directory.mkdir(parents=True, exist_ok=True)

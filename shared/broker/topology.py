@@ -28,12 +28,17 @@ class QueueSpec:
     dead_letters: bool = True
 
 
-CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.#",))
+CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.message",))
+CONVERSATIONS_RECEIPTS = QueueSpec("conversations.receipts", INBOUND, ("channel.receipt",))
+INGRESS_SENDS = QueueSpec("ingress.sends", COMMANDS, ("channel.send",))
 WEBHOOKS_DELIVERIES = QueueSpec("webhooks.deliveries", COMMANDS, ("webhook.deliver",))
 WEBHOOKS_DEAD_LETTERS = QueueSpec("webhooks.dead_letters", DEAD, ("dead.#",), dead_letters=False)
 WEBHOOKS_FAILURES = QueueSpec("webhooks.failures", DEAD, ("failure.#",), dead_letters=False)
 
-QUEUES = (CONVERSATIONS_INBOUND, WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES)
+QUEUES = (
+    CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, INGRESS_SENDS,
+    WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES,
+)
 
 
 def queue_arguments(spec: QueueSpec, *, dead_exchange: str, delivery_limit: int, queue_name: str) -> dict[str, object]:

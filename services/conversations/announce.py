@@ -1,7 +1,9 @@
 """Announcing a change: its domain event on the broker and one webhook delivery per matching target.
 
-Both go through the outbox in the caller's transaction, so nothing is announced for a change
-that rolls back and nothing announced is lost after a commit.
+Targets are the account-level and service-level post-event webhooks and the conversation's own
+(scoped, and the one its address configuration attached), each selected by its filters. Both go
+through the outbox in the caller's transaction, so nothing is announced for a change that rolls
+back and nothing announced is lost after a commit.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.conversations import store
+from services.conversations.domain.targets import Target, account_target, scoped_targets, service_target
 from services.conversations.domain.webhook_fields import Fields, common_fields
 from shared.broker.topology import COMMANDS, EVENTS
 from shared.contracts.conversations import ResourceEvent
@@ -29,11 +32,14 @@ class Change:
     source: str  # API, SDK, SMS, WHATSAPP
     client_identity: str | None = None
     fires_webhooks: bool = True  # REST actions fire webhooks only when asked (X-Twilio-Webhook-Enabled)
+    previous_state: str | None = None
+    reason: str | None = None
 
 
 async def announce(conn: store.Connection, *, account_sid: str, conversation_sid: str, change: Change,
-                   correlation_id: str | None = None) -> None:
-    event = ResourceEvent(resource=change.resource, source=change.source, client_identity=change.client_identity)
+                   correlation_id: str | None = None, chat_service_sid: str | None = None) -> None:
+    event = ResourceEvent(resource=change.resource, source=change.source, client_identity=change.client_identity,
+                          previous_state=change.previous_state, reason=change.reason)
     await add_to_outbox(
         conn, exchange=EVENTS,
         envelope=make_envelope(change.event, event, account_sid=account_sid, correlation_id=correlation_id),
@@ -42,17 +48,16 @@ async def announce(conn: store.Connection, *, account_sid: str, conversation_sid
         return
     params = common_fields(change.webhook_event, account_sid=account_sid, source=change.source,
                            client_identity=change.client_identity) + change.fields
-    for webhook in await store.list_scoped_webhooks(conn, conversation_sid=conversation_sid):
-        if webhook.target != "webhook" or not webhook.url or change.webhook_event not in webhook.filters:
-            continue
-        extra: Fields = [] if webhook.origin == "address" else [
-            ("WebhookSid", webhook.sid), ("WebhookType", webhook.target), ("RetryCount", "0"),
+    for target in await _targets(conn, account_sid=account_sid, conversation_sid=conversation_sid, change=change,
+                                 chat_service_sid=chat_service_sid):
+        extra: Fields = [] if target.webhook_sid is None else [
+            ("WebhookSid", target.webhook_sid), ("WebhookType", target.webhook_type or "webhook"), ("RetryCount", "0"),
         ]
         delivery = WebhookDelivery(
             event_type=change.webhook_event,
-            target="address" if webhook.origin == "address" else "conversation",
-            url=webhook.url,
-            method="GET" if webhook.method == "GET" else "POST",
+            target=target.level,  # type: ignore[arg-type]
+            url=target.url,
+            method="GET" if target.method.upper() == "GET" else "POST",
             params=params + extra,
             resource_sid=conversation_sid,
             ordering_key=conversation_sid,
@@ -61,3 +66,21 @@ async def announce(conn: store.Connection, *, account_sid: str, conversation_sid
             conn, exchange=COMMANDS,
             envelope=make_envelope(DELIVER_WEBHOOK, delivery, account_sid=account_sid, correlation_id=correlation_id),
         )
+
+
+async def _targets(conn: store.Connection, *, account_sid: str, conversation_sid: str, change: Change,
+                   chat_service_sid: str | None) -> list[Target]:
+    name = change.webhook_event
+    found: list[Target] = []
+    if (account := account_target(await store.get_account_configuration(conn, account_sid=account_sid), name)):
+        found.append(account)
+    if chat_service_sid is None:
+        chat_service_sid = await conn.fetchval("SELECT chat_service_sid FROM conversations WHERE sid = $1", conversation_sid)
+    if chat_service_sid is not None:
+        service = service_target(await store.get_service_webhooks(conn, chat_service_sid=chat_service_sid), name)
+        if service:
+            found.append(service)
+    body = next((value for key, value in change.fields if key == "Body"), None)
+    found.extend(scoped_targets(await store.list_scoped_webhooks(conn, conversation_sid=conversation_sid), name, body=body))
+    return found
+

@@ -3,15 +3,35 @@
 from pathlib import Path
 
 from services.conversations.api.addresses import addresses_router
+from services.conversations.api.conversation_webhooks import conversation_webhooks_router
+from services.conversations.api.conversation_with_participants import conversation_with_participants_router
 from services.conversations.api.conversations import conversations_router
+from services.conversations.api.messages import messages_router
+from services.conversations.api.participant_conversations import participant_conversations_router
+from services.conversations.api.participants import participants_router
+from services.conversations.api.scope import both_forms
+from services.conversations.api.webhooks_config import webhooks_config_router
 from services.conversations.consumers import consumers
+from services.conversations.timers import timer_sweeper
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 
 def build(context: ServiceContext) -> ServiceParts:
+    routers = [
+        addresses_router(context),
+        # Each of these serves /v1/… (the default service) and /v1/Services/{ChatServiceSid}/….
+        *both_forms(context, conversations_router),
+        *both_forms(context, participants_router),
+        *both_forms(context, messages_router),
+        *both_forms(context, conversation_webhooks_router),
+        *both_forms(context, conversation_with_participants_router),
+        *both_forms(context, participant_conversations_router),
+        webhooks_config_router(context),
+    ]
     return ServiceParts(
-        routers=[addresses_router(context), conversations_router(context)],
+        routers=routers,
         consumers=consumers(context.settings),
+        loops=[timer_sweeper(context)],
     )
 
 

@@ -16,6 +16,6 @@ def consumers(settings: Settings) -> list[Consumer]:
     base = settings.external_base_url()
 
     async def on_inbound_message(conn: store.Connection, envelope: Envelope[Any]) -> None:
-        await handlers.receive_inbound_message(conn, envelope, base=base)
+        await handlers.receive_inbound_message(conn, envelope, base=base, timer_scale=settings.conversation_timer_scale)
 
     return [Consumer(queue=CONVERSATIONS_INBOUND, payload=InboundMessage, handler=on_inbound_message)]

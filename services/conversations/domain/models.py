@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Conversation:
     unique_name: str | None
     attributes: str
     state: str
+    timer_inactive: timedelta | None
+    timer_closed: timedelta | None
     date_inactive: datetime | None
     date_closed: datetime | None
     date_created: datetime
@@ -74,6 +76,21 @@ class Message:
     date_created: datetime
     date_updated: datetime
     media: list[dict[str, object]] = field(default_factory=list)
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    sid: str
+    account_sid: str
+    conversation_sid: str
+    message_sid: str
+    participant_sid: str | None
+    channel_message_sid: str | None
+    status: str
+    error_code: int
+    date_created: datetime
+    date_updated: datetime
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,32 @@ class ScopedWebhook:
     origin: str
     date_created: datetime
     date_updated: datetime
+    replay_after: int | None = None
+
+
+@dataclass(frozen=True)
+class AccountConfiguration:
+    """The account-level Configuration and Configuration/Webhooks; defaults when never written."""
+
+    account_sid: str
+    default_messaging_service_sid: str | None = None
+    default_inactive_timer: timedelta | None = None
+    default_closed_timer: timedelta | None = None
+    webhook_method: str = "POST"
+    webhook_filters: list[str] = field(default_factory=list)
+    pre_webhook_url: str | None = None
+    post_webhook_url: str | None = None
+    webhook_target: str = "webhook"
+
+
+@dataclass(frozen=True)
+class ServiceWebhookConfiguration:
+    chat_service_sid: str
+    account_sid: str
+    method: str | None = None
+    filters: list[str] | None = None
+    pre_webhook_url: str | None = None
+    post_webhook_url: str | None = None
 
 
 def channel_of(address: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from services.conversations.domain.models import Conversation, Message, Participant
+from services.conversations.domain.models import Conversation, Message, Participant, Receipt
 
 Fields = list[tuple[str, str]]
 
@@ -80,4 +80,39 @@ def message_fields(message: Message, conversation: Conversation) -> Fields:
     _put(fields, "ParticipantSid", message.participant_sid)
     if message.media:
         fields.append(("Media", json.dumps(message.media)))
+    return fields
+
+
+def state_fields(conversation: Conversation, *, state_from: str, reason: str) -> Fields:
+    """onConversationStateUpdated: the transition, why it happened, and when."""
+    fields: Fields = [
+        ("ConversationSid", conversation.sid),
+        ("ChatServiceSid", conversation.chat_service_sid),
+        ("StateFrom", state_from),
+        ("StateTo", conversation.state),
+        ("Reason", reason),
+        ("StateUpdated", _iso(conversation.date_updated)),
+    ]
+    _put(fields, "MessagingServiceSid", conversation.messaging_service_sid)
+    return fields
+
+
+def removed(fields: Fields, when: datetime) -> Fields:
+    """The …Removed events carry the resource as it was, and when it went."""
+    return [*fields, ("DateRemoved", _iso(when))]
+
+
+def receipt_fields(receipt: Receipt, conversation: Conversation) -> Fields:
+    fields: Fields = [
+        ("ConversationSid", receipt.conversation_sid),
+        ("ChatServiceSid", conversation.chat_service_sid),
+        ("MessageSid", receipt.message_sid),
+        ("DeliveryReceiptSid", receipt.sid),
+        ("Status", receipt.status),
+        ("ErrorCode", str(receipt.error_code)),
+        ("DateCreated", _iso(receipt.date_created)),
+        ("DateUpdated", _iso(receipt.date_updated)),
+    ]
+    _put(fields, "ChannelMessageSid", receipt.channel_message_sid)
+    _put(fields, "ParticipantSid", receipt.participant_sid)
     return fields

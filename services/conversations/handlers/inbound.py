@@ -1,11 +1,13 @@
-"""Use cases of the conversations service; each runs inside the caller's transaction."""
+"""A customer's message from a provider: threaded into the conversation holding its pair, else a new one."""
 
 from __future__ import annotations
 
 from services.conversations import render, store
 from services.conversations.announce import Change, announce
 from services.conversations.domain.models import Conversation, Participant, channel_of
-from services.conversations.domain.webhook_fields import conversation_fields, message_fields, participant_fields
+from services.conversations.domain.webhook_fields import conversation_fields, participant_fields
+from services.conversations.handlers.conversations import Action
+from services.conversations.handlers.messages import add_message
 from shared.broker.failures import PermanentFailure
 from shared.contracts import conversations as events
 from shared.contracts.envelope import Envelope
@@ -16,7 +18,9 @@ class NoAddressConfiguration(PermanentFailure):
     pass
 
 
-async def receive_inbound_message(conn: store.Connection, envelope: Envelope[InboundMessage], *, base: str) -> None:
+async def receive_inbound_message(
+    conn: store.Connection, envelope: Envelope[InboundMessage], *, base: str, timer_scale: float = 1.0
+) -> None:
     """Thread a customer's message: into the conversation holding its address pair, else a new one."""
     inbound = envelope.payload
     account_sid = envelope.account_sid
@@ -27,30 +31,28 @@ async def receive_inbound_message(conn: store.Connection, envelope: Envelope[Inb
     )
     if await store.channel_message_exists(conn, account_sid=account_sid, channel_message_sid=inbound.channel_message_sid):
         return
-    source = inbound.channel.upper()
+    # Messaging participants' actions always fire webhooks (TWILIO-NOTES §1.3).
+    action = Action(base=base, source=inbound.channel.upper(), timer_scale=timer_scale,
+                    correlation_id=str(envelope.message_id))
     customer = await store.find_bound_participant(
         conn, account_sid=account_sid, address=inbound.from_address, proxy_address=inbound.to_address
     )
     if customer is None:
-        conversation, customer = await _auto_create(conn, inbound, account_sid=account_sid, base=base, source=source)
+        conversation, customer = await _auto_create(conn, inbound, account_sid=account_sid, action=action)
     else:
-        found = await store.get_conversation(conn, account_sid=account_sid, sid_or_unique_name=customer.conversation_sid)
+        found = await store.get_conversation(
+            conn, account_sid=account_sid, sid_or_unique_name=customer.conversation_sid, for_update=True
+        )
         assert found is not None
-        conversation = await _reactivate(conn, found, base=base)
-
-    index = await store.next_message_index(conn, conversation_sid=conversation.sid)
-    message = await store.insert_message(
-        conn, account_sid=account_sid, conversation_sid=conversation.sid, index=index, author=inbound.from_address,
-        body=inbound.body, participant_sid=customer.sid, channel_message_sid=inbound.channel_message_sid,
+        conversation = found
+    await add_message(
+        conn, conversation=conversation, author=inbound.from_address, body=inbound.body, action=action,
+        participant_sid=customer.sid, channel_message_sid=inbound.channel_message_sid,
     )
-    await announce(conn, account_sid=account_sid, conversation_sid=conversation.sid, change=Change(
-        event=events.MESSAGE_ADDED, webhook_event="onMessageAdded", resource=render.message(message, base),
-        fields=message_fields(message, conversation), source=source,
-    ), correlation_id=str(envelope.message_id))
 
 
 async def _auto_create(
-    conn: store.Connection, inbound: InboundMessage, *, account_sid: str, base: str, source: str
+    conn: store.Connection, inbound: InboundMessage, *, account_sid: str, action: Action
 ) -> tuple[Conversation, Participant]:
     address = await store.get_address_configuration(conn, account_sid=account_sid, sid_or_address=inbound.to_address)
     if address is None or not address.auto_creation_enabled:
@@ -71,31 +73,15 @@ async def _auto_create(
         conn, account_sid=account_sid, conversation_sid=conversation.sid, binding_type=channel_of(inbound.from_address),
         address=inbound.from_address, proxy_address=inbound.to_address,
     )
-    correlation = inbound.channel_message_sid
+    root = render.Root(action.base)
     await announce(conn, account_sid=account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.CONVERSATION_ADDED, webhook_event="onConversationAdded",
-        resource=render.conversation(conversation, base), fields=conversation_fields(conversation, customer),
-        source=source,
-    ), correlation_id=correlation)
+        resource=render.conversation(conversation, root), fields=conversation_fields(conversation, customer),
+        source=action.source,
+    ), correlation_id=action.correlation_id, chat_service_sid=service_sid)
     await announce(conn, account_sid=account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.PARTICIPANT_ADDED, webhook_event="onParticipantAdded",
-        resource=render.participant(customer, base), fields=participant_fields(customer, conversation), source=source,
-    ), correlation_id=correlation)
+        resource=render.participant(customer, root), fields=participant_fields(customer, conversation),
+        source=action.source,
+    ), correlation_id=action.correlation_id, chat_service_sid=service_sid)
     return conversation, customer
-
-
-async def _reactivate(conn: store.Connection, conversation: Conversation, *, base: str) -> Conversation:
-    """A new message wakes an inactive conversation (Reason EVENT)."""
-    if conversation.state != "inactive":
-        return conversation
-    updated = await store.set_conversation_state(conn, sid=conversation.sid, state="active")
-    fields = [
-        ("ConversationSid", updated.sid), ("ChatServiceSid", updated.chat_service_sid),
-        ("StateFrom", "inactive"), ("StateTo", "active"), ("Reason", "EVENT"),
-        ("StateUpdated", render.conversation(updated, base)["date_updated"]),
-    ]
-    await announce(conn, account_sid=updated.account_sid, conversation_sid=updated.sid, change=Change(
-        event=events.CONVERSATION_STATE_UPDATED, webhook_event="onConversationStateUpdated",
-        resource=render.conversation(updated, base), fields=fields, source="API",
-    ))
-    return updated

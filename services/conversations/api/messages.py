@@ -1,0 +1,147 @@
+"""`…/Conversations/{ConversationSid}/Messages` (by SID or index; Order asc/desc on a keyset) and their
+delivery receipts, `…/Messages/{MessageSid}/Receipts`."""
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from services.conversations import render, store
+from services.conversations.api.conversations import conversation_or_404
+from services.conversations.api.deps import FormData
+from services.conversations.api.scope import Place, form_attributes, form_datetime, place_of
+from services.conversations.domain.models import Conversation, Message
+from services.conversations.handlers import messages as use_cases
+from shared.errors import invalid_parameter, not_found
+from shared.forms import Form
+from shared.paging import read_page_request, render_page
+from shared.runtime import ServiceContext
+
+MAX_BODY = 1600
+
+
+def _message_values(form: Form) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if (author := form.str("Author", max_length=256)) is not None:
+        values["author"] = author
+    if (body := form.str("Body")) is not None:
+        if len(body) > MAX_BODY:
+            raise invalid_parameter(f"Body must be at most {MAX_BODY} characters", code=50511)
+        values["body"] = body
+    if (attributes := form_attributes(form)) is not None:
+        values["attributes"] = attributes
+    if (subject := form.str("Subject", max_length=256)) is not None:
+        values["subject"] = subject
+    for parameter, column in (("DateCreated", "date_created"), ("DateUpdated", "date_updated")):
+        if (when := form_datetime(form, parameter)) is not None:
+            values[column] = when
+    return values
+
+
+async def message_or_404(conn: store.Connection, conversation: Conversation, sid: str) -> Message:
+    found = await store.get_message(conn, conversation_sid=conversation.sid, sid_or_index=sid)
+    if found is None:
+        raise not_found(f"Message {sid}")
+    return found
+
+
+def messages_router(context: ServiceContext, root: str) -> APIRouter:
+    router = APIRouter(prefix=f"{root}/Conversations/{{ConversationSid}}/Messages")
+    At = place_of(context)
+    pool = context.pool
+
+    async def rendered(conn: store.Connection, messages: list[Message], place: Place) -> list[dict[str, Any]]:
+        counts = await store.receipt_counts(conn, message_sids=[message.sid for message in messages])
+        return [render.message(message, place.root, receipts=counts.get(message.sid), chat_service_sid=place.service_sid)
+                for message in messages]
+
+    @router.post("", status_code=201)
+    async def create(ConversationSid: str, form: FormData, place: At) -> dict[str, Any]:
+        values = _message_values(form)
+        if (content := form.str("ContentSid")) is not None:
+            if not (content.startswith("HX") and len(content) == 34):
+                raise invalid_parameter("ContentSid must be a Content SID (HX…)")
+            values["content_sid"] = content
+        author = values.pop("author", None) or "system"
+        body = values.pop("body", None)
+        # MediaSid waits for the media store (/mcs); until then a message needs a Body or a ContentSid.
+        if not body and "content_sid" not in values:
+            raise invalid_parameter("A message needs a Body or a ContentSid", code=50506)
+        async with pool.acquire() as conn, conn.transaction():
+            conversation = await conversation_or_404(conn, place, ConversationSid, for_update=True)
+            participant = await store.get_participant(conn, conversation_sid=conversation.sid, sid=author)
+            _, message = await use_cases.add_message(
+                conn, conversation=conversation, author=author, body=body, action=place.action(),
+                participant_sid=participant.sid if participant and participant.identity == author else None,
+                values=values,
+            )
+            return (await rendered(conn, [message], place))[0]
+
+    @router.get("")
+    async def list_(ConversationSid: str, form: FormData, place: At) -> dict[str, Any]:
+        page = read_page_request(form, max_size=100)
+        order = form.choice("Order", ["asc", "desc"]) or "asc"
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            rows = await store.list_messages(
+                conn, conversation_sid=conversation.sid, after=page.after, before=page.before, limit=page.size + 1,
+                descending=order == "desc",
+            )
+            has_more = len(rows) > page.size
+            rows = rows[-page.size:] if page.before is not None else rows[: page.size]
+            items = await rendered(conn, rows, place)
+        return render_page(
+            key="messages", items=items, keys=[row.index for row in rows], request=page, has_more=has_more,
+            url=f"{place.root.url}/Conversations/{conversation.sid}/Messages", filters=[("Order", order)],
+        )
+
+    @router.get("/{sid}")
+    async def fetch(ConversationSid: str, sid: str, place: At) -> dict[str, Any]:
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            return (await rendered(conn, [await message_or_404(conn, conversation, sid)], place))[0]
+
+    @router.post("/{sid}")
+    async def update(ConversationSid: str, sid: str, form: FormData, place: At) -> dict[str, Any]:
+        values = _message_values(form)
+        async with pool.acquire() as conn, conn.transaction():
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            message = await message_or_404(conn, conversation, sid)
+            updated = await use_cases.update_message(
+                conn, conversation=conversation, message=message, values=values, action=place.action()
+            )
+            return (await rendered(conn, [updated], place))[0]
+
+    @router.delete("/{sid}", status_code=204)
+    async def delete(ConversationSid: str, sid: str, place: At) -> Response:
+        async with pool.acquire() as conn, conn.transaction():
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            message = await message_or_404(conn, conversation, sid)
+            await use_cases.remove_message(conn, conversation=conversation, message=message, action=place.action())
+        return Response(status_code=204)
+
+    @router.get("/{MessageSid}/Receipts")
+    async def list_receipts(ConversationSid: str, MessageSid: str, form: FormData, place: At) -> dict[str, Any]:
+        page = read_page_request(form, max_size=100)
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            message = await message_or_404(conn, conversation, MessageSid)
+            rows = await store.list_receipts(conn, message_sid=message.sid, after=page.after, limit=page.size + 1)
+        items = rows[: page.size]
+        return render_page(
+            key="delivery_receipts",
+            items=[render.receipt(row, place.root, chat_service_sid=place.service_sid) for row in items],
+            keys=[row.sid for row in items], request=page, has_more=len(rows) > page.size,
+            url=f"{place.root.url}/Conversations/{conversation.sid}/Messages/{message.sid}/Receipts",
+        )
+
+    @router.get("/{MessageSid}/Receipts/{sid}")
+    async def fetch_receipt(ConversationSid: str, MessageSid: str, sid: str, place: At) -> dict[str, Any]:
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            message = await message_or_404(conn, conversation, MessageSid)
+            receipt = await store.get_receipt(conn, message_sid=message.sid, sid=sid)
+        if receipt is None:
+            raise not_found(f"Receipt {sid}")
+        return render.receipt(receipt, place.root, chat_service_sid=place.service_sid)
+
+    return router

@@ -1,0 +1,88 @@
+"""One implementation for both path forms: `/v1/Conversations/…` on the account's default service and
+`/v1/Services/{ChatServiceSid}/Conversations/…` on the named one.
+
+A router factory takes the path root; `place_of(context)` is the dependency that finds the service
+either way, so routes never care which form the client used.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from services.conversations import store
+from services.conversations.api.deps import base_of, caller
+from services.conversations.handlers.conversations import Action
+from services.conversations.render import Root
+from shared.errors import invalid_parameter, not_found
+from shared.forms import Form
+from shared.runtime import ServiceContext
+
+DEFAULT_ROOT = "/conversations/v1"
+SERVICE_ROOT = "/conversations/v1/Services/{ChatServiceSid}"
+ROOTS = (DEFAULT_ROOT, SERVICE_ROOT)
+
+
+@dataclass(frozen=True)
+class Place:
+    """The calling account, the service acted on, and how its resources are addressed."""
+
+    account_sid: str
+    service_sid: str
+    root: Root
+    webhooks: bool  # X-Twilio-Webhook-Enabled: true
+    timer_scale: float
+
+    def action(self) -> Action:
+        return Action(base=self.root.base, source="API", webhooks=self.webhooks, timer_scale=self.timer_scale)
+
+
+def place_of(context: ServiceContext) -> type[Place]:
+    """`Annotated[Place, Depends(...)]` for one router factory."""
+    Caller = caller(context)
+
+    async def resolve(request: Request, account: Caller) -> Place:  # type: ignore[valid-type]
+        named = request.path_params.get("ChatServiceSid")
+        async with context.pool.acquire() as conn:
+            if named is None:
+                service_sid = await store.ensure_default_service(conn, account_sid=account.sid)  # type: ignore[attr-defined]
+            elif await store.service_exists(conn, account_sid=account.sid, sid=named):  # type: ignore[attr-defined]
+                service_sid = named
+            else:
+                raise not_found(f"Service {named}")
+        return Place(
+            account_sid=account.sid,  # type: ignore[attr-defined]
+            service_sid=service_sid,
+            root=Root(base_of(context, request), named),
+            webhooks=request.headers.get("x-twilio-webhook-enabled", "").lower() == "true",
+            timer_scale=context.settings.conversation_timer_scale,
+        )
+
+    return Annotated[Place, Depends(resolve)]  # type: ignore[return-value]
+
+
+def both_forms(context: ServiceContext, factory: Callable[[ServiceContext, str], APIRouter]) -> list[APIRouter]:
+    return [factory(context, root) for root in ROOTS]
+
+
+def form_datetime(form: Form, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO 8601 date-time parameter (`DateCreated`, `StartDate`…); a bare date means its first second UTC,
+    or with `end_of_day` its last (so `EndDate=2024-01-04` includes that whole day)."""
+    value = form.str(name)
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise invalid_parameter(f"Parameter '{name}' must be an ISO 8601 date-time, not '{value}'") from error
+    if end_of_day and len(text) == 10:
+        parsed += timedelta(days=1, microseconds=-1)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def form_attributes(form: Form, name: str = "Attributes") -> str | None:
+    """A JSON string parameter kept as text; invalid JSON is refused."""
+    return form.json_object(name)

@@ -1,0 +1,77 @@
+"""Message use cases: post (reactivating an inactive conversation, restarting its timers), edit, remove, receipts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.conversations import render, store
+from services.conversations.announce import Change, announce
+from services.conversations.domain.models import Conversation, Message, Receipt
+from services.conversations.domain.webhook_fields import message_fields, receipt_fields, removed
+from services.conversations.handlers.conversations import Action, closed_error, reactivate
+from shared.contracts import conversations as events
+
+
+async def add_message(
+    conn: store.Connection, *, conversation: Conversation, author: str, body: str | None, action: Action,
+    participant_sid: str | None = None, values: dict[str, Any] | None = None, channel_message_sid: str | None = None,
+) -> tuple[Conversation, Message]:
+    """The next index, the row, a wake-up for an inactive conversation, timers from now, onMessageAdded."""
+    if conversation.state == "closed":
+        raise closed_error(conversation)
+    conversation = await reactivate(conn, conversation=conversation, action=action)
+    index = await store.next_message_index(conn, conversation_sid=conversation.sid)
+    message = await store.insert_message(
+        conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, index=index, author=author,
+        body=body, participant_sid=participant_sid, channel_message_sid=channel_message_sid, **(values or {}),
+    )
+    await store.restart_timers(conn, sid=conversation.sid, scale=action.timer_scale)
+    await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
+        event=events.MESSAGE_ADDED, webhook_event="onMessageAdded",
+        resource=render.message(message, render.Root(action.base)),
+        fields=message_fields(message, conversation), source=action.source, fires_webhooks=action.webhooks,
+    ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
+    return conversation, message
+
+
+async def update_message(
+    conn: store.Connection, *, conversation: Conversation, message: Message, values: dict[str, Any], action: Action
+) -> Message:
+    if not values:
+        return message
+    updated = await store.update_message(conn, sid=message.sid, values=values)
+    await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
+        event=events.MESSAGE_UPDATED, webhook_event="onMessageUpdated",
+        resource=render.message(updated, render.Root(action.base)),
+        fields=message_fields(updated, conversation), source=action.source, fires_webhooks=action.webhooks,
+    ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
+    return updated
+
+
+async def remove_message(conn: store.Connection, *, conversation: Conversation, message: Message, action: Action) -> None:
+    await store.delete_message(conn, sid=message.sid)
+    await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
+        event=events.MESSAGE_REMOVED, webhook_event="onMessageRemoved",
+        resource=render.message(message, render.Root(action.base)),
+        fields=removed(message_fields(message, conversation), datetime.now(UTC)), source=action.source,
+        fires_webhooks=action.webhooks,
+    ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
+
+
+async def record_receipt(
+    conn: store.Connection, *, conversation: Conversation, message: Message, participant_sid: str | None,
+    channel_message_sid: str | None, status: str, error_code: int, action: Action,
+) -> Receipt:
+    """A provider's status report for one recipient; a changed status is announced as onDeliveryUpdated."""
+    receipt, changed = await store.upsert_receipt(
+        conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, message_sid=message.sid,
+        participant_sid=participant_sid, channel_message_sid=channel_message_sid, status=status, error_code=error_code,
+    )
+    if changed:
+        await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
+            event="delivery.updated", webhook_event="onDeliveryUpdated",
+            resource=render.receipt(receipt, render.Root(action.base)), fields=receipt_fields(receipt, conversation),
+            source=action.source, fires_webhooks=action.webhooks,
+        ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
+    return receipt

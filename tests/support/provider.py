@@ -1,0 +1,55 @@
+"""A messaging provider's side of Parley: create the connection, post signed inbound messages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from shared.signatures import twilio_signature
+
+
+@dataclass(frozen=True)
+class Provider:
+    sid: str
+    auth_token: str
+    inbound_url: str
+    status_callback_url: str
+
+
+async def create_twilio_provider(
+    client: httpx.AsyncClient, *addresses: str, auth_token: str = "provider-secret-0001"
+) -> Provider:
+    response = await client.post(
+        "/parley/v1/Providers",
+        data={
+            "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": list(addresses),
+            "Credentials.AccountSid": "AC" + "1" * 32, "Credentials.AuthToken": auth_token,
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Provider(sid=body["sid"], auth_token=auth_token, inbound_url=body["inbound_url"],
+                    status_callback_url=body["status_callback_url"])
+
+
+def inbound_form(*, from_address: str, to_address: str, body: str, message_sid: str | None = None) -> dict[str, str]:
+    sid = message_sid or "SM" + uuid.uuid4().hex
+    return {
+        "MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "1" * 32,
+        "From": from_address, "To": to_address, "Body": body, "NumMedia": "0", "NumSegments": "1",
+        "SmsStatus": "received", "ApiVersion": "2010-04-01",
+    }
+
+
+async def post_inbound(
+    provider: Provider, form: dict[str, str], *, auth_token: str | None = None, client: httpx.AsyncClient | None = None
+) -> httpx.Response:
+    """POST the form to the provider's inbound URL, signed as Twilio signs it."""
+    signature = twilio_signature(provider.inbound_url, list(form.items()), auth_token or provider.auth_token)
+    headers = {"X-Twilio-Signature": signature}
+    if client is not None:
+        return await client.post(provider.inbound_url, data=form, headers=headers)
+    async with httpx.AsyncClient(timeout=30) as fresh:
+        return await fresh.post(provider.inbound_url, data=form, headers=headers)

@@ -4,14 +4,19 @@ A handler gets a connection inside an open transaction and the parsed envelope. 
 records the message as processed in that same transaction (a redelivery then changes nothing),
 commits, and only then acks. An unparseable message is rejected straight to the dead letters;
 a failing handler is nacked for redelivery until the queue's delivery limit parks it.
+
+A `RawConsumer` is for queues whose messages may not parse (the dead letters): its handler gets
+the undecoded body, the headers and the message id under the same transaction and ack discipline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +33,12 @@ from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
 log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, Envelope[Any]], Awaitable[None]]
+# (connection, body, headers, AMQP message id); the body may be anything, even not JSON.
+RawHandler = Callable[[asyncpg.Connection, bytes, dict[str, Any], str | None], Awaitable[None]]
+# Names what a raw message is for idempotency: (body, headers, AMQP message id) -> key.
+DedupeKey = Callable[[bytes, Mapping[str, Any], str | None], uuid.UUID]
+# Messages with the same key are handled one at a time, in the order the broker delivered them.
+SequenceKey = Callable[[Envelope[Any]], Hashable | None]
 
 # Races a fresh attempt resolves: it re-reads what the winner committed.
 _TRANSIENT = (
@@ -44,10 +55,69 @@ class Consumer:
     payload: type[BaseModel]
     handler: Handler
     name: str | None = None
+    # Without it messages are handled concurrently (up to the prefetch), so commit order may differ
+    # from delivery order; with it, messages sharing a key keep the broker's order.
+    sequence_by: SequenceKey | None = None
 
     @property
     def consumer_name(self) -> str:
         return self.name or self.queue.name
+
+
+def dead_letter_dedupe_key(body: bytes, headers: Mapping[str, Any], message_id: str | None) -> uuid.UUID:
+    """One key per dead-lettering: the message (its id, else its body) and RabbitMQ's `x-death` counts,
+    so a redelivered dead letter is recognised while the same message dead-lettered again is not."""
+    deaths = headers.get("x-death")
+    counts = [
+        f"{_text(death.get('queue'))}/{_text(death.get('reason'))}/{death.get('count')}"
+        for death in (deaths if isinstance(deaths, list) else [])
+        if isinstance(death, Mapping)
+    ]
+    identity = message_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    return uuid.uuid5(uuid.NAMESPACE_URL, "|".join([identity, *counts]))
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+async def _never_called(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+    raise AssertionError("a RawConsumer's messages go to raw_handler")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawConsumer(Consumer):
+    """A consumer whose handler gets the body undecoded (for queues whose messages may not parse)."""
+
+    payload: type[BaseModel] = BaseModel  # nothing is decoded
+    handler: Handler = _never_called
+    raw_handler: RawHandler
+    dedupe_key: DedupeKey = dead_letter_dedupe_key
+
+
+class _KeyedSequence:
+    """Lets work with the same key run one at a time, in the order it asked for its turn."""
+
+    def __init__(self) -> None:
+        self._tails: dict[Hashable, asyncio.Future[None]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: Hashable | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        # Registration happens before the first await, so turns follow the order of the calls.
+        previous = self._tails.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[key] = mine
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            yield
+        finally:
+            mine.set_result(None)
+            if self._tails.get(key) is mine:
+                del self._tails[key]
 
 
 class ConsumerRunner:
@@ -60,12 +130,14 @@ class ConsumerRunner:
         self._prefetch = prefetch
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
+        self._sequence = _KeyedSequence()
 
     async def start(self) -> None:
         channel = await self._broker.connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
         self._queue = await self._broker.declare_queue(channel, self._consumer.queue)
-        self._tag = await self._queue.consume(self._on_message)
+        on_message = self._on_raw_message if isinstance(self._consumer, RawConsumer) else self._on_message
+        self._tag = await self._queue.consume(on_message)
 
     async def stop(self) -> None:
         if self._queue is not None and self._tag is not None:
@@ -81,25 +153,43 @@ class ConsumerRunner:
             await self._report_failure(message, f"invalid message: {error}")
             await message.reject(requeue=False)
             return
+        key = self._consumer.sequence_by(envelope) if self._consumer.sequence_by is not None else None
+        async with self._sequence.turn(key):
+            await self._settle(message, envelope.message_id, lambda conn: self._consumer.handler(conn, envelope))
+
+    async def _on_raw_message(self, message: AbstractIncomingMessage) -> None:
+        consumer = self._consumer
+        assert isinstance(consumer, RawConsumer)
+        headers = dict(message.headers or {})
+        key = consumer.dedupe_key(message.body, headers, message.message_id)
+        await self._settle(
+            message, key, lambda conn: consumer.raw_handler(conn, message.body, headers, message.message_id)
+        )
+
+    async def _settle(
+        self, message: AbstractIncomingMessage, message_id: uuid.UUID,
+        handle: Callable[[asyncpg.Connection], Awaitable[None]],
+    ) -> None:
+        """Apply, then ack; or park (permanent failure) or nack for redelivery (anything else)."""
         try:
-            await self._apply(envelope)
+            await self._apply(message_id, handle)
         except PermanentFailure as error:
             log.warning("message parked: %s", error, extra={"queue": self._consumer.queue.name,
-                                                           "message_id": str(envelope.message_id)})
+                                                           "message_id": str(message_id)})
             await self._report_failure(message, str(error))
             await message.reject(requeue=False)
             return
         except Exception as error:
             log.exception(
                 "consumer failed; message will be redelivered until the delivery limit",
-                extra={"queue": self._consumer.queue.name, "message_id": str(envelope.message_id)},
+                extra={"queue": self._consumer.queue.name, "message_id": str(message_id)},
             )
             await self._report_failure(message, f"{type(error).__name__}: {error}")
             await message.nack(requeue=True)
             return
         await message.ack()
 
-    async def _apply(self, envelope: Envelope[Any]) -> None:
+    async def _apply(self, message_id: uuid.UUID, handle: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
         for attempt in range(_IN_PROCESS_ATTEMPTS):
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
@@ -107,10 +197,10 @@ class ConsumerRunner:
                         "INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2) "
                         "ON CONFLICT DO NOTHING RETURNING true",
                         self._consumer.consumer_name,
-                        envelope.message_id,
+                        message_id,
                     )
                     if first_time:
-                        await self._consumer.handler(conn, envelope)
+                        await handle(conn)
                 return
             except _TRANSIENT:
                 if attempt == _IN_PROCESS_ATTEMPTS - 1:
@@ -119,6 +209,8 @@ class ConsumerRunner:
 
     async def _report_failure(self, message: AbstractIncomingMessage, error: str) -> None:
         """Tell the dead-letter log why this message failed, so a parked message carries its reason."""
+        if not self._consumer.queue.dead_letters:
+            return  # never parked, so nothing to explain; reporting would feed the failure queue its own failures
         try:
             failed_id = uuid.UUID(message.message_id) if message.message_id else None
         except ValueError:

@@ -1,0 +1,148 @@
+"""The delivery loop: claims due deliveries from PostgreSQL and sends them within the concurrency limits.
+
+Woken by NOTIFY when a delivery is stored or replayed, by a finished attempt, and by its own timer
+for the next retry falling due (with the poll interval as a safety net). Work is claimed with
+FOR UPDATE SKIP LOCKED under a lease, so several instances share it and a crashed instance's work
+is taken over when its lease runs out. Limits are per instance: `webhook_concurrency` attempts in
+all, `webhook_per_endpoint_concurrency` per scheme://host:port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections import Counter
+
+from services.webhooks import handlers, store
+from services.webhooks.domain.models import Delivery
+from services.webhooks.domain.outcomes import RetryPolicy
+from services.webhooks.sender import attempt_delivery
+from shared.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+
+# How long past its timeout an attempt may take to be recorded before another dispatcher may take it over.
+LEASE_MARGIN_SECONDS = 30.0
+# How long a stopping dispatcher lets attempts in flight finish before cancelling them.
+DRAIN_SECONDS = 5.0
+
+
+class Dispatcher:
+    def __init__(self, context: ServiceContext) -> None:
+        settings = context.settings
+        self._pool = context.pool
+        self._channel = store.deliveries_channel(settings.schema(context.name))
+        self._outbound = context.outbound
+        self._directory = context.authenticate.directory
+        self._policy = RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            backoff_base=settings.webhook_backoff_base_seconds,
+            backoff_max=settings.webhook_backoff_max_seconds,
+        )
+        self._timeout = settings.webhook_timeout_seconds
+        self._concurrency = max(1, settings.webhook_concurrency)
+        self._per_endpoint = max(1, settings.webhook_per_endpoint_concurrency)
+        self._poll_interval = settings.poll_interval_seconds
+        self._wake = asyncio.Event()
+        self._leases: dict[str, uuid.UUID] = {}  # delivery sid -> lease token, while its attempt is in flight
+        self._endpoint_load: Counter[str] = Counter()
+        self._attempts: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        listener = await self._pool.acquire()
+        await listener.add_listener(self._channel, self._on_notify)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    started = await self._claim_and_start()
+                except Exception:
+                    log.exception("claiming webhook deliveries failed; retrying")
+                    started = 0
+                if started and len(self._leases) < self._concurrency:
+                    continue  # there may be more due work than one claim took
+                timeout = await self._until_next_due()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        finally:
+            await self._drain()
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(self._channel, self._on_notify)
+            with contextlib.suppress(Exception):
+                await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _claim_and_start(self) -> int:
+        free = self._concurrency - len(self._leases)
+        if free <= 0:
+            return 0
+        token = uuid.uuid4()
+        claimed = await handlers.claim_deliveries(
+            self._pool, limit=free, endpoint_load=self._endpoint_load, per_endpoint=self._per_endpoint,
+            lease_token=token, default_timeout=self._timeout, lease_margin=LEASE_MARGIN_SECONDS,
+        )
+        for delivery in claimed:
+            self._leases[delivery.sid] = token
+            self._endpoint_load[delivery.endpoint] += 1
+            task = asyncio.create_task(self._attempt(delivery, token))
+            self._attempts.add(task)
+            task.add_done_callback(lambda done, delivery=delivery: self._finished(done, delivery))
+        return len(claimed)
+
+    async def _attempt(self, delivery: Delivery, token: uuid.UUID) -> None:
+        try:
+            result = await attempt_delivery(self._outbound, self._directory, delivery, default_timeout=self._timeout)
+            step = await handlers.record_attempt(
+                self._pool, claimed=delivery, lease_token=token, result=result, policy=self._policy,
+                jitter=random.random(),
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Its lease runs out and the delivery is tried again: at least once, never silently dropped.
+            log.exception("webhook attempt could not be recorded", extra={"delivery_sid": delivery.sid})
+            return
+        log.info("webhook attempt", extra={
+            "delivery_sid": delivery.sid, "account_sid": delivery.account_sid, "url": delivery.url,
+            "response_code": result.response_code, "latency_ms": result.latency_ms, "error": result.error,
+            "status": step.status if step else None,
+        })
+
+    def _finished(self, task: asyncio.Task[None], delivery: Delivery) -> None:
+        self._attempts.discard(task)
+        self._leases.pop(delivery.sid, None)
+        self._endpoint_load[delivery.endpoint] -= 1
+        if self._endpoint_load[delivery.endpoint] <= 0:
+            del self._endpoint_load[delivery.endpoint]
+        self._wake.set()
+
+    async def _until_next_due(self) -> float:
+        try:
+            async with self._pool.acquire() as conn:
+                seconds = await store.seconds_until_next_due(conn)
+        except Exception:
+            log.exception("could not read when the next webhook retry is due")
+            return self._poll_interval
+        if seconds is None:
+            return self._poll_interval
+        return min(max(seconds, 0.0), self._poll_interval)
+
+    async def _drain(self) -> None:
+        """Let attempts in flight finish briefly; give back the leases of those that could not."""
+        if self._attempts:
+            await asyncio.wait(set(self._attempts), timeout=min(self._timeout, DRAIN_SECONDS))
+        tokens = set(self._leases.values())
+        for task in set(self._attempts):
+            task.cancel()
+        await asyncio.gather(*self._attempts, return_exceptions=True)
+        if tokens:
+            try:
+                async with self._pool.acquire() as conn:
+                    await asyncio.wait_for(store.release_leases(conn, lease_tokens=list(tokens)), timeout=DRAIN_SECONDS)
+            except Exception:
+                log.warning("could not give back webhook leases; they run out on their own", exc_info=True)

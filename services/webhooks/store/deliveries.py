@@ -1,0 +1,209 @@
+"""Deliveries and their attempts: inserting, claiming due work under a lease, recording outcomes, listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.webhooks.domain.models import Attempt, Delivery, DeliveryFilters
+from services.webhooks.store.base import Connection
+from shared.contracts.webhooks import WebhookDelivery
+
+__all__ = [
+    "claim_candidates", "get_delivery", "get_delivery_for_update", "insert_attempt", "insert_delivery",
+    "lease_deliveries", "list_attempts", "list_deliveries", "release_leases", "replay_deliveries",
+    "seconds_until_next_due", "update_delivery_after_attempt",
+]
+
+_COLUMNS = (
+    "sid, seq, account_sid, event_type, target, url, endpoint, method, params, resource_sid, ordering_key, "
+    "timeout_seconds, status, attempt_count, budget_start, replays, next_attempt_at, error, date_created, date_updated"
+)
+_OPEN = "status IN ('pending', 'retrying')"
+
+
+def _delivery(row: asyncpg.Record) -> Delivery:
+    values = dict(row)
+    values["params"] = [(str(key), str(value)) for key, value in values["params"]]
+    return Delivery(**values)
+
+
+async def insert_delivery(
+    conn: Connection, *, sid: str, account_sid: str, message_id: uuid.UUID, correlation_id: str | None,
+    command: WebhookDelivery, endpoint: str,
+) -> bool:
+    """Store a new delivery, due now; False when this command was stored before."""
+    inserted = await conn.fetchval(
+        "INSERT INTO deliveries (sid, account_sid, message_id, correlation_id, event_type, target, url, endpoint, "
+        "method, params, resource_sid, ordering_key, timeout_seconds, next_attempt_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) "
+        "ON CONFLICT (sid) DO NOTHING RETURNING true",
+        sid, account_sid, message_id, correlation_id, command.event_type, command.target, command.url, endpoint,
+        command.method, [list(pair) for pair in command.params], command.resource_sid, command.ordering_key,
+        command.timeout_seconds,
+    )
+    return bool(inserted)
+
+
+async def claim_candidates(conn: Connection, *, limit: int, exclude_endpoints: Sequence[str]) -> list[tuple[str, str]]:
+    """Due deliveries nobody holds, locked until commit, as (sid, endpoint), earliest due first.
+
+    Only the head of an ordering chain (same ordering key and URL) is a candidate: a later delivery
+    waits while an earlier one is still pending or retrying. Rows other dispatchers are claiming
+    right now are skipped, not waited for.
+    """
+    rows = await conn.fetch(
+        f"SELECT d.sid, d.endpoint FROM deliveries d "
+        f"WHERE d.{_OPEN} AND d.next_attempt_at <= now() "
+        f"AND (d.lease_until IS NULL OR d.lease_until < now()) "
+        f"AND d.endpoint <> ALL($2::text[]) "
+        f"AND (d.ordering_key IS NULL OR NOT EXISTS ("
+        f"  SELECT 1 FROM deliveries e WHERE e.ordering_key = d.ordering_key AND e.url = d.url "
+        f"  AND e.{_OPEN} AND e.seq < d.seq)) "
+        f"ORDER BY d.next_attempt_at, d.seq LIMIT $1 "
+        f"FOR UPDATE OF d SKIP LOCKED",
+        limit, list(exclude_endpoints),
+    )
+    return [(row["sid"], row["endpoint"]) for row in rows]
+
+
+async def lease_deliveries(
+    conn: Connection, *, sids: Sequence[str], lease_token: uuid.UUID, default_timeout: float, margin: float
+) -> list[Delivery]:
+    """Hold the claimed deliveries for one attempt: past the lease, another dispatcher may take them."""
+    rows = await conn.fetch(
+        f"UPDATE deliveries SET lease_token = $2, "
+        f"lease_until = now() + make_interval(secs => coalesce(timeout_seconds, $3) + $4) "
+        f"WHERE sid = ANY($1::text[]) RETURNING {_COLUMNS}",
+        list(sids), lease_token, default_timeout, margin,
+    )
+    by_sid = {row["sid"]: _delivery(row) for row in rows}
+    return [by_sid[sid] for sid in sids if sid in by_sid]
+
+
+async def get_delivery_for_update(conn: Connection, *, sid: str) -> tuple[Delivery, uuid.UUID | None] | None:
+    """The delivery and the lease token holding it, locked until commit."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS}, lease_token FROM deliveries WHERE sid = $1 FOR UPDATE", sid)
+    if row is None:
+        return None
+    values = dict(row)
+    token = values.pop("lease_token")
+    values["params"] = [(str(key), str(value)) for key, value in values["params"]]
+    return Delivery(**values), token
+
+
+async def update_delivery_after_attempt(
+    conn: Connection, *, sid: str, attempt_count: int, release_lease: bool,
+    status: str | None = None, delay: float | None = None, error: str | None = None,
+) -> None:
+    """Count the attempt; release the lease when it was still ours; with a `status`, move the delivery on
+    (a retry falls due after `delay` seconds). Without one, the status stays as a replay left it."""
+    lease = ", lease_token = NULL, lease_until = NULL" if release_lease else ""
+    if status is None:
+        await conn.execute(
+            f"UPDATE deliveries SET attempt_count = $2{lease}, date_updated = now() WHERE sid = $1", sid, attempt_count
+        )
+        return
+    await conn.execute(
+        f"UPDATE deliveries SET attempt_count = $2, status = $3, error = $5{lease}, "
+        f"next_attempt_at = CASE WHEN $4::double precision IS NULL THEN NULL "
+        f"ELSE now() + make_interval(secs => $4::double precision) END, date_updated = now() WHERE sid = $1",
+        sid, attempt_count, status, delay, error,
+    )
+
+
+async def release_leases(conn: Connection, *, lease_tokens: Sequence[uuid.UUID]) -> None:
+    """Give back deliveries a stopping dispatcher held, so a restart or another instance takes them at once."""
+    await conn.execute(
+        "UPDATE deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ANY($1::uuid[])",
+        list(lease_tokens),
+    )
+
+
+async def seconds_until_next_due(conn: Connection) -> float | None:
+    """How long until the next open delivery falls due; None when none waits in the future."""
+    value = await conn.fetchval(
+        f"SELECT extract(epoch FROM min(next_attempt_at) - now()) FROM deliveries "
+        f"WHERE {_OPEN} AND next_attempt_at > now()"
+    )
+    return float(value) if value is not None else None
+
+
+async def insert_attempt(
+    conn: Connection, *, delivery_sid: str, number: int, date_attempted: datetime, response_code: int | None,
+    latency_ms: int, error: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO delivery_attempts (delivery_sid, number, date_attempted, response_code, latency_ms, error) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        delivery_sid, number, date_attempted, response_code, latency_ms, error,
+    )
+
+
+def _filter_clause(filters: DeliveryFilters, first: int) -> tuple[str, list[Any]]:
+    columns = [("status", filters.status), ("event_type", filters.event_type), ("target", filters.target),
+               ("resource_sid", filters.resource_sid), ("url", filters.url)]
+    clauses: list[str] = []
+    values: list[Any] = []
+    for column, value in columns:
+        if value is not None:
+            values.append(value)
+            clauses.append(f"{column} = ${first + len(values) - 1}")
+    return "".join(f" AND {clause}" for clause in clauses), values
+
+
+async def get_delivery(conn: Connection, *, account_sid: str, sid: str) -> Delivery | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM deliveries WHERE account_sid = $1 AND sid = $2", account_sid, sid)
+    return _delivery(row) if row else None
+
+
+async def list_deliveries(
+    conn: Connection, *, account_sid: str, filters: DeliveryFilters, after: int | None, before: int | None, limit: int
+) -> list[Delivery]:
+    """One page in arrival order; `after`/`before` are the `seq` of the row seen last."""
+    where, values = _filter_clause(filters, 4)
+    if before is not None:
+        rows = await conn.fetch(
+            f"SELECT * FROM (SELECT {_COLUMNS} FROM deliveries WHERE account_sid = $1 AND seq < $2{where} "
+            f"ORDER BY seq DESC LIMIT $3) page ORDER BY seq",
+            account_sid, before, limit, *values,
+        )
+    else:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE account_sid = $1 AND seq > $2{where} ORDER BY seq LIMIT $3",
+            account_sid, after if after is not None else 0, limit, *values,
+        )
+    return [_delivery(row) for row in rows]
+
+
+async def list_attempts(conn: Connection, *, delivery_sids: Sequence[str]) -> dict[str, list[Attempt]]:
+    rows = await conn.fetch(
+        "SELECT delivery_sid, number, date_attempted, response_code, latency_ms, error FROM delivery_attempts "
+        "WHERE delivery_sid = ANY($1::text[]) ORDER BY delivery_sid, number",
+        list(delivery_sids),
+    )
+    attempts: dict[str, list[Attempt]] = {sid: [] for sid in delivery_sids}
+    for row in rows:
+        attempts[row["delivery_sid"]].append(Attempt(**dict(row)))
+    return attempts
+
+
+async def replay_deliveries(
+    conn: Connection, *, account_sid: str, sid: str | None = None, filters: DeliveryFilters | None = None
+) -> list[str]:
+    """Make deliveries due again with a fresh attempt budget; returns the SIDs replayed.
+
+    A lease in force is kept: the attempt in flight finishes, then the delivery goes again.
+    """
+    where, values = _filter_clause(filters or DeliveryFilters(), 3)
+    rows = await conn.fetch(
+        f"UPDATE deliveries SET status = 'pending', budget_start = attempt_count, replays = replays + 1, "
+        f"next_attempt_at = now(), error = NULL, date_updated = now() "
+        f"WHERE account_sid = $1 AND ($2::text IS NULL OR sid = $2){where} RETURNING sid",
+        account_sid, sid, *values,
+    )
+    return [row["sid"] for row in rows]

@@ -20,6 +20,8 @@ _NUMBERED = re.compile(r"^(\d+)_.+\.sql$")
 
 
 def migration_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []  # a service with no tables yet (git does not keep empty folders)
     files = [path for path in directory.iterdir() if _NUMBERED.match(path.name)]
     return sorted(files, key=lambda path: int(_NUMBERED.match(path.name).group(1)))  # type: ignore[union-attr]
 

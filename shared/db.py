@@ -13,12 +13,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Parley keeps no session state on pooled connections (locks are transaction-scoped, listeners are
+    removed by their owner), so the default reset — a round trip on every release — buys nothing."""
+
+
 async def create_pool(database_url: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         database_url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"search_path": f'"{schema}", public', "application_name": f"parley-{schema}"},
     )
     assert pool is not None

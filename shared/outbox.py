@@ -26,7 +26,8 @@ _BATCH = 500
 
 
 def _channel(schema: str) -> str:
-    return f"parley_outbox_{zlib.crc32(schema.encode()):x}"
+    """The NOTIFY channel of a schema's outbox; `add_to_outbox` builds the same name in SQL."""
+    return f"outbox_{schema}"
 
 
 async def add_to_outbox(
@@ -36,16 +37,17 @@ async def add_to_outbox(
     envelope: Envelope[Any],
     headers: dict[str, Any] | None = None,
 ) -> None:
+    # One round trip: the row, and a wake-up for the relay (delivered at commit, once per transaction).
     await conn.execute(
-        "INSERT INTO outbox (message_id, exchange, routing_key, body, headers) VALUES ($1, $2, $3, $4, $5)",
+        "WITH added AS (INSERT INTO outbox (message_id, exchange, routing_key, body, headers) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING 1) "
+        "SELECT pg_notify('outbox_' || current_schema(), '') FROM added",
         envelope.message_id,
         exchange,
         envelope.type,
         envelope.to_bytes(),
         headers or {},
     )
-    schema = await conn.fetchval("SELECT current_schema()")
-    await conn.execute("SELECT pg_notify($1, '')", _channel(schema))
 
 
 class OutboxRelay:

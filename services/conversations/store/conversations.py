@@ -8,6 +8,7 @@ from typing import Any
 from services.conversations.domain.models import Conversation
 from services.conversations.store.base import Connection, build, deleted_one
 from shared.sids import new_sid
+from shared.sql import Filters
 
 _CONVERSATION_COLUMNS = (
     "sid, account_sid, chat_service_sid, messaging_service_sid, friendly_name, unique_name, attributes, state, "
@@ -101,17 +102,22 @@ async def list_conversations(
 ) -> list[Conversation]:
     """Keyset over (date_created, sid) in display order; `after`/`before` are the key seen last, [iso date, sid]."""
     bound = after or before
-    key = [datetime.fromisoformat(bound[0]), bound[1]] if bound else [None, None]
+    key = [datetime.fromisoformat(bound[0]), bound[1]] if bound else []
     # Paging back runs the other way round, then restores display order.
     forward = (not descending) if before is None else descending
     comparison, direction = (">", "ASC") if forward else ("<", "DESC")
+    # Only the filters given become SQL, so the planner can use the keyset as an index bound.
+    filters = Filters(["account_sid = $1"], [account_sid])
+    filters.add("chat_service_sid = {}", chat_service_sid)
+    filters.add("state = {}", state)
+    filters.add("date_created >= {}", start)
+    filters.add("date_created <= {}", end)
+    if bound:
+        filters.add(f"(date_created, sid) {comparison} ({{}}::timestamptz, {{}}::text)", key[0], key[1])
     rows = await conn.fetch(
-        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE account_sid = $1 "
-        f"AND ($2::text IS NULL OR chat_service_sid = $2) AND ($3::text IS NULL OR state = $3) "
-        f"AND ($4::timestamptz IS NULL OR date_created >= $4) AND ($5::timestamptz IS NULL OR date_created <= $5) "
-        f"AND ($6::timestamptz IS NULL OR (date_created, sid) {comparison} ($6::timestamptz, $7::text)) "
-        f"ORDER BY date_created {direction}, sid {direction} LIMIT $8",
-        account_sid, chat_service_sid, state, start, end, key[0], key[1], limit,
+        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE {filters.sql} "
+        f"ORDER BY date_created {direction}, sid {direction} LIMIT {filters.placeholder(limit)}",
+        *filters.values,
     )
     conversations = [build(Conversation, row) for row in rows]
     if before is not None:

@@ -52,10 +52,13 @@ async def list_messages(
         bound = after
     comparison = ">" if forward else "<"
     direction = "ASC" if forward else "DESC"
+    # The bound is spelled out only when there is one: `($2 IS NULL OR index > $2)` would keep a
+    # prepared statement's generic plan from using the index, making deep pages scan from the start.
+    keyset = f"AND index {comparison} $3 " if bound is not None else ""
     rows = await conn.fetch(
-        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_sid = $1 "
-        f"AND ($2::int IS NULL OR index {comparison} $2) ORDER BY index {direction} LIMIT $3",
-        conversation_sid, bound, limit,
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_sid = $1 {keyset}"
+        f"ORDER BY index {direction} LIMIT $2",
+        conversation_sid, limit, *([bound] if bound is not None else []),
     )
     messages = [build(Message, row) for row in rows]
     if before is not None:

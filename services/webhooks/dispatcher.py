@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import uuid
@@ -31,6 +32,8 @@ DRAIN_SECONDS = 5.0
 
 
 class Dispatcher:
+    """One per service instance: `run` is its background loop."""
+
     def __init__(self, context: ServiceContext) -> None:
         settings = context.settings
         self._pool = context.pool
@@ -91,12 +94,17 @@ class Dispatcher:
             self._endpoint_load[delivery.endpoint] += 1
             task = asyncio.create_task(self._attempt(delivery, token))
             self._attempts.add(task)
-            task.add_done_callback(lambda done, delivery=delivery: self._finished(done, delivery))
+            task.add_done_callback(functools.partial(self._finished, delivery=delivery))
         return len(claimed)
 
     async def _attempt(self, delivery: Delivery, token: uuid.UUID) -> None:
         try:
-            result = await attempt_delivery(self._outbound, self._directory, delivery, default_timeout=self._timeout)
+            try:
+                result = await attempt_delivery(self._outbound, self._directory, delivery,
+                                                default_timeout=self._timeout)
+            finally:
+                # The endpoint's slot is for the request; recording the outcome needn't keep it from the next one.
+                self._release_endpoint(delivery.endpoint)
             step = await handlers.record_attempt(
                 self._pool, claimed=delivery, lease_token=token, result=result, policy=self._policy,
                 jitter=random.random(),
@@ -113,12 +121,15 @@ class Dispatcher:
             "status": step.status if step else None,
         })
 
-    def _finished(self, task: asyncio.Task[None], delivery: Delivery) -> None:
+    def _release_endpoint(self, endpoint: str) -> None:
+        self._endpoint_load[endpoint] -= 1
+        if self._endpoint_load[endpoint] <= 0:
+            del self._endpoint_load[endpoint]
+        self._wake.set()
+
+    def _finished(self, task: asyncio.Task[None], *, delivery: Delivery) -> None:
         self._attempts.discard(task)
         self._leases.pop(delivery.sid, None)
-        self._endpoint_load[delivery.endpoint] -= 1
-        if self._endpoint_load[delivery.endpoint] <= 0:
-            del self._endpoint_load[delivery.endpoint]
         self._wake.set()
 
     async def _until_next_due(self) -> float:

@@ -43,12 +43,10 @@ async def accept_delivery(conn: store.Connection, envelope: Envelope[WebhookDeli
     """Store the command as a pending delivery, due now, and wake the dispatchers."""
     command = envelope.payload
     sid = sid_from("DL", str(envelope.message_id))
-    inserted = await store.insert_delivery(
+    await store.insert_delivery(
         conn, sid=sid, account_sid=envelope.account_sid, message_id=envelope.message_id,
         correlation_id=envelope.correlation_id, command=command, endpoint=endpoint_of(command.url),
     )
-    if inserted:
-        await store.notify_deliveries(conn)
 
 
 async def record_dead_letter(
@@ -117,6 +115,18 @@ async def record_attempt(
     When the lease was lost (another dispatcher took over) or a replay came in during the attempt,
     the attempt is logged but the delivery's state is left to them.
     """
+    # The usual case, nothing changed since the claim and nothing to park, takes one statement.
+    expected = next_step(result.outcome, attempts_in_budget=claimed.attempts_in_budget + 1, policy=policy,
+                         jitter=jitter)
+    if expected.status != "failed":
+        async with pool.acquire() as conn:
+            if await store.record_attempt_if_held(
+                conn, claimed=claimed, lease_token=lease_token, date_attempted=result.date_attempted,
+                response_code=result.response_code, latency_ms=result.latency_ms,
+                attempt_error=clean_text(result.error), status=expected.status, delay=expected.delay,
+                delivery_error=clean_text(expected.error),
+            ):
+                return expected
     async with pool.acquire() as conn, conn.transaction():
         found = await store.get_delivery_for_update(conn, sid=claimed.sid)
         if found is None:

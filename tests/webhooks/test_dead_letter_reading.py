@@ -69,3 +69,7 @@ def test_dedupe_key_is_stable_for_a_redelivery_but_new_for_a_second_death() -> N
     assert dead_letter_key(b"{}", headers(count=2), message_id) != first
     assert dead_letter_key(b"{}", headers(**{REPLAY_HEADER: "DX" + "1" * 32}), message_id) != first
     assert dead_letter_key(b"{}", headers(), None) != dead_letter_key(b"[]", headers(), None)
+
+
+def test_headers_kept_for_a_replay_are_ones_jsonb_can_hold() -> None:
+    assert replay_headers({"ratio": float("nan"), "raw": b"x\x00y", "n": 3}) == {"ratio": "nan", "raw": "x\ufffdy", "n": 3}

@@ -1,4 +1,4 @@
-"""Work a dispatcher claimed and abandoned (a crash, a lost instance) is taken over once its lease runs out."""
+"""Leases: abandoned work is taken over when its lease runs out; a replay during an attempt waits for it to end."""
 
 import uuid
 
@@ -6,8 +6,11 @@ import asyncpg
 from starlette.responses import Response
 
 from services.webhooks.app import SERVICE as WEBHOOKS
+from shared.settings import Settings
 from tests.support.receiver import Receiver
+from tests.support.waiting import eventually
 from tests.webhooks.deliveries import delivery_command, delivery_reaching, delivery_sid, publish_delivery
+from tests.webhooks.gated_receiver import GatedReceiver
 
 
 async def test_delivery_held_by_a_vanished_dispatcher_is_delivered_when_its_lease_runs_out(
@@ -36,3 +39,29 @@ async def test_delivery_held_by_a_vanished_dispatcher_is_delivered_when_its_leas
         delivered = await delivery_reaching(client, delivery_sid(envelope), "delivered")
     assert [attempt["response_code"] for attempt in delivered["attempts"]] == [429, 200]
     assert len(receiver.requests) == 1
+
+
+async def test_replay_asked_for_during_an_attempt_sends_the_delivery_again_after_it(
+    launch, settings: Settings
+) -> None:
+    parley = await launch([WEBHOOKS], settings=settings.model_copy(update={"webhook_timeout_seconds": 30}))
+    endpoint = GatedReceiver()
+    await endpoint.start()
+    try:
+        envelope = await publish_delivery(parley, delivery_command(f"{endpoint.url}/hook"))
+
+        async def held() -> int:
+            return endpoint.waiting
+
+        await eventually(held, until=lambda waiting: waiting == 1, what="the first attempt to be in flight")
+        async with parley.client() as client:
+            replay = await client.post(f"/parley/v1/WebhookDeliveries/{delivery_sid(envelope)}/Replay")
+            assert replay.status_code == 200 and replay.json()["status"] == "pending"
+            endpoint.gate.set()
+            await endpoint.wait_for(2)
+            delivered = await delivery_reaching(client, delivery_sid(envelope), "delivered")
+        assert [attempt["response_code"] for attempt in delivered["attempts"]] == [200, 200]
+        assert len(endpoint.attempts) == 2
+    finally:
+        endpoint.gate.set()
+        await endpoint.stop()

@@ -1,6 +1,6 @@
 """`/parley/v1/WebhookDeliveries`: every delivery with its attempts, and replay of one or of every match."""
 
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter, Request
 
@@ -14,7 +14,7 @@ from shared.paging import read_page_request, render_page
 from shared.runtime import ServiceContext
 
 PATH = render.DELIVERIES_PATH
-TARGETS = list(WebhookTarget.__args__)
+TARGETS = list(get_args(WebhookTarget))
 
 
 def read_filters(form: Form) -> DeliveryFilters:

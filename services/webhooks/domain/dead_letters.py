@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from typing import Any
 REPLAY_HEADER = "x-parley-replay-of"
 # Headers RabbitMQ owns; a replay starts without them.
 _BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+_ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def account_of(payload: Any) -> str | None:
     if not isinstance(payload, Mapping):
         return None
     account = payload.get("account_sid")
-    if isinstance(account, str) and len(account) == 34 and account.startswith("AC"):
+    if isinstance(account, str) and _ACCOUNT_SID.fullmatch(account):
         return account
     return None
 
@@ -92,19 +95,16 @@ def replay_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _json_safe(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
+    """A value jsonb can hold: text without NUL, finite numbers, dates as ISO strings."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(key): _json_safe(item) for key, item in value.items()}
+        return {_text(key).replace("\x00", "\ufffd"): _json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(item) for item in value]
-    if isinstance(value, str):
-        return clean_text(value)
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
         return value
-    return clean_text(str(value))
+    return _text(value).replace("\x00", "\ufffd")
 
 
 def _text(value: object) -> str:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import zlib
-
 import asyncpg
 
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
+# SQL naming the NOTIFY channel of the current schema; `deliveries_channel` names the same one in Python.
+NOTIFY_DELIVERIES = "pg_notify('deliveries_' || current_schema(), '')"
+
 
 def deliveries_channel(schema: str) -> str:
     """The LISTEN/NOTIFY channel on which new or replayed deliveries wake the dispatchers of one schema."""
-    return f"parley_deliveries_{zlib.crc32(schema.encode()):x}"
+    return f"deliveries_{schema}"
 
 
 async def notify_deliveries(conn: Connection) -> None:
-    """Wake the dispatchers once this transaction commits (NOTIFY is delivered on commit)."""
-    schema = await conn.fetchval("SELECT current_schema()")
-    await conn.execute("SELECT pg_notify($1, '')", deliveries_channel(schema))
+    """Wake the dispatchers once this transaction commits (NOTIFY is delivered on commit, once per transaction)."""
+    await conn.execute(f"SELECT {NOTIFY_DELIVERIES}")

@@ -9,6 +9,7 @@ import asyncpg
 
 from services.webhooks.domain.models import DeadLetter
 from services.webhooks.store.base import Connection
+from shared.sql import Filters
 
 __all__ = [
     "copy_failure_onto_dead_letters", "get_dead_letter", "insert_dead_letter", "list_dead_letters",
@@ -19,8 +20,13 @@ _COLUMNS = (
     "sid, seq, account_sid, source, queue, routing_key, reason, error, message_id, payload, body, headers, "
     "delivery_sid, status, date_created, date_updated"
 )
-# Dead letters nobody's account can be named for are the operator's: top-level accounts see them.
-_VISIBLE = "(account_sid = $1 OR (account_sid IS NULL AND $2::boolean))"
+
+
+def _visible(account_sid: str, *, top_level: bool) -> Filters:
+    """The account's dead letters; for a top-level account also those no account can be named for (the operator's)."""
+    if top_level:
+        return Filters(["(account_sid = $1 OR account_sid IS NULL)"], [account_sid])
+    return Filters(["account_sid = $1"], [account_sid])
 
 
 def _dead_letter(row: asyncpg.Record) -> DeadLetter:
@@ -63,9 +69,10 @@ async def copy_failure_onto_dead_letters(conn: Connection, *, queue: str, messag
 async def get_dead_letter(
     conn: Connection, *, account_sid: str, top_level: bool, sid: str, for_update: bool = False
 ) -> DeadLetter | None:
+    where = _visible(account_sid, top_level=top_level)
+    where.add("sid = {}", sid)
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM dead_letters WHERE {_VISIBLE} AND sid = $3{' FOR UPDATE' if for_update else ''}",
-        account_sid, top_level, sid,
+        f"SELECT {_COLUMNS} FROM dead_letters WHERE {where.sql}{' FOR UPDATE' if for_update else ''}", *where.values
     )
     return _dead_letter(row) if row else None
 
@@ -75,19 +82,19 @@ async def list_dead_letters(
     after: int | None, before: int | None, limit: int,
 ) -> list[DeadLetter]:
     """One page in the order they died; `after`/`before` are the `seq` of the row seen last."""
-    filters = "AND ($4::text IS NULL OR queue = $4) AND ($5::text IS NULL OR status = $5)"
-    if before is not None:
-        rows = await conn.fetch(
-            f"SELECT * FROM (SELECT {_COLUMNS} FROM dead_letters WHERE {_VISIBLE} AND seq < $3 {filters} "
-            f"ORDER BY seq DESC LIMIT $6) page ORDER BY seq",
-            account_sid, top_level, before, queue, status, limit,
-        )
-    else:
-        rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM dead_letters WHERE {_VISIBLE} AND seq > $3 {filters} ORDER BY seq LIMIT $6",
-            account_sid, top_level, after if after is not None else 0, queue, status, limit,
-        )
-    return [_dead_letter(row) for row in rows]
+    where = _visible(account_sid, top_level=top_level)
+    where.add("queue = {}", queue)
+    where.add("status = {}", status)
+    where.add("seq < {}", before)
+    where.add("seq > {}", after)
+    descending = before is not None
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM dead_letters WHERE {where.sql} ORDER BY seq {'DESC' if descending else 'ASC'} "
+        f"LIMIT {where.placeholder(limit)}",
+        *where.values,
+    )
+    dead_letters = [_dead_letter(row) for row in rows]
+    return dead_letters[::-1] if descending else dead_letters
 
 
 async def mark_dead_letters_replayed(

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from services.webhooks.domain.models import Attempt, Delivery, DeliveryFilters
-from services.webhooks.store.base import Connection
+from services.webhooks.store.base import NOTIFY_DELIVERIES, Connection
 from shared.contracts.webhooks import WebhookDelivery
+from shared.sql import Filters
 
 __all__ = [
     "claim_candidates", "get_delivery", "get_delivery_for_update", "insert_attempt", "insert_delivery",
-    "lease_deliveries", "list_attempts", "list_deliveries", "release_leases", "replay_deliveries",
+    "lease_deliveries", "list_attempts", "list_deliveries", "record_attempt_if_held", "release_leases",
+    "replay_deliveries",
     "seconds_until_next_due", "update_delivery_after_attempt",
 ]
 
@@ -36,12 +37,13 @@ async def insert_delivery(
     conn: Connection, *, sid: str, account_sid: str, message_id: uuid.UUID, correlation_id: str | None,
     command: WebhookDelivery, endpoint: str,
 ) -> bool:
-    """Store a new delivery, due now; False when this command was stored before."""
+    """Store a new delivery, due now, and wake the dispatchers at commit; False when this command was stored before."""
     inserted = await conn.fetchval(
-        "INSERT INTO deliveries (sid, account_sid, message_id, correlation_id, event_type, target, url, endpoint, "
-        "method, params, resource_sid, ordering_key, timeout_seconds, next_attempt_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) "
-        "ON CONFLICT (sid) DO NOTHING RETURNING true",
+        f"WITH added AS (INSERT INTO deliveries (sid, account_sid, message_id, correlation_id, event_type, target, "
+        f"url, endpoint, method, params, resource_sid, ordering_key, timeout_seconds, next_attempt_at) "
+        f"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) "
+        f"ON CONFLICT (sid) DO NOTHING RETURNING 1) "
+        f"SELECT true, {NOTIFY_DELIVERIES} FROM added",
         sid, account_sid, message_id, correlation_id, command.event_type, command.target, command.url, endpoint,
         command.method, [list(pair) for pair in command.params], command.resource_sid, command.ordering_key,
         command.timeout_seconds,
@@ -96,6 +98,28 @@ async def get_delivery_for_update(conn: Connection, *, sid: str) -> tuple[Delive
     return Delivery(**values), token
 
 
+async def record_attempt_if_held(
+    conn: Connection, *, claimed: Delivery, lease_token: uuid.UUID, date_attempted: datetime,
+    response_code: int | None, latency_ms: int, attempt_error: str | None, status: str, delay: float | None,
+    delivery_error: str | None,
+) -> bool:
+    """In one statement: log attempt `claimed.attempt_count + 1` and move the delivery on, provided nothing
+    changed since the claim (lease still held, no replay, no other attempt). False, and nothing done, otherwise."""
+    recorded = await conn.fetchval(
+        "WITH moved AS ("
+        " UPDATE deliveries SET attempt_count = attempt_count + 1, status = $5, error = $9, lease_token = NULL,"
+        " lease_until = NULL, next_attempt_at = CASE WHEN $10::double precision IS NULL THEN NULL"
+        " ELSE now() + make_interval(secs => $10::double precision) END, date_updated = now()"
+        " WHERE sid = $1 AND lease_token = $2 AND replays = $3 AND attempt_count = $4 RETURNING sid, attempt_count),"
+        " logged AS (INSERT INTO delivery_attempts (delivery_sid, number, date_attempted, response_code, latency_ms,"
+        " error) SELECT sid, attempt_count, $6, $7, $8, $11 FROM moved)"
+        " SELECT true FROM moved",
+        claimed.sid, lease_token, claimed.replays, claimed.attempt_count, status, date_attempted, response_code,
+        latency_ms, delivery_error, delay, attempt_error,
+    )
+    return bool(recorded)
+
+
 async def update_delivery_after_attempt(
     conn: Connection, *, sid: str, attempt_count: int, release_lease: bool,
     status: str | None = None, delay: float | None = None, error: str | None = None,
@@ -144,16 +168,15 @@ async def insert_attempt(
     )
 
 
-def _filter_clause(filters: DeliveryFilters, first: int) -> tuple[str, list[Any]]:
-    columns = [("status", filters.status), ("event_type", filters.event_type), ("target", filters.target),
-               ("resource_sid", filters.resource_sid), ("url", filters.url)]
-    clauses: list[str] = []
-    values: list[Any] = []
-    for column, value in columns:
-        if value is not None:
-            values.append(value)
-            clauses.append(f"{column} = ${first + len(values) - 1}")
-    return "".join(f" AND {clause}" for clause in clauses), values
+def _matching(account_sid: str, filters: DeliveryFilters) -> Filters:
+    """The account's deliveries, narrowed by only the filters given (so the planner sees each one)."""
+    where = Filters(["account_sid = $1"], [account_sid])
+    where.add("status = {}", filters.status)
+    where.add("event_type = {}", filters.event_type)
+    where.add("target = {}", filters.target)
+    where.add("resource_sid = {}", filters.resource_sid)
+    where.add("url = {}", filters.url)
+    return where
 
 
 async def get_delivery(conn: Connection, *, account_sid: str, sid: str) -> Delivery | None:
@@ -165,19 +188,17 @@ async def list_deliveries(
     conn: Connection, *, account_sid: str, filters: DeliveryFilters, after: int | None, before: int | None, limit: int
 ) -> list[Delivery]:
     """One page in arrival order; `after`/`before` are the `seq` of the row seen last."""
-    where, values = _filter_clause(filters, 4)
-    if before is not None:
-        rows = await conn.fetch(
-            f"SELECT * FROM (SELECT {_COLUMNS} FROM deliveries WHERE account_sid = $1 AND seq < $2{where} "
-            f"ORDER BY seq DESC LIMIT $3) page ORDER BY seq",
-            account_sid, before, limit, *values,
-        )
-    else:
-        rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM deliveries WHERE account_sid = $1 AND seq > $2{where} ORDER BY seq LIMIT $3",
-            account_sid, after if after is not None else 0, limit, *values,
-        )
-    return [_delivery(row) for row in rows]
+    where = _matching(account_sid, filters)
+    where.add("seq < {}", before)
+    where.add("seq > {}", after)
+    descending = before is not None
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE {where.sql} ORDER BY seq {'DESC' if descending else 'ASC'} "
+        f"LIMIT {where.placeholder(limit)}",
+        *where.values,
+    )
+    deliveries = [_delivery(row) for row in rows]
+    return deliveries[::-1] if descending else deliveries
 
 
 async def list_attempts(conn: Connection, *, delivery_sids: Sequence[str]) -> dict[str, list[Attempt]]:
@@ -199,11 +220,11 @@ async def replay_deliveries(
 
     A lease in force is kept: the attempt in flight finishes, then the delivery goes again.
     """
-    where, values = _filter_clause(filters or DeliveryFilters(), 3)
+    where = _matching(account_sid, filters or DeliveryFilters())
+    where.add("sid = {}", sid)
     rows = await conn.fetch(
         f"UPDATE deliveries SET status = 'pending', budget_start = attempt_count, replays = replays + 1, "
-        f"next_attempt_at = now(), error = NULL, date_updated = now() "
-        f"WHERE account_sid = $1 AND ($2::text IS NULL OR sid = $2){where} RETURNING sid",
-        account_sid, sid, *values,
+        f"next_attempt_at = now(), error = NULL, date_updated = now() WHERE {where.sql} RETURNING sid",
+        *where.values,
     )
     return [row["sid"] for row in rows]

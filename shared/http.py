@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -36,6 +37,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(TwilioError(405, 20004, "Method not allowed"))
         return error_response(TwilioError(error.status_code, 20000 + error.status_code, str(error.detail)))
 
+    async def on_unencodable_text(_: Request, error: Exception) -> JSONResponse:
+        # PostgreSQL text holds no NUL character; a parameter carrying one is bad input, not a server fault.
+        return error_response(TwilioError(400, 20001, "Invalid parameter: text must not contain NUL characters"))
+
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return error_response(TwilioError(500, 20500, "An internal server error has occurred"))
@@ -43,6 +48,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TwilioError, on_twilio_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, on_unencodable_text)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -64,7 +70,8 @@ def request_url(request: Request, public_base_url: str | None) -> str:
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime leaves years before 1000 unpadded ("63-05-22").
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def rfc2822(value: datetime) -> str:

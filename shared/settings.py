@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(64, alias="PARLEY_WEBHOOK_CONCURRENCY")
     webhook_per_endpoint_concurrency: int = Field(8, alias="PARLEY_WEBHOOK_PER_ENDPOINT_CONCURRENCY")
 
+    # Outbound sends to messaging providers: pacing per sender address (a token bucket per From)
+    # and the retry budget on provider 5xx, 429 and network errors; tests shrink the budget.
+    send_rate_per_second: float = Field(10.0, alias="PARLEY_SEND_RATE_PER_SECOND", gt=0)
+    send_timeout_seconds: float = Field(10.0, alias="PARLEY_SEND_TIMEOUT", gt=0)
+    send_max_attempts: int = Field(6, alias="PARLEY_SEND_MAX_ATTEMPTS", ge=1)
+    send_backoff_base_seconds: float = Field(1.0, alias="PARLEY_SEND_BACKOFF_BASE", ge=0)
+    send_backoff_max_seconds: float = Field(120.0, alias="PARLEY_SEND_BACKOFF_MAX", ge=0)
+
+    # Media bytes (the /mcs upload API): the local blob store's root, and how long a signed
+    # content_direct_temporary URL stays valid; tests shrink the lifetime.
+    media_directory: str = Field(".parley/media", alias="PARLEY_MEDIA_DIRECTORY")
+    media_url_lifetime_seconds: float = Field(300.0, alias="PARLEY_MEDIA_URL_LIFETIME", gt=0)
+
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
     # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.

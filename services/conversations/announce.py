@@ -36,7 +36,7 @@ class Change:
     reason: str | None = None
 
 
-async def announce(conn: store.Connection, *, account_sid: str, conversation_sid: str, change: Change,
+async def announce(conn: store.Connection, *, account_sid: str, conversation_sid: str | None, change: Change,
                    correlation_id: str | None = None, chat_service_sid: str | None = None) -> None:
     event = ResourceEvent(resource=change.resource, source=change.source, client_identity=change.client_identity,
                           previous_state=change.previous_state, reason=change.reason)
@@ -59,8 +59,9 @@ async def announce(conn: store.Connection, *, account_sid: str, conversation_sid
             url=target.url,
             method="GET" if target.method.upper() == "GET" else "POST",
             params=params + extra,
-            resource_sid=conversation_sid,
-            ordering_key=conversation_sid,
+            # Events outside a conversation (onUserAdded…) are about, and ordered by, their own resource.
+            resource_sid=conversation_sid or change.resource.get("sid"),
+            ordering_key=conversation_sid or change.resource.get("sid"),
         )
         await add_to_outbox(
             conn, exchange=COMMANDS,
@@ -68,18 +69,20 @@ async def announce(conn: store.Connection, *, account_sid: str, conversation_sid
         )
 
 
-async def _targets(conn: store.Connection, *, account_sid: str, conversation_sid: str, change: Change,
+async def _targets(conn: store.Connection, *, account_sid: str, conversation_sid: str | None, change: Change,
                    chat_service_sid: str | None) -> list[Target]:
     name = change.webhook_event
     found: list[Target] = []
     if (account := account_target(await store.get_account_configuration(conn, account_sid=account_sid), name)):
         found.append(account)
-    if chat_service_sid is None:
+    if chat_service_sid is None and conversation_sid is not None:
         chat_service_sid = await conn.fetchval("SELECT chat_service_sid FROM conversations WHERE sid = $1", conversation_sid)
     if chat_service_sid is not None:
         service = service_target(await store.get_service_webhooks(conn, chat_service_sid=chat_service_sid), name)
         if service:
             found.append(service)
+    if conversation_sid is None:
+        return found
     body = next((value for key, value in change.fields if key == "Body"), None)
     found.extend(scoped_targets(await store.list_scoped_webhooks(conn, conversation_sid=conversation_sid), name, body=body))
     return found

@@ -3,20 +3,28 @@
 from pathlib import Path
 
 from services.conversations.api.addresses import addresses_router
+from services.conversations.api.bindings import bindings_router
 from services.conversations.api.conversation_webhooks import conversation_webhooks_router
 from services.conversations.api.conversation_with_participants import conversation_with_participants_router
 from services.conversations.api.conversations import conversations_router
+from services.conversations.api.credentials import credentials_router
+from services.conversations.api.media import media_router
 from services.conversations.api.messages import messages_router
 from services.conversations.api.participant_conversations import participant_conversations_router
 from services.conversations.api.participants import participants_router
+from services.conversations.api.roles import roles_router
 from services.conversations.api.scope import both_forms
+from services.conversations.api.services import services_router
+from services.conversations.api.users import users_router
 from services.conversations.api.webhooks_config import webhooks_config_router
 from services.conversations.consumers import consumers
 from services.conversations.timers import timer_sweeper
+from shared.blobs import LocalDirectoryBlobStore
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 
 def build(context: ServiceContext) -> ServiceParts:
+    blobs = LocalDirectoryBlobStore(context.settings.media_directory)
     routers = [
         addresses_router(context),
         # Each of these serves /v1/… (the default service) and /v1/Services/{ChatServiceSid}/….
@@ -27,6 +35,12 @@ def build(context: ServiceContext) -> ServiceParts:
         *both_forms(context, conversation_with_participants_router),
         *both_forms(context, participant_conversations_router),
         webhooks_config_router(context),
+        services_router(context, blobs),
+        *both_forms(context, users_router),
+        *both_forms(context, roles_router),
+        bindings_router(context),
+        credentials_router(context),
+        media_router(context, blobs),
     ]
     return ServiceParts(
         routers=routers,

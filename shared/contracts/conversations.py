@@ -16,6 +16,9 @@ PARTICIPANT_REMOVED = "participant.removed"
 MESSAGE_ADDED = "message.added"
 MESSAGE_UPDATED = "message.updated"
 MESSAGE_REMOVED = "message.removed"
+USER_ADDED = "user.added"
+USER_UPDATED = "user.updated"
+USER_REMOVED = "user.removed"
 
 
 class ResourceEvent(BaseModel):

@@ -1,0 +1,161 @@
+"""`/mcs/v1/Services/{ChatServiceSid}/Media`, as Twilio's Media Content Service: upload (the raw body with its
+Content-Type, or multipart/form-data), fetch, content download, and a signed expiring download URL
+(`links.content_direct_temporary`) that needs no credentials.
+
+Bytes go to the blob store first and the record second, so a record never points at missing bytes; a failed
+record write removes the blob again.
+"""
+
+import hashlib
+import hmac
+import math
+import time
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import UploadFile
+
+from services.conversations import store as conversations_store
+from services.conversations.api.deps import base_of, caller
+from services.conversations.domain.identity import Media
+from services.conversations.render import identity as render
+from services.conversations.store import media as store
+from shared.blobs import BlobStore
+from shared.errors import TwilioError, invalid_parameter, not_found
+from shared.runtime import ServiceContext
+from shared.sids import new_sid
+
+MEDIA_ROOT = "/mcs/v1/Services/{ChatServiceSid}/Media"
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
+
+
+def too_large() -> TwilioError:
+    return invalid_parameter(f"Media is larger than the {MAX_MEDIA_BYTES} bytes allowed", code=50512)
+
+
+def forbidden() -> TwilioError:
+    return TwilioError(403, 20403, "The temporary media URL is invalid or has expired")
+
+
+def signature(auth_token: str, media: Media, expires: int) -> str:
+    message = f"{media.chat_service_sid}/{media.sid}/{expires}".encode()
+    return hmac.new(auth_token.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def read_upload(request: Request) -> tuple[bytes, str, str | None]:
+    """The uploaded bytes, their content type and file name, from a raw body or the form's file part."""
+    content_type = request.headers.get("content-type", "").strip()
+    if content_type.lower().startswith("multipart/form-data"):
+        try:
+            form = await request.form(max_part_size=MAX_MEDIA_BYTES)
+        except Exception as error:  # starlette raises several types for a broken or oversized body
+            raise invalid_parameter(f"The multipart body could not be parsed: {error}") from error
+        upload = next((value for _, value in form.multi_items() if isinstance(value, UploadFile)), None)
+        if upload is None:
+            raise invalid_parameter("The multipart body carries no file part")
+        data = await upload.read(MAX_MEDIA_BYTES + 1)
+        return data, (upload.content_type or "application/octet-stream"), upload.filename
+    if not content_type:
+        raise invalid_parameter("Content-Type is required: the media's own type, or multipart/form-data")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_MEDIA_BYTES:
+            raise too_large()
+        chunks.append(chunk)
+    filename = request.query_params.get("Filename") or request.query_params.get("filename")
+    return b"".join(chunks), content_type.split(";")[0].strip(), filename
+
+
+def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
+    router = APIRouter(prefix=MEDIA_ROOT)
+    Caller = caller(context)
+    pool = context.pool
+    lifetime = context.settings.media_url_lifetime_seconds
+    directory = context.authenticate.directory
+
+    async def temporary_url(request: Request, media: Media, auth_token: str) -> str:
+        expires = math.ceil(time.time() + lifetime)
+        base = base_of(context, request)
+        return (f"{base}/mcs/v1/Services/{media.chat_service_sid}/Media/{media.sid}/Content/Direct"
+                f"?Expires={expires}&Signature={signature(auth_token, media, expires)}")
+
+    async def media_or_404(account_sid: str, service_sid: str, sid: str) -> Media:
+        found = await store.get_media(pool, chat_service_sid=service_sid, sid=sid)
+        if found is None or found.account_sid != account_sid:
+            raise not_found(f"Media {sid}")
+        return found
+
+    def content_response(media: Media, data: bytes, *, max_age: int = 0) -> Response:
+        headers = {"Cache-Control": f"private, max-age={max_age}"}
+        if media.filename:
+            headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(media.filename)}"
+        return Response(content=data, media_type=media.content_type, headers=headers)
+
+    @router.post("", status_code=201)
+    async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
+        async with pool.acquire() as conn:
+            if not await conversations_store.service_exists(conn, account_sid=account.sid, sid=ChatServiceSid):  # type: ignore[attr-defined]
+                raise not_found(f"Service {ChatServiceSid}")
+        data, content_type, filename = await read_upload(request)
+        if len(data) > MAX_MEDIA_BYTES:
+            raise too_large()
+        if not data:
+            raise invalid_parameter("The media content is empty")
+        if len(content_type) > 255 or "/" not in content_type:
+            raise invalid_parameter(f"Content-Type '{content_type}' is not a media type")
+        if filename is not None and len(filename) > 1024:
+            raise invalid_parameter("Filename must be at most 1024 characters")
+        sid = new_sid("ME")
+        key = f"{account.sid}/{sid}"  # type: ignore[attr-defined]
+        await blobs.put(key, data)
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                media = await store.insert_media(conn, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,  # type: ignore[attr-defined]
+                                                 content_type=content_type, filename=filename, size=len(data), blob_key=key)
+        except BaseException:
+            await blobs.delete(key)
+            raise
+        return render.media(media, base_of(context, request),
+                            temporary_url=await temporary_url(request, media, account.auth_token))  # type: ignore[attr-defined]
+
+    @router.get("/{Sid}")
+    async def fetch(ChatServiceSid: str, Sid: str, request: Request, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
+        media = await media_or_404(account.sid, ChatServiceSid, Sid)  # type: ignore[attr-defined]
+        return render.media(media, base_of(context, request),
+                            temporary_url=await temporary_url(request, media, account.auth_token))  # type: ignore[attr-defined]
+
+    @router.get("/{Sid}/Content")
+    async def content(ChatServiceSid: str, Sid: str, account: Caller) -> Response:  # type: ignore[valid-type]
+        media = await media_or_404(account.sid, ChatServiceSid, Sid)  # type: ignore[attr-defined]
+        data = await blobs.get(media.blob_key)
+        if data is None:
+            raise not_found(f"Content of media {Sid}")
+        return content_response(media, data)
+
+    @router.get("/{Sid}/Content/Direct")
+    async def direct_content(ChatServiceSid: str, Sid: str, request: Request) -> Response:
+        """No credentials: the signature (keyed by the account's auth token) and the expiry are the permission.
+        Every refusal looks the same, so the URL leaks nothing about what exists."""
+        try:
+            expires = int(request.query_params.get("Expires", ""))
+        except ValueError as error:
+            raise forbidden() from error
+        given = request.query_params.get("Signature", "")
+        remaining = expires - time.time()
+        if remaining < 0:
+            raise forbidden()
+        media = await store.get_media(pool, chat_service_sid=ChatServiceSid, sid=Sid)
+        account = await directory.get(media.account_sid) if media is not None else None
+        if media is None or account is None or account.status != "active":
+            raise forbidden()
+        if not hmac.compare_digest(given, signature(account.auth_token, media, expires)):
+            raise forbidden()
+        data = await blobs.get(media.blob_key)
+        if data is None:
+            raise forbidden()
+        return content_response(media, data, max_age=int(remaining))
+
+    return router

@@ -1,0 +1,27 @@
+"""Media records of the Media Content Service; the bytes are in the blob store under `blob_key`."""
+
+from __future__ import annotations
+
+from services.conversations.domain.identity import Media
+from services.conversations.store.base import Connection, build
+
+_MEDIA_COLUMNS = (
+    "sid, account_sid, chat_service_sid, content_type, filename, size, category, author, blob_key, date_created, "
+    "date_updated"
+)
+
+
+async def insert_media(conn: Connection, *, sid: str, account_sid: str, chat_service_sid: str, content_type: str,
+                       filename: str | None, size: int, blob_key: str, author: str | None = None) -> Media:
+    row = await conn.fetchrow(
+        f"INSERT INTO media (sid, account_sid, chat_service_sid, content_type, filename, size, blob_key, author) "
+        f"VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_MEDIA_COLUMNS}",
+        sid, account_sid, chat_service_sid, content_type, filename, size, blob_key, author,
+    )
+    return build(Media, row)  # type: ignore[no-any-return]
+
+
+async def get_media(conn: Connection, *, chat_service_sid: str, sid: str) -> Media | None:
+    row = await conn.fetchrow(f"SELECT {_MEDIA_COLUMNS} FROM media WHERE chat_service_sid = $1 AND sid = $2",
+                              chat_service_sid, sid)
+    return build(Media, row)  # type: ignore[no-any-return]

@@ -10,12 +10,15 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from shared.errors import invalid_parameter
 from shared.forms import Form
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,3 +108,11 @@ def render_page(
             "key": key,
         },
     }
+
+
+
+def page_slice(rows: Sequence[T], request: PageRequest) -> tuple[list[T], bool]:
+    """The rows to show from `request.size + 1` fetched in display order, and whether a page follows:
+    the extra row only says there is more (paging back it comes first, since those run the other way)."""
+    has_more = len(rows) > request.size
+    return list(rows[-request.size:] if request.before is not None else rows[: request.size]), has_more

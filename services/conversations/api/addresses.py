@@ -11,7 +11,7 @@ from services.conversations.api.deps import FormData, base_of, caller, check_web
 from services.conversations.domain.webhook_names import POST_EVENTS
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 PATH = "/conversations/v1/Configuration/Addresses"
@@ -102,8 +102,7 @@ def addresses_router(context: ServiceContext) -> APIRouter:
         rows = await store.list_address_configurations(
             pool, account_sid=account.sid, type_=kind, after=page.after, before=page.before, limit=page.size + 1
         )
-        has_more = len(rows) > page.size
-        rows = rows[-page.size:] if page.before is not None else rows[: page.size]
+        rows, has_more = page_slice(rows, page)
         base = base_of(context, request)
         return render_page(
             key="address_configurations", items=[render.address_configuration(row, base) for row in rows],

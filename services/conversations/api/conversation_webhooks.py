@@ -14,7 +14,7 @@ from services.conversations.domain.webhook_names import POST_EVENTS, PRE_EVENTS
 from services.conversations.handlers import webhooks as use_cases
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 MAX_SCOPED_WEBHOOKS = 5
@@ -88,10 +88,10 @@ def conversation_webhooks_router(context: ServiceContext, root: str) -> APIRoute
         conversation = await conversation_or_404(pool, place, ConversationSid)
         rows = [row for row in await store.list_scoped_webhooks(pool, conversation_sid=conversation.sid, after=page.after)
                 if row.origin == "api"]
-        items = rows[: page.size]
+        items, has_more = page_slice(rows, page)
         return render_page(
             key="webhooks", items=[rendered(row, place) for row in items], keys=[row.sid for row in items],
-            request=page, has_more=len(rows) > page.size, url=f"{place.root.url}/Conversations/{conversation.sid}/Webhooks",
+            request=page, has_more=has_more, url=f"{place.root.url}/Conversations/{conversation.sid}/Webhooks",
         )
 
     @router.get("/{sid}")

@@ -16,7 +16,7 @@ from services.conversations.domain.states import SETTABLE_STATES, InvalidDuratio
 from services.conversations.handlers import conversations as use_cases
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 _MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
@@ -110,8 +110,7 @@ def conversations_router(context: ServiceContext, root: str) -> APIRouter:
             pool, account_sid=place.account_sid, chat_service_sid=place.service_sid, state=state, start=start, end=end,
             after=page.after, before=page.before, limit=page.size + 1, descending=descending,
         )
-        has_more = len(rows) > page.size
-        rows = rows[-page.size:] if page.before is not None else rows[: page.size]
+        rows, has_more = page_slice(rows, page)
         filters = [(name, value) for name, value in
                    (("StartDate", form.str("StartDate")), ("EndDate", form.str("EndDate")), ("State", state)) if value]
         return render_page(

@@ -12,7 +12,7 @@ from services.conversations.domain.identity import Role
 from services.conversations.store import identity as store
 from shared.errors import invalid_parameter
 from shared.forms import Form
-from shared.paging import PageRequest, read_page_request, render_page
+from shared.paging import PageRequest, page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 
@@ -58,8 +58,7 @@ class Dated(Protocol):
 def dated_page(*, key: str, rows: Sequence[Dated], page: PageRequest, url: str, render: Callable[[Any], dict[str, Any]],
                filters: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """One page from `page.size + 1` rows fetched by a (date_created, sid) keyset."""
-    has_more = len(rows) > page.size
-    shown = list(rows[-page.size:] if page.before is not None else rows[: page.size])
+    shown, has_more = page_slice(rows, page)
     return render_page(
         key=key, items=[render(row) for row in shown], keys=[[row.date_created.isoformat(), row.sid] for row in shown],
         request=page, has_more=has_more, url=url, filters=filters,

@@ -13,7 +13,7 @@ from services.conversations.domain.models import Conversation, Message
 from services.conversations.handlers import messages as use_cases
 from shared.errors import invalid_parameter, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 MAX_BODY = 1600
@@ -86,8 +86,7 @@ def messages_router(context: ServiceContext, root: str) -> APIRouter:
                 conn, conversation_sid=conversation.sid, after=page.after, before=page.before, limit=page.size + 1,
                 descending=order == "desc",
             )
-            has_more = len(rows) > page.size
-            rows = rows[-page.size:] if page.before is not None else rows[: page.size]
+            rows, has_more = page_slice(rows, page)
             items = await rendered(conn, rows, place)
         return render_page(
             key="messages", items=items, keys=[row.index for row in rows], request=page, has_more=has_more,
@@ -126,11 +125,11 @@ def messages_router(context: ServiceContext, root: str) -> APIRouter:
             conversation = await conversation_or_404(conn, place, ConversationSid)
             message = await message_or_404(conn, conversation, MessageSid)
             rows = await store.list_receipts(conn, message_sid=message.sid, after=page.after, limit=page.size + 1)
-        items = rows[: page.size]
+        items, has_more = page_slice(rows, page)
         return render_page(
             key="delivery_receipts",
             items=[render.receipt(row, place.root, chat_service_sid=place.service_sid) for row in items],
-            keys=[row.sid for row in items], request=page, has_more=len(rows) > page.size,
+            keys=[row.sid for row in items], request=page, has_more=has_more,
             url=f"{place.root.url}/Conversations/{conversation.sid}/Messages/{message.sid}/Receipts",
         )
 

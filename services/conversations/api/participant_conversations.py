@@ -9,7 +9,7 @@ from services.conversations import render, store
 from services.conversations.api.deps import FormData
 from services.conversations.api.scope import place_of
 from shared.errors import invalid_parameter
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 
@@ -28,12 +28,12 @@ def participant_conversations_router(context: ServiceContext, root: str) -> APIR
             pool, account_sid=place.account_sid, chat_service_sid=place.service_sid, identity=identity, address=address,
             after=page.after, limit=page.size + 1,
         )
-        items = rows[: page.size]
+        items, has_more = page_slice(rows, page)
         filters = [(name, value) for name, value in (("Identity", identity), ("Address", address)) if value]
         return render_page(
             key="conversations",
             items=[render.participant_conversation(participant, conversation, place.root) for participant, conversation in items],
-            keys=[participant.sid for participant, _ in items], request=page, has_more=len(rows) > page.size,
+            keys=[participant.sid for participant, _ in items], request=page, has_more=has_more,
             url=f"{place.root.url}/ParticipantConversations", filters=filters,
         )
 

@@ -12,7 +12,7 @@ from services.conversations.domain.models import Conversation, Participant, chan
 from services.conversations.handlers import participants as use_cases
 from shared.errors import invalid_parameter, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 
@@ -104,10 +104,10 @@ def participants_router(context: ServiceContext, root: str) -> APIRouter:
         conversation = await conversation_or_404(pool, place, ConversationSid)
         page = read_page_request(form, max_size=100)
         rows = await store.list_participants(pool, conversation_sid=conversation.sid, after=page.after, limit=page.size + 1)
-        items = rows[: page.size]
+        items, has_more = page_slice(rows, page)
         return render_page(
             key="participants", items=[rendered(row, place) for row in items], keys=[row.sid for row in items],
-            request=page, has_more=len(rows) > page.size,
+            request=page, has_more=has_more,
             url=f"{place.root.url}/Conversations/{conversation.sid}/Participants",
         )
 

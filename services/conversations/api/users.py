@@ -16,7 +16,7 @@ from services.conversations.render import identity as render
 from services.conversations.store import identity as store
 from shared.errors import TwilioError, conflict, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 
@@ -103,10 +103,10 @@ def users_router(context: ServiceContext, root: str) -> APIRouter:
         page = read_page_request(form, max_size=50)
         after = page.after if isinstance(page.after, str) else None
         rows = await store.list_user_conversations(pool, user=user, after=after, limit=page.size + 1)
-        shown = rows[: page.size]
+        shown, has_more = page_slice(rows, page)
         return render_page(
             key="conversations", items=[render.user_conversation(row, place.root) for row in shown],
-            keys=[row.conversation_sid for row in shown], request=page, has_more=len(rows) > page.size,
+            keys=[row.conversation_sid for row in shown], request=page, has_more=has_more,
             url=f"{place.root.url}/Users/{user.sid}/Conversations",
         )
 

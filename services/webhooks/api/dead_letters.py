@@ -8,7 +8,7 @@ from services.webhooks import handlers, render, store
 from services.webhooks.api.deps import FormData, base_of, caller, seq_key
 from services.webhooks.domain.models import DEAD_LETTER_STATUSES
 from shared.errors import not_found
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 PATH = render.DEAD_LETTERS_PATH
@@ -29,8 +29,7 @@ def dead_letters_router(context: ServiceContext) -> APIRouter:
                 conn, account_sid=account.sid, top_level=account.owner_account_sid is None, queue=queue,
                 status=status, after=seq_key(page.after), before=seq_key(page.before), limit=page.size + 1,
             )
-        has_more = len(rows) > page.size
-        rows = rows[-page.size:] if page.before is not None else rows[: page.size]
+        rows, has_more = page_slice(rows, page)
         base = base_of(context, request)
         filters = [(name, value) for name, value in (("Queue", queue), ("Status", status)) if value is not None]
         return render_page(

@@ -10,7 +10,7 @@ from services.webhooks.domain.models import DELIVERY_STATUSES, DeliveryFilters
 from shared.contracts.webhooks import WebhookTarget
 from shared.errors import invalid_parameter, not_found
 from shared.forms import Form
-from shared.paging import read_page_request, render_page
+from shared.paging import page_slice, read_page_request, render_page
 from shared.runtime import ServiceContext
 
 PATH = render.DELIVERIES_PATH
@@ -46,8 +46,7 @@ def deliveries_router(context: ServiceContext) -> APIRouter:
                 conn, account_sid=account.sid, filters=filters, after=seq_key(page.after), before=seq_key(page.before),
                 limit=page.size + 1,
             )
-        has_more = len(rows) > page.size
-        rows = rows[-page.size:] if page.before is not None else rows[: page.size]
+        rows, has_more = page_slice(rows, page)
         base = base_of(context, request)
         return render_page(
             key="webhook_deliveries", items=await rendered(rows, base), keys=[row.seq for row in rows],

@@ -34,6 +34,8 @@ test: install infrastructure
 
 bench: install infrastructure
 	$(BIN)/python -m bench.inbound
+	$(BIN)/python -m bench.rest
+	$(BIN)/python -m bench.router
 
 contracts: install
 	$(BIN)/parley export-contracts --out docs/contracts

@@ -2,11 +2,32 @@
 
 from pathlib import Path
 
+from services.router.api.activities import activities_router
+from services.router.api.events import events_router
+from services.router.api.statistics import statistics_router
+from services.router.api.task_channels import task_channels_router
+from services.router.api.task_queues import task_queues_router
+from services.router.api.tasks import tasks_router
+from services.router.api.workers import workers_router
+from services.router.api.workflows import workflows_router
+from services.router.api.workspaces import workspaces_router
+from services.router.engine.dispatcher import Dispatcher
+from services.router.engine.timers import Timers
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 
 def build(context: ServiceContext) -> ServiceParts:
-    return ServiceParts()
+    settings = context.settings
+    base = settings.external_base_url()
+    dispatcher = Dispatcher(context.pool, base=base, poll_interval=settings.poll_interval_seconds)
+    timers = Timers(context.pool, base=base, poll_interval=settings.poll_interval_seconds)
+    return ServiceParts(
+        # Statistics first: `Workers/Statistics` must not be taken for a worker SID.
+        routers=[statistics_router(context), workspaces_router(context), activities_router(context),
+                 task_channels_router(context), workers_router(context), task_queues_router(context),
+                 workflows_router(context), tasks_router(context), events_router(context)],
+        loops=[dispatcher.run, timers.run],
+    )
 
 
 SERVICE = ServiceDefinition(name="router", migrations=Path(__file__).parent / "migrations", build=build)

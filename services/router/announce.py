@@ -1,0 +1,76 @@
+"""Recording a TaskRouter event: the Events row, the broker event and, when asked, the EventCallbackUrl delivery.
+
+All three go in the caller's transaction (outbox), so a change and its event commit or vanish together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from services.router.domain.event_fields import Fields, common_fields, snake
+from services.router.domain.models import Workspace
+from services.router.store import events as event_store
+from services.router.store.base import Connection
+from shared.broker.topology import COMMANDS, EVENTS
+from shared.contracts.envelope import make_envelope
+from shared.contracts.router import TaskRouterEvent
+from shared.contracts.webhooks import DELIVER_WEBHOOK, WebhookDelivery
+from shared.outbox import add_to_outbox
+from shared.sids import new_sid
+
+RESOURCE_NAMES = {"task": "Task", "reservation": "Reservation", "worker": "Worker", "activity": "Activity",
+                  "workflow": "Workflow", "workspace": "Workspace", "task_queue": "TaskQueue",
+                  "task_channel": "TaskChannel"}
+
+
+@dataclass
+class Occurrence:
+    event_type: str
+    resource_type: str
+    resource_sid: str
+    description: str
+    resource: dict[str, Any] | None = None
+    fields: Fields = field(default_factory=list)
+    task_sid: str | None = None
+    worker_sid: str | None = None
+    reservation_sid: str | None = None
+    task_queue_sid: str | None = None
+    workflow_sid: str | None = None
+    task_channel: str | None = None
+    actor_type: str | None = None
+    actor_sid: str | None = None
+
+
+async def record(conn: Connection, workspace: Workspace, occurrence: Occurrence) -> None:
+    sid = new_sid("EV")
+    now = datetime.now(UTC)
+    fields = common_fields(workspace, sid=sid, event_type=occurrence.event_type, description=occurrence.description,
+                           resource_type=RESOURCE_NAMES.get(occurrence.resource_type, occurrence.resource_type),
+                           resource_sid=occurrence.resource_sid, at=now) + occurrence.fields
+    data = {snake(name): value for name, value in occurrence.fields}
+    await event_store.insert_event(conn, {
+        "sid": sid, "account_sid": workspace.account_sid, "workspace_sid": workspace.sid,
+        "event_type": occurrence.event_type, "resource_type": occurrence.resource_type,
+        "resource_sid": occurrence.resource_sid, "description": occurrence.description,
+        "actor_type": occurrence.actor_type, "actor_sid": occurrence.actor_sid, "task_sid": occurrence.task_sid,
+        "worker_sid": occurrence.worker_sid, "reservation_sid": occurrence.reservation_sid,
+        "task_queue_sid": occurrence.task_queue_sid, "workflow_sid": occurrence.workflow_sid,
+        "task_channel": occurrence.task_channel, "event_data": data,
+    })
+    payload = TaskRouterEvent(
+        event_sid=sid, event_type=occurrence.event_type, workspace_sid=workspace.sid,
+        resource_type=occurrence.resource_type, resource_sid=occurrence.resource_sid,
+        description=occurrence.description, resource=occurrence.resource, event_data=data,
+    )
+    await add_to_outbox(conn, exchange=EVENTS, envelope=make_envelope(
+        occurrence.event_type, payload, account_sid=workspace.account_sid, correlation_id=occurrence.task_sid))
+    if workspace.wants_event(occurrence.event_type):
+        assert workspace.event_callback_url is not None
+        delivery = WebhookDelivery(
+            event_type=occurrence.event_type, target="workspace", url=workspace.event_callback_url, params=fields,
+            resource_sid=occurrence.resource_sid, ordering_key=occurrence.task_sid or occurrence.resource_sid,
+        )
+        await add_to_outbox(conn, exchange=COMMANDS, envelope=make_envelope(
+            DELIVER_WEBHOOK, delivery, account_sid=workspace.account_sid, correlation_id=occurrence.task_sid))

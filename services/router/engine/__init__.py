@@ -1,0 +1,1 @@
+"""The assignment engine's I/O: the dispatcher (tasks meet workers) and the durable timers."""

@@ -1,0 +1,85 @@
+"""What every store module shares: the connection type, rows into values, keyset pages, updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
+
+
+def build(cls: Any, row: asyncpg.Record | None) -> Any:
+    return cls(**dict(row)) if row is not None else None
+
+
+def touched_one(result: str) -> bool:
+    """asyncpg's status line says how many rows a DELETE or UPDATE touched."""
+    return result.endswith(" 1")
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """One page of a list ordered by (date, sid); `after`/`before` are the last key seen, [iso date, sid]."""
+
+    after: list[Any] | None
+    before: list[Any] | None
+    limit: int
+    descending: bool = False
+
+
+class Query:
+    """A WHERE clause built from optional filters, with numbered parameters."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def where(self, condition: str, *values: Any) -> Query:
+        """`condition` uses `{}` for each value, e.g. where("friendly_name = {}", name)."""
+        self.conditions.append(condition.format(*(self.param(value) for value in values)))
+        return self
+
+    def maybe(self, condition: str, value: Any) -> Query:
+        if value is not None:
+            self.where(condition, value)
+        return self
+
+    def clause(self) -> str:
+        return " AND ".join(self.conditions) if self.conditions else "true"
+
+
+async def fetch_page(conn: Connection, *, select: str, query: Query, keyset: Keyset, date_column: str,
+                     sid_column: str) -> list[asyncpg.Record]:
+    """Keyset page in display order; asks for `limit` rows (the caller asks for one extra to learn if more)."""
+    bound = keyset.after or keyset.before
+    forward = (not keyset.descending) if keyset.before is None else keyset.descending
+    comparison, direction = (">", "ASC") if forward else ("<", "DESC")
+    if bound:
+        date = query.param(datetime.fromisoformat(bound[0]))
+        sid = query.param(bound[1])
+        query.conditions.append(f"({date_column}, {sid_column}) {comparison} ({date}::timestamptz, {sid}::text)")
+    limit = query.param(keyset.limit)
+    rows = await conn.fetch(
+        f"{select} WHERE {query.clause()} ORDER BY {date_column} {direction}, {sid_column} {direction} LIMIT {limit}",
+        *query.params,
+    )
+    if keyset.before is not None:
+        rows.reverse()
+    return list(rows)
+
+
+def assignments(values: dict[str, Any], allowed: Sequence[str], *, first: int = 2) -> tuple[str, list[Any]]:
+    """`col = $n` pairs for an UPDATE, plus date_updated; parameters start at `first`."""
+    unknown = set(values) - set(allowed)
+    assert not unknown, unknown
+    parts = [f"{column} = ${number}" for number, column in enumerate(values, start=first)]
+    parts.append("date_updated = clock_timestamp()")
+    return ", ".join(parts), list(values.values())

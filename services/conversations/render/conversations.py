@@ -207,6 +207,7 @@ def service_webhooks(
         "pre_webhook_url": config.pre_webhook_url if config else None,
         "post_webhook_url": config.post_webhook_url if config else None,
         "filters": config.filters if config else None,
-        "method": config.method if config else None,
+        # Twilio calls webhooks with POST unless told otherwise, configured or not.
+        "method": (config.method if config else None) or "POST",
         "url": f"{root.v1}/Services/{chat_service_sid}/Configuration/Webhooks",
     }

@@ -18,8 +18,10 @@ from services.conversations.api.services import services_router
 from services.conversations.api.users import users_router
 from services.conversations.api.webhooks_config import webhooks_config_router
 from services.conversations.consumers import consumers
+from services.conversations.pre_events import PreEvents
 from services.conversations.timers import timer_sweeper
 from shared.blobs import LocalDirectoryBlobStore
+from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 
@@ -42,10 +44,13 @@ def build(context: ServiceContext) -> ServiceParts:
         credentials_router(context),
         media_router(context, blobs),
     ]
+    rpc = RpcClient(context.broker)
+    pre_events = PreEvents(rpc, webhook_timeout=context.settings.webhook_timeout_seconds)
     return ServiceParts(
         routers=routers,
-        consumers=consumers(context.settings),
+        consumers=consumers(context.settings, pool=context.pool, pre_events=pre_events),
         loops=[timer_sweeper(context)],
+        on_stop=[rpc.close],
     )
 
 

@@ -25,13 +25,15 @@ from services.webhooks.domain.endpoints import endpoint_of
 from services.webhooks.domain.models import DeadLetter, Delivery, DeliveryFilters
 from services.webhooks.domain.outcomes import AttemptResult, NextStep, RetryPolicy, next_step
 from services.webhooks.errors import already_replayed, replay_not_taken
-from shared.auth.accounts import Account
+from services.webhooks.sender import ask_pre_event
+from shared.auth.accounts import Account, AccountDirectory
 from shared.broker.connection import Broker
 from shared.broker.topology import WEBHOOKS_DELIVERIES
 from shared.contracts.envelope import Envelope
 from shared.contracts.fabric import ConsumerFailed
-from shared.contracts.webhooks import DELIVER_WEBHOOK, WebhookDelivery
+from shared.contracts.webhooks import DELIVER_WEBHOOK, PreEventReply, PreEventRequest, WebhookDelivery
 from shared.errors import not_found
+from shared.outbound_http import OutboundHttp
 from shared.sids import sid_from
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,23 @@ async def record_consumer_failure(conn: store.Connection, envelope: Envelope[Con
         delivery_count=report.delivery_count, date_reported=envelope.occurred_at,
     )
     await store.copy_failure_onto_dead_letters(conn, queue=report.queue, message_id=message_id)
+
+
+# Pre-event webhooks (RPC) ---------------------------------------------------------------------------------
+
+async def answer_pre_event(
+    outbound: OutboundHttp, directory: AccountDirectory, envelope: Envelope[PreEventRequest], *, default_timeout: float,
+) -> PreEventReply:
+    """Call the business's pre-event URL and say whether the action may go ahead, and changed how."""
+    request = envelope.payload
+    reply = await ask_pre_event(outbound, directory, request, account_sid=envelope.account_sid,
+                                default_timeout=default_timeout)
+    log.info("pre-event webhook answered", extra={
+        "account_sid": envelope.account_sid, "event_type": request.event_type, "url": request.url,
+        "outcome": reply.outcome, "response_code": reply.status_code, "latency_ms": reply.latency_ms,
+        "error": reply.error, "correlation_id": envelope.correlation_id,
+    })
+    return reply
 
 
 # The dispatcher's work ----------------------------------------------------------------------------------
@@ -154,11 +173,13 @@ async def record_attempt(
 async def _park(conn: store.Connection, delivery: Delivery, step: NextStep) -> None:
     """A delivery that gave up is listed with the fabric's dead letters, where it can be replayed too."""
     # The payload is the delivery command as it came in.
-    command = {
+    command: dict[str, Any] = {
         "event_type": delivery.event_type, "target": delivery.target, "url": delivery.url, "method": delivery.method,
         "params": [list(pair) for pair in delivery.params], "resource_sid": delivery.resource_sid,
         "ordering_key": delivery.ordering_key, "timeout_seconds": delivery.timeout_seconds,
     }
+    if delivery.json_body is not None:
+        command["json_body"] = delivery.json_body
     await store.insert_dead_letter(
         conn, sid=sid_from("DX", delivery.sid, str(delivery.replays)), account_sid=delivery.account_sid,
         source="webhook", queue=WEBHOOKS_DELIVERIES.name, routing_key=DELIVER_WEBHOOK,

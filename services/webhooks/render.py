@@ -33,6 +33,7 @@ def delivery(delivery: Delivery, attempts: list[Attempt], base: str) -> dict[str
         "url": delivery.url,
         "method": delivery.method,
         "params": [list(pair) for pair in delivery.params],
+        "json_body": delivery.json_body,
         "resource_sid": delivery.resource_sid,
         "ordering_key": delivery.ordering_key,
         "status": delivery.status,

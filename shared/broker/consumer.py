@@ -7,12 +7,19 @@ a failing handler is nacked for redelivery until the queue's delivery limit park
 
 A `RawConsumer` is for queues whose messages may not parse (the dead letters): its handler gets
 the undecoded body, the headers and the message id under the same transaction and ack discipline.
+
+A `PreparedConsumer` has a step that must not run inside a transaction (asking another service and
+waiting for the answer, e.g. a pre-event webhook): `prepare` runs first, outside any transaction,
+and its result is handed to the handler inside the transaction. A message already processed is
+acked before `prepare` runs, so a redelivery asks nothing twice. When the handler finds that what
+`prepare` saw has changed meanwhile, it raises `PrepareAgain`, and both run again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import uuid
@@ -25,7 +32,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from pydantic import BaseModel, ValidationError
 
 from shared.broker.connection import Broker
-from shared.broker.failures import PermanentFailure
+from shared.broker.failures import PermanentFailure, PrepareAgain
 from shared.broker.topology import DEAD, QueueSpec
 from shared.contracts.envelope import Envelope, make_envelope
 from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
@@ -39,6 +46,9 @@ RawHandler = Callable[[asyncpg.Connection, bytes, dict[str, Any], str | None], A
 DedupeKey = Callable[[bytes, Mapping[str, Any], str | None], uuid.UUID]
 # Messages with the same key are handled one at a time, in the order the broker delivered them.
 SequenceKey = Callable[[Envelope[Any]], Hashable | None]
+# Runs before the transaction; what it returns is handed to the PreparedHandler inside it.
+Prepare = Callable[[Envelope[Any]], Awaitable[Any]]
+PreparedHandler = Callable[[asyncpg.Connection, Envelope[Any], Any], Awaitable[None]]
 
 # Races a fresh attempt resolves: it re-reads what the winner committed.
 _TRANSIENT = (
@@ -47,6 +57,7 @@ _TRANSIENT = (
     asyncpg.UniqueViolationError,
 )
 _IN_PROCESS_ATTEMPTS = 3
+_PREPARE_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,20 @@ class RawConsumer(Consumer):
     handler: Handler = _never_called
     raw_handler: RawHandler
     dedupe_key: DedupeKey = dead_letter_dedupe_key
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedConsumer(Consumer):
+    """A consumer with a step before the transaction (see the module's docstring)."""
+
+    handler: Handler = _never_called
+    prepare: Prepare
+    prepared_handler: PreparedHandler
+
+
+async def _run_prepared(consumer: PreparedConsumer, envelope: Envelope[Any], prepared: Any,
+                        conn: asyncpg.Connection) -> None:
+    await consumer.prepared_handler(conn, envelope, prepared)
 
 
 class _KeyedSequence:
@@ -155,7 +180,11 @@ class ConsumerRunner:
             return
         key = self._consumer.sequence_by(envelope) if self._consumer.sequence_by is not None else None
         async with self._sequence.turn(key):
-            await self._settle(message, envelope.message_id, lambda conn: self._consumer.handler(conn, envelope))
+            if isinstance(self._consumer, PreparedConsumer):
+                await self._settle(message, envelope.message_id, lambda: self._apply_prepared(envelope))
+            else:
+                await self._settle(message, envelope.message_id,
+                                   lambda: self._apply(envelope.message_id, lambda conn: self._consumer.handler(conn, envelope)))
 
     async def _on_raw_message(self, message: AbstractIncomingMessage) -> None:
         consumer = self._consumer
@@ -163,16 +192,16 @@ class ConsumerRunner:
         headers = dict(message.headers or {})
         key = consumer.dedupe_key(message.body, headers, message.message_id)
         await self._settle(
-            message, key, lambda conn: consumer.raw_handler(conn, message.body, headers, message.message_id)
+            message, key, lambda: self._apply(key, lambda conn: consumer.raw_handler(conn, message.body, headers,
+                                                                                     message.message_id))
         )
 
     async def _settle(
-        self, message: AbstractIncomingMessage, message_id: uuid.UUID,
-        handle: Callable[[asyncpg.Connection], Awaitable[None]],
+        self, message: AbstractIncomingMessage, message_id: uuid.UUID, work: Callable[[], Awaitable[None]],
     ) -> None:
         """Apply, then ack; or park (permanent failure) or nack for redelivery (anything else)."""
         try:
-            await self._apply(message_id, handle)
+            await work()
         except PermanentFailure as error:
             log.warning("message parked: %s", error, extra={"queue": self._consumer.queue.name,
                                                            "message_id": str(message_id)})
@@ -188,6 +217,24 @@ class ConsumerRunner:
             await message.nack(requeue=True)
             return
         await message.ack()
+
+    async def _apply_prepared(self, envelope: Envelope[Any]) -> None:
+        consumer = self._consumer
+        assert isinstance(consumer, PreparedConsumer)
+        for round_ in range(_PREPARE_ROUNDS):
+            async with self._pool.acquire() as conn:
+                if await conn.fetchval(
+                    "SELECT true FROM processed_messages WHERE consumer = $1 AND message_id = $2",
+                    consumer.consumer_name, envelope.message_id,
+                ):
+                    return  # a redelivery of what was done: nothing to prepare, nothing to apply
+            prepared = await consumer.prepare(envelope)
+            try:
+                await self._apply(envelope.message_id, functools.partial(_run_prepared, consumer, envelope, prepared))
+                return
+            except PrepareAgain:
+                if round_ == _PREPARE_ROUNDS - 1:
+                    raise
 
     async def _apply(self, message_id: uuid.UUID, handle: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
         for attempt in range(_IN_PROCESS_ATTEMPTS):

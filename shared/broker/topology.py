@@ -26,23 +26,38 @@ class QueueSpec:
     bindings: tuple[str, ...]
     # Work queues park poison messages in parley.dead; the queues that collect dead letters don't.
     dead_letters: bool = True
+    # Work queues are quorum queues (replicated, delivery limit); a request queue whose messages are
+    # worthless after a few seconds is a classic one (see PRE_EVENT_REQUESTS).
+    queue_type: str = "quorum"
+    # Further x-arguments, e.g. ("x-single-active-consumer", True).
+    arguments: tuple[tuple[str, object], ...] = ()
 
 
 CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.message",))
 CONVERSATIONS_RECEIPTS = QueueSpec("conversations.receipts", INBOUND, ("channel.receipt",))
 INGRESS_SENDS = QueueSpec("ingress.sends", COMMANDS, ("channel.send",))
-WEBHOOKS_DELIVERIES = QueueSpec("webhooks.deliveries", COMMANDS, ("webhook.deliver",))
+# One active consumer at a time: commands are stored in the order they were published, whichever
+# instance is active; storing is cheap, and the dispatch is shared by every instance through the database.
+WEBHOOKS_DELIVERIES = QueueSpec("webhooks.deliveries", COMMANDS, ("webhook.deliver",),
+                                arguments=(("x-single-active-consumer", True),))
+# Pre-event webhook requests (RPC, answered on direct reply-to). A classic queue: a request is worth
+# nothing once its caller's timeout has passed (it expires in the queue), losing one to a broker crash
+# means the caller times out and proceeds, as it would for a receiver that never answers; so
+# replication and fsync (a quorum queue) would only add latency to a path a customer's message waits on.
+# No dead letters: an expired or failed request is not poison to park.
+PRE_EVENT_REQUESTS = QueueSpec("webhooks.pre_events", COMMANDS, ("webhook.pre_event",), dead_letters=False,
+                               queue_type="classic")
 WEBHOOKS_DEAD_LETTERS = QueueSpec("webhooks.dead_letters", DEAD, ("dead.#",), dead_letters=False)
 WEBHOOKS_FAILURES = QueueSpec("webhooks.failures", DEAD, ("failure.#",), dead_letters=False)
 
 QUEUES = (
     CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, INGRESS_SENDS,
-    WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES,
+    WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES, PRE_EVENT_REQUESTS,
 )
 
 
 def queue_arguments(spec: QueueSpec, *, dead_exchange: str, delivery_limit: int, queue_name: str) -> dict[str, object]:
-    arguments: dict[str, object] = {"x-queue-type": "quorum"}
+    arguments: dict[str, object] = {"x-queue-type": spec.queue_type}
     if spec.dead_letters:
         arguments.update(
             {
@@ -54,4 +69,18 @@ def queue_arguments(spec: QueueSpec, *, dead_exchange: str, delivery_limit: int,
                 "x-delivery-limit": delivery_limit,
             }
         )
+    arguments.update(dict(spec.arguments))
     return arguments
+
+
+# Flex Interactions (router → conversations). Preparing the conversation is a request the router waits on
+# (RPC, like PRE_EVENT_REQUESTS: worthless once the caller gave up, so classic and without dead letters);
+# adding, removing agents and closing are commands through the outbox, kept in order per conversation.
+CONVERSATIONS_FLEX_REQUESTS = QueueSpec("conversations.flex_requests", COMMANDS, ("flex.conversation.prepare",),
+                                        dead_letters=False, queue_type="classic")
+CONVERSATIONS_FLEX_COMMANDS = QueueSpec("conversations.flex_commands", COMMANDS, (
+    "flex.agent.add", "flex.agent.remove", "flex.conversation.close",
+))
+# The conversations service's own `message.added`: an agent's message goes out to SMS/WhatsApp participants.
+CONVERSATIONS_OUTBOUND_SENDS = QueueSpec("conversations.outbound_sends", EVENTS, ("message.added",))
+QUEUES += (CONVERSATIONS_FLEX_REQUESTS, CONVERSATIONS_FLEX_COMMANDS, CONVERSATIONS_OUTBOUND_SENDS)

@@ -36,6 +36,7 @@ class Delivery:
     error: str | None
     date_created: datetime
     date_updated: datetime
+    json_body: Any = None  # when not None, POSTed as JSON instead of `params` (bodySHA256 signature)
 
     @property
     def attempts_in_budget(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -22,15 +23,26 @@ __all__ = [
 
 _COLUMNS = (
     "sid, seq, account_sid, event_type, target, url, endpoint, method, params, resource_sid, ordering_key, "
-    "timeout_seconds, status, attempt_count, budget_start, replays, next_attempt_at, error, date_created, date_updated"
+    "timeout_seconds, status, attempt_count, budget_start, replays, next_attempt_at, error, date_created, date_updated, "
+    "json_body"
 )
 _OPEN = "status IN ('pending', 'retrying')"
 
 
-def _delivery(row: asyncpg.Record) -> Delivery:
+def _delivery(row: asyncpg.Record | dict[str, Any]) -> Delivery:
     values = dict(row)
     values["params"] = [(str(key), str(value)) for key, value in values["params"]]
+    values["json_body"] = _json_body(values["json_body"])
     return Delivery(**values)
+
+
+# jsonb holds the body as {"value": <the JSON>}, so a body that is JSON null stays apart from no body at all.
+def _json_value(body: Any) -> dict[str, Any] | None:
+    return None if body is None else {"value": body}
+
+
+def _json_body(stored: Any) -> Any:
+    return stored["value"] if isinstance(stored, dict) else None
 
 
 async def insert_delivery(
@@ -40,13 +52,13 @@ async def insert_delivery(
     """Store a new delivery, due now, and wake the dispatchers at commit; False when this command was stored before."""
     inserted = await conn.fetchval(
         f"WITH added AS (INSERT INTO deliveries (sid, account_sid, message_id, correlation_id, event_type, target, "
-        f"url, endpoint, method, params, resource_sid, ordering_key, timeout_seconds, next_attempt_at) "
-        f"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) "
+        f"url, endpoint, method, params, resource_sid, ordering_key, timeout_seconds, json_body, next_attempt_at) "
+        f"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()) "
         f"ON CONFLICT (sid) DO NOTHING RETURNING 1) "
         f"SELECT true, {NOTIFY_DELIVERIES} FROM added",
         sid, account_sid, message_id, correlation_id, command.event_type, command.target, command.url, endpoint,
         command.method, [list(pair) for pair in command.params], command.resource_sid, command.ordering_key,
-        command.timeout_seconds,
+        command.timeout_seconds, _json_value(command.json_body),
     )
     return bool(inserted)
 
@@ -94,8 +106,7 @@ async def get_delivery_for_update(conn: Connection, *, sid: str) -> tuple[Delive
         return None
     values = dict(row)
     token = values.pop("lease_token")
-    values["params"] = [(str(key), str(value)) for key, value in values["params"]]
-    return Delivery(**values), token
+    return _delivery(values), token
 
 
 async def record_attempt_if_held(

@@ -7,7 +7,7 @@ PORT ?= 8080
 # Local development may call webhooks on this machine; production keeps the default (public only).
 RUN_EGRESS ?= public,127.0.0.0/8,::1/128
 
-.PHONY: run test bench install infrastructure migrate contracts lint clean
+.PHONY: run test bench install infrastructure migrate contracts lint clean web browser
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,17 +25,36 @@ infrastructure:
 migrate: install infrastructure
 	$(BIN)/parley migrate
 
-run: install infrastructure
+run: install infrastructure web
 	PORT=$(PORT) PARLEY_EGRESS_NETWORKS=$${PARLEY_EGRESS_NETWORKS:-$(RUN_EGRESS)} PARLEY_LOG_JSON=$${PARLEY_LOG_JSON:-false} \
 		$(BIN)/parley run
 
-test: install infrastructure
+test: install infrastructure web browser
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The browser apps (web/): `npm ci` when node_modules is missing or older than the lock file,
+# then a build into web/dist whenever a source changed. Served by Parley at /desk/, /supervisor/, /webchat/.
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+	touch $@
+
+web: web/dist/.built
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 bench: install infrastructure
 	$(BIN)/python -m bench.inbound
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.router
+	$(BIN)/python -m bench.webhooks
 
 contracts: install
 	$(BIN)/parley export-contracts --out docs/contracts

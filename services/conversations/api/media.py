@@ -6,9 +6,7 @@ Bytes go to the blob store first and the record second, so a record never points
 record write removes the blob again.
 """
 
-import hashlib
 import hmac
-import math
 import time
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
+from services.conversations import media_links
 from services.conversations import store as conversations_store
 from services.conversations.api.deps import base_of, caller
 from services.conversations.domain.identity import Media
@@ -36,11 +35,6 @@ def too_large() -> TwilioError:
 
 def forbidden() -> TwilioError:
     return TwilioError(403, 20403, "The temporary media URL is invalid or has expired")
-
-
-def signature(auth_token: str, media: Media, expires: int) -> str:
-    message = f"{media.chat_service_sid}/{media.sid}/{expires}".encode()
-    return hmac.new(auth_token.encode(), message, hashlib.sha256).hexdigest()
 
 
 async def read_upload(request: Request) -> tuple[bytes, str, str | None]:
@@ -77,10 +71,7 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     directory = context.authenticate.directory
 
     async def temporary_url(request: Request, media: Media, auth_token: str) -> str:
-        expires = math.ceil(time.time() + lifetime)
-        base = base_of(context, request)
-        return (f"{base}/mcs/v1/Services/{media.chat_service_sid}/Media/{media.sid}/Content/Direct"
-                f"?Expires={expires}&Signature={signature(auth_token, media, expires)}")
+        return media_links.temporary_url(base_of(context, request), media, auth_token, lifetime_seconds=lifetime)
 
     async def media_or_404(account_sid: str, service_sid: str, sid: str) -> Media:
         found = await store.get_media(pool, chat_service_sid=service_sid, sid=sid)
@@ -151,7 +142,7 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
         account = await directory.get(media.account_sid) if media is not None else None
         if media is None or account is None or account.status != "active":
             raise forbidden()
-        if not hmac.compare_digest(given, signature(account.auth_token, media, expires)):
+        if not hmac.compare_digest(given, media_links.signature(account.auth_token, media, expires)):
             raise forbidden()
         data = await blobs.get(media.blob_key)
         if data is None:

@@ -1,16 +1,19 @@
 """`…/Conversations/{ConversationSid}/Messages` (by SID or index; Order asc/desc on a keyset) and their
 delivery receipts, `…/Messages/{MessageSid}/Receipts`."""
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Response
 
-from services.conversations import render, store
+from services.conversations import media_links, render, store
 from services.conversations.api.conversations import conversation_or_404
 from services.conversations.api.deps import FormData
 from services.conversations.api.scope import Place, form_attributes, form_datetime, place_of
+from services.conversations.domain.identity import Media, media_summary
 from services.conversations.domain.models import Conversation, Message
 from services.conversations.handlers import messages as use_cases
+from services.conversations.store import media as media_store
 from shared.errors import invalid_parameter, not_found
 from shared.forms import Form
 from shared.paging import page_slice, read_page_request, render_page
@@ -44,15 +47,36 @@ async def message_or_404(conn: store.Connection, conversation: Conversation, sid
     return found
 
 
+async def media_or_400(conn: store.Connection, conversation: Conversation, sid: str) -> Media:
+    """Media attached to a message must have been uploaded to the conversation's own service."""
+    found = await media_store.get_media(conn, chat_service_sid=conversation.chat_service_sid, sid=sid)
+    if found is None or found.account_sid != conversation.account_sid:
+        raise invalid_parameter(f"Media {sid} was not found in the conversation's service", code=50509)
+    return found
+
+
 def messages_router(context: ServiceContext, root: str) -> APIRouter:
     router = APIRouter(prefix=f"{root}/Conversations/{{ConversationSid}}/Messages")
     At = place_of(context)
     pool = context.pool
+    lifetime = context.settings.media_url_lifetime_seconds
 
     async def rendered(conn: store.Connection, messages: list[Message], place: Place) -> list[dict[str, Any]]:
-        counts = await store.receipt_counts(conn, message_sids=[message.sid for message in messages])
-        return [render.message(message, place.root, receipts=counts.get(message.sid), chat_service_sid=place.service_sid)
-                for message in messages]
+        sids = [message.sid for message in messages]
+        counts = await store.receipt_counts(conn, message_sids=sids)
+        attached = await media_store.media_of_messages(conn, message_sids=sids)
+        account = await context.authenticate.directory.get(place.account_sid) if attached else None
+
+        def listed(media: Media) -> dict[str, Any]:
+            assert account is not None
+            link = media_links.temporary_url(place.root.base, media, account.auth_token, lifetime_seconds=lifetime)
+            return {**media_summary(media), "links": {"content_direct_temporary": link}}
+
+        return [
+            render.message(replace(message, media=[listed(item) for item in attached.get(message.sid, [])]),
+                           place.root, receipts=counts.get(message.sid), chat_service_sid=place.service_sid)
+            for message in messages
+        ]
 
     @router.post("", status_code=201)
     async def create(ConversationSid: str, form: FormData, place: At) -> dict[str, Any]:
@@ -63,16 +87,17 @@ def messages_router(context: ServiceContext, root: str) -> APIRouter:
             values["content_sid"] = content
         author = values.pop("author", None) or "system"
         body = values.pop("body", None)
-        # MediaSid waits for the media store (/mcs); until then a message needs a Body or a ContentSid.
-        if not body and "content_sid" not in values:
-            raise invalid_parameter("A message needs a Body or a ContentSid", code=50506)
+        media_sids = form.list("MediaSid") or []
+        if not body and "content_sid" not in values and not media_sids:
+            raise invalid_parameter("A message needs a Body, a MediaSid or a ContentSid", code=50506)
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, ConversationSid, for_update=True)
+            media = [await media_or_400(conn, conversation, sid) for sid in media_sids]
             participant = await store.get_participant(conn, conversation_sid=conversation.sid, sid=author)
             _, message = await use_cases.add_message(
                 conn, conversation=conversation, author=author, body=body, action=place.action(),
                 participant_sid=participant.sid if participant and participant.identity == author else None,
-                values=values,
+                values=values, media=media,
             )
             return (await rendered(conn, [message], place))[0]
 

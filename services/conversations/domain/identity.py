@@ -191,6 +191,12 @@ class Media:
     date_updated: datetime
 
 
+def media_summary(media: Media) -> dict[str, object]:
+    """A media file as a message lists it, in REST answers and in webhooks' `Media` field alike."""
+    return {"sid": media.sid, "content_type": media.content_type, "filename": media.filename, "size": media.size,
+            "category": media.category}
+
+
 def user_fields(user: User, *, updated: bool) -> list[tuple[str, str]]:
     """The form fields of onUserAdded / onUserUpdated."""
     fields = [

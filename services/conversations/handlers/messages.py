@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from services.conversations import render, store
 from services.conversations.announce import Change, announce
+from services.conversations.domain.identity import Media, media_summary
 from services.conversations.domain.models import Conversation, Message, Receipt
 from services.conversations.domain.webhook_fields import message_fields, receipt_fields, removed
 from services.conversations.handlers.conversations import Action, closed_error, reactivate
+from services.conversations.store import media as media_store
 from shared.contracts import conversations as events
 
 
 async def add_message(
     conn: store.Connection, *, conversation: Conversation, author: str, body: str | None, action: Action,
     participant_sid: str | None = None, values: dict[str, Any] | None = None, channel_message_sid: str | None = None,
+    media: Sequence[Media] = (),
 ) -> tuple[Conversation, Message]:
     """The next index, the row, a wake-up for an inactive conversation, timers from now, onMessageAdded."""
     if conversation.state == "closed":
@@ -26,6 +31,9 @@ async def add_message(
         conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, index=index, author=author,
         body=body, participant_sid=participant_sid, channel_message_sid=channel_message_sid, **(values or {}),
     )
+    if media:
+        await media_store.attach_media(conn, message_sid=message.sid, media=list(media))
+        message = replace(message, media=[media_summary(item) for item in media])
     await store.restart_timers(conn, sid=conversation.sid, scale=action.timer_scale)
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.MESSAGE_ADDED, webhook_event="onMessageAdded",
@@ -35,12 +43,17 @@ async def add_message(
     return conversation, message
 
 
+async def with_media(conn: store.Connection, message: Message) -> Message:
+    attached = await media_store.media_of_messages(conn, message_sids=[message.sid])
+    return replace(message, media=[media_summary(item) for item in attached.get(message.sid, [])])
+
+
 async def update_message(
     conn: store.Connection, *, conversation: Conversation, message: Message, values: dict[str, Any], action: Action
 ) -> Message:
     if not values:
         return message
-    updated = await store.update_message(conn, sid=message.sid, values=values)
+    updated = await with_media(conn, await store.update_message(conn, sid=message.sid, values=values))
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.MESSAGE_UPDATED, webhook_event="onMessageUpdated",
         resource=render.message(updated, render.Root(action.base)),

@@ -25,3 +25,24 @@ async def get_media(conn: Connection, *, chat_service_sid: str, sid: str) -> Med
     row = await conn.fetchrow(f"SELECT {_MEDIA_COLUMNS} FROM media WHERE chat_service_sid = $1 AND sid = $2",
                               chat_service_sid, sid)
     return build(Media, row)  # type: ignore[no-any-return]
+
+
+async def attach_media(conn: Connection, *, message_sid: str, media: list[Media]) -> None:
+    await conn.executemany(
+        "INSERT INTO message_media (message_sid, media_sid, position) VALUES ($1, $2, $3)",
+        [(message_sid, item.sid, position) for position, item in enumerate(media)],
+    )
+
+
+async def media_of_messages(conn: Connection, *, message_sids: list[str]) -> dict[str, list[Media]]:
+    """Each message's media in attachment order, for a page of messages in one query."""
+    rows = await conn.fetch(
+        f"SELECT mm.message_sid, {', '.join('m.' + c for c in _MEDIA_COLUMNS.split(', '))} FROM message_media mm "
+        f"JOIN media m ON m.sid = mm.media_sid WHERE mm.message_sid = ANY($1::text[]) ORDER BY mm.message_sid, mm.position",
+        message_sids,
+    )
+    found: dict[str, list[Media]] = {}
+    for row in rows:
+        values = dict(row)
+        found.setdefault(values.pop("message_sid"), []).append(Media(**values))
+    return found

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     media_directory: str = Field(".parley/media", alias="PARLEY_MEDIA_DIRECTORY")
     media_url_lifetime_seconds: float = Field(300.0, alias="PARLEY_MEDIA_URL_LIFETIME", gt=0)
 
+    # The built browser apps (`make web` writes web/dist); unset means the repository's own web/dist.
+    web_dist_directory: str | None = Field(None, alias="PARLEY_WEB_DIST")
+
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
     # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.

@@ -1,0 +1,151 @@
+/**
+ * The embeddable web-chat widget, built as one classic script (`/webchat/widget.js`):
+ *   <script src="https://parley.example.com/webchat/widget.js" data-address-sid="IG…" defer></script>
+ * It draws inside a shadow root, so the host page's styles and the widget's never mix.
+ */
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import { readWidgetConfig, type WidgetConfig, WidgetConfigError } from "./config";
+import styles from "./widget.css?inline";
+
+// Only defined while a classic script runs for the first time: read it before anything waits.
+const ownScript = document.currentScript as HTMLScriptElement | null;
+
+export const CHAT_UNAVAILABLE = "Sorry, chat is not available right now. Please try again later.";
+
+function PreEngagementForm({ config, onSubmit }: { config: WidgetConfig; onSubmit: (data: Record<string, string>) => void }) {
+  const firstField = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  useEffect(() => firstField.current?.focus(), []);
+
+  function submit(event: SubmitEvent) {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const data: Record<string, string> = {};
+    new FormData(form).forEach((value, name) => {
+      data[name] = String(value).trim();
+    });
+    onSubmit(data);
+  }
+
+  return (
+    <form class="form" onSubmit={submit}>
+      {config.fields.map((field, index) => {
+        const id = `parley-field-${field.name}`;
+        const common = {
+          id,
+          name: field.name,
+          required: field.required,
+          ref: index === 0 ? firstField : undefined,
+        };
+        return (
+          <div class="field" key={field.name}>
+            <label for={id}>{field.label}</label>
+            {field.type === "textarea" ? (
+              <textarea {...common} rows={3} />
+            ) : (
+              <input {...common} type={field.type} autocomplete={field.autocomplete} />
+            )}
+          </div>
+        );
+      })}
+      <button type="submit" class="primary">
+        Start chat
+      </button>
+    </form>
+  );
+}
+
+function Widget({ config }: { config: WidgetConfig }) {
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState("");
+  const launcher = useRef<HTMLButtonElement>(null);
+
+  function close() {
+    setOpen(false);
+    launcher.current?.focus();
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      close();
+    }
+  }
+
+  function start(_data: Record<string, string>) {
+    // The guest session (/flex-api/v2/WebChats and the realtime socket) is not wired yet.
+    setError(CHAT_UNAVAILABLE);
+  }
+
+  return (
+    <div class="widget">
+      {open && (
+        <section
+          id="parley-panel"
+          class="panel"
+          role="dialog"
+          aria-modal="false"
+          aria-labelledby="parley-title"
+          onKeyDown={onKeyDown}
+        >
+          <header class="panel-header">
+            <h2 id="parley-title">{config.title}</h2>
+            <button type="button" class="close" aria-label="Close chat" onClick={close}>
+              ×
+            </button>
+          </header>
+          <div class="panel-body">
+            <p class="intro">Tell us who you are and what you need; an agent will answer here.</p>
+            <div class="alert" role="alert">
+              {error}
+            </div>
+            <PreEngagementForm config={config} onSubmit={start} />
+          </div>
+        </section>
+      )}
+      <button
+        ref={launcher}
+        type="button"
+        class="launcher"
+        aria-expanded={open}
+        aria-controls="parley-panel"
+        onClick={() => (open ? close() : setOpen(true))}
+      >
+        {config.launcherLabel}
+      </button>
+    </div>
+  );
+}
+
+function mount(config: WidgetConfig): void {
+  const host = document.createElement("div");
+  host.setAttribute("data-parley-webchat", "");
+  const root = host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = styles;
+  const container = document.createElement("div");
+  root.append(style, container);
+  document.body.append(host);
+  render(<Widget config={config} />, container);
+}
+
+function boot(): void {
+  let config: WidgetConfig;
+  try {
+    config = readWidgetConfig(ownScript?.dataset ?? {}, ownScript?.src ?? "", location.href);
+  } catch (error) {
+    if (error instanceof WidgetConfigError) {
+      console.error(error.message);
+      return;
+    }
+    throw error;
+  }
+  if (document.body) {
+    mount(config);
+  } else {
+    document.addEventListener("DOMContentLoaded", () => mount(config), { once: true });
+  }
+}
+
+boot();

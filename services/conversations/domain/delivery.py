@@ -32,3 +32,11 @@ def count_statuses(statuses: Iterable[str]) -> dict[str, int]:
     for status in statuses:
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def supersedes(new: str, previous: str | None) -> bool:
+    """Whether a provider's report replaces the receipt's status. Reports arrive out of order (a late
+    `sent` after `delivered`); a status the receipt already passed through, per `_IMPLIES`, is stale."""
+    if previous is None:
+        return True
+    return new != previous and new not in _IMPLIES.get(previous, set())

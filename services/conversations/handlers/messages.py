@@ -15,6 +15,8 @@ from services.conversations.domain.webhook_fields import message_fields, receipt
 from services.conversations.handlers.conversations import Action, closed_error, reactivate
 from services.conversations.store import media as media_store
 from shared.contracts import conversations as events
+from shared.contracts.channels import DeliveryReceiptReport
+from shared.contracts.envelope import Envelope
 
 
 async def add_message(
@@ -70,6 +72,23 @@ async def remove_message(conn: store.Connection, *, conversation: Conversation, 
         fields=removed(message_fields(message, conversation), datetime.now(UTC)), source=action.source,
         fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
+
+
+async def receive_receipt_report(
+    conn: store.Connection, envelope: Envelope[DeliveryReceiptReport], *, base: str
+) -> None:
+    """A provider's report on one send, from the channel edge; unknown messages (deleted since) are ignored."""
+    report = envelope.payload
+    conversation = await store.get_conversation(conn, account_sid=envelope.account_sid,
+                                                sid_or_unique_name=report.conversation_sid)
+    message = await store.get_message(conn, conversation_sid=report.conversation_sid, sid_or_index=report.message_sid)
+    if conversation is None or message is None:
+        return
+    await record_receipt(
+        conn, conversation=conversation, message=message, participant_sid=report.participant_sid,
+        channel_message_sid=report.channel_message_sid, status=report.status, error_code=report.error_code,
+        action=Action(base=base, source="API", webhooks=True, correlation_id=str(envelope.message_id)),
+    )
 
 
 async def record_receipt(

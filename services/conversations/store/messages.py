@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.conversations.domain.delivery import supersedes
 from services.conversations.domain.models import Message, Receipt
 from services.conversations.store.base import Connection, build, deleted_one
 from shared.sids import new_sid
@@ -121,9 +122,12 @@ async def upsert_receipt(
 ) -> tuple[Receipt, bool]:
     """Record a provider's report for one recipient; returns the receipt and whether its status changed."""
     previous = await conn.fetchval(
-        "SELECT status FROM receipts WHERE message_sid = $1 AND participant_sid IS NOT DISTINCT FROM $2",
+        "SELECT status FROM receipts WHERE message_sid = $1 AND participant_sid IS NOT DISTINCT FROM $2 FOR UPDATE",
         message_sid, participant_sid,
     )
+    if not supersedes(status, previous):
+        current = await get_receipt_of(conn, message_sid=message_sid, participant_sid=participant_sid)
+        return current, False
     row = await conn.fetchrow(
         f"INSERT INTO receipts (sid, account_sid, conversation_sid, message_sid, participant_sid, channel_message_sid, "
         f"status, error_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
@@ -134,6 +138,14 @@ async def upsert_receipt(
         error_code,
     )
     return build(Receipt, row), previous != status
+
+
+async def get_receipt_of(conn: Connection, *, message_sid: str, participant_sid: str | None) -> Receipt:
+    row = await conn.fetchrow(
+        f"SELECT {_RECEIPT_COLUMNS} FROM receipts WHERE message_sid = $1 AND participant_sid IS NOT DISTINCT FROM $2",
+        message_sid, participant_sid,
+    )
+    return build(Receipt, row)  # type: ignore[no-any-return]
 
 
 async def list_receipts(conn: Connection, *, message_sid: str, after: str | None, limit: int) -> list[Receipt]:

@@ -12,6 +12,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -28,6 +29,7 @@ from shared.http import install_error_handlers
 from shared.migrations import migrate_service
 from shared.outbound_http import OutboundHttp
 from shared.outbox import OutboxRelay
+from shared.retention import PROCESSED_MESSAGES, Pruning, pruning_loop
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,10 @@ class Runtime:
                 self.app.include_router(router)
             relay = OutboxRelay(pool, self.broker, schema=settings.schema(service.name),
                                 poll_interval=settings.poll_interval_seconds)
-            for loop in [relay.run, *parts.loops]:
+            forget_processed = pruning_loop(pool, [("processed_messages", Pruning(
+                "processed messages", PROCESSED_MESSAGES, timedelta(hours=settings.dedupe_retention_hours),
+            ))], interval_seconds=settings.retention_interval_seconds)
+            for loop in [relay.run, forget_processed, *parts.loops]:
                 self._tasks.append(asyncio.create_task(self._supervise(service.name, loop)))
             for consumer in parts.consumers:
                 runner = ConsumerRunner(consumer, broker=self.broker, pool=pool, prefetch=settings.prefetch)

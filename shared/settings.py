@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.
     conversation_timer_scale: float = Field(1.0, alias="PARLEY_CONVERSATION_TIMER_SCALE", gt=0)
 
+    # Retention: how long consumers remember processed message ids (redeliveries come within minutes;
+    # a week is generous), how long the webhook delivery log keeps finished deliveries, and how
+    # often old rows are pruned.
+    dedupe_retention_hours: float = Field(168.0, alias="PARLEY_DEDUPE_RETENTION_HOURS", gt=0)
+    webhook_retention_days: float = Field(30.0, alias="PARLEY_WEBHOOK_RETENTION_DAYS", gt=0)
+    retention_interval_seconds: float = Field(3600.0, alias="PARLEY_RETENTION_INTERVAL", gt=0)
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="PARLEY_LOG_JSON")
 

@@ -9,6 +9,7 @@ from services.webhooks.api.dead_letters import dead_letters_router
 from services.webhooks.api.deliveries import deliveries_router
 from services.webhooks.consumers import consumers
 from services.webhooks.dispatcher import Dispatcher
+from services.webhooks.retention import retention_loop
 from shared.broker.topology import PRE_EVENT_REQUESTS
 from shared.contracts.envelope import Envelope
 from shared.contracts.webhooks import PRE_EVENT_ANSWERED, PreEventReply, PreEventRequest
@@ -29,7 +30,7 @@ def build(context: ServiceContext) -> ServiceParts:
     return ServiceParts(
         routers=[deliveries_router(context), dead_letters_router(context)],
         consumers=consumers(settings),
-        loops=[dispatcher.run, pre_events.run],
+        loops=[dispatcher.run, pre_events.run, retention_loop(context.pool, settings)],
     )
 
 

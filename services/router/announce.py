@@ -43,6 +43,15 @@ class Occurrence:
     actor_sid: str | None = None
 
 
+async def call_assignment_callback(conn: Connection, workspace: Workspace, *, url: str, fields: Fields,
+                                   task_sid: str) -> None:
+    """The workflow's AssignmentCallbackUrl hears of each reservation, signed and retried like any webhook."""
+    delivery = WebhookDelivery(event_type="assignment", target="workflow", url=url, params=fields,
+                               resource_sid=task_sid, ordering_key=task_sid, timeout_seconds=5.0)
+    await add_to_outbox(conn, exchange=COMMANDS, envelope=make_envelope(
+        DELIVER_WEBHOOK, delivery, account_sid=workspace.account_sid, correlation_id=task_sid))
+
+
 async def record(conn: Connection, workspace: Workspace, occurrence: Occurrence) -> None:
     sid = new_sid("EV")
     now = datetime.now(UTC)

@@ -46,6 +46,18 @@ def worker_fields(worker: Worker) -> Fields:
     )
 
 
+def assignment_callback_fields(workspace: Workspace, task: Task, worker: Worker, *, reservation_sid: str,
+                               task_queue_sid: str) -> Fields:
+    """What TaskRouter posts to a workflow's AssignmentCallbackUrl when it reserves a worker."""
+    age = int((datetime.now(UTC) - task.date_created).total_seconds())
+    return _pairs(
+        ("AccountSid", workspace.account_sid), ("WorkspaceSid", workspace.sid), ("WorkflowSid", task.workflow_sid),
+        ("TaskQueueSid", task_queue_sid), ("WorkerSid", worker.sid), ("TaskSid", task.sid),
+        ("ReservationSid", reservation_sid), ("TaskAttributes", task.attributes), ("WorkerAttributes", worker.attributes),
+        ("TaskAge", max(age, 0)), ("TaskPriority", task.priority),
+    )
+
+
 def common_fields(workspace: Workspace, *, sid: str, event_type: str, description: str, resource_type: str,
                   resource_sid: str, at: datetime) -> Fields:
     millis = int(at.timestamp() * 1000)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.router import render
-from services.router.announce import Occurrence, record
-from services.router.domain.event_fields import task_fields, worker_fields
+from services.router.announce import Occurrence, call_assignment_callback, record
+from services.router.domain.event_fields import assignment_callback_fields, task_fields, worker_fields
 from services.router.domain.models import Task, TaskQueue, Worker, Workspace, attributes_of
 from services.router.domain.routing import Step, first_step, next_step, routing_config, step_deadline
 from services.router.handlers.wake import wake_dispatch
@@ -110,6 +110,11 @@ async def reserve(conn: Connection, workspace: Workspace, task: Task, queue: Tas
         fields=[("ReservationSid", sid), *task_fields(task), *worker_fields(worker)],
         task_sid=task.sid, worker_sid=worker.sid, reservation_sid=sid, task_queue_sid=queue.sid,
         workflow_sid=task.workflow_sid, task_channel=task.task_channel_unique_name))
+    workflow = await workflows.get_workflow_by_sid(conn, sid=task.workflow_sid) if task.workflow_sid else None
+    if workflow is not None and workflow.assignment_callback_url:
+        await call_assignment_callback(conn, workspace, url=workflow.assignment_callback_url, task_sid=task.sid,
+                                       fields=assignment_callback_fields(workspace, task, worker, reservation_sid=sid,
+                                                                         task_queue_sid=queue.sid))
     if queue.reservation_activity_sid:
         activity = await activities.get_activity(conn, workspace_sid=workspace.sid, sid=queue.reservation_activity_sid)
         if activity is not None:

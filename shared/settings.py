@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(300.0, alias="PARLEY_WEBHOOK_BACKOFF_MAX")
     webhook_concurrency: int = Field(64, alias="PARLEY_WEBHOOK_CONCURRENCY")
     webhook_per_endpoint_concurrency: int = Field(8, alias="PARLEY_WEBHOOK_PER_ENDPOINT_CONCURRENCY")
+    # After this many consecutive failures an endpoint is left alone for the cool-down.
+    webhook_circuit_threshold: int = Field(5, alias="PARLEY_WEBHOOK_CIRCUIT_THRESHOLD", ge=1)
+    webhook_circuit_cooldown_seconds: float = Field(30.0, alias="PARLEY_WEBHOOK_CIRCUIT_COOLDOWN", ge=0)
 
     # Outbound sends to messaging providers: pacing per sender address (a token bucket per From)
     # and the retry budget on provider 5xx, 429 and network errors; tests shrink the budget.

@@ -14,10 +14,12 @@ import contextlib
 import functools
 import logging
 import random
+import time
 import uuid
 from collections import Counter
 
 from services.webhooks import handlers, store
+from services.webhooks.domain.circuit import CircuitBreakers
 from services.webhooks.domain.models import Delivery
 from services.webhooks.domain.outcomes import RetryPolicy
 from services.webhooks.sender import attempt_delivery
@@ -48,6 +50,8 @@ class Dispatcher:
         self._timeout = settings.webhook_timeout_seconds
         self._concurrency = max(1, settings.webhook_concurrency)
         self._per_endpoint = max(1, settings.webhook_per_endpoint_concurrency)
+        self._circuits = CircuitBreakers(threshold=settings.webhook_circuit_threshold,
+                                         cooldown_seconds=settings.webhook_circuit_cooldown_seconds)
         self._poll_interval = settings.poll_interval_seconds
         self._wake = asyncio.Event()
         self._leases: dict[str, uuid.UUID] = {}  # delivery sid -> lease token, while its attempt is in flight
@@ -88,6 +92,7 @@ class Dispatcher:
         claimed = await handlers.claim_deliveries(
             self._pool, limit=free, endpoint_load=self._endpoint_load, per_endpoint=self._per_endpoint,
             lease_token=token, default_timeout=self._timeout, lease_margin=LEASE_MARGIN_SECONDS,
+            open_circuits=self._circuits.open_endpoints(time.monotonic()),
         )
         for delivery in claimed:
             self._leases[delivery.sid] = token
@@ -105,6 +110,7 @@ class Dispatcher:
             finally:
                 # The endpoint's slot is for the request; recording the outcome needn't keep it from the next one.
                 self._release_endpoint(delivery.endpoint)
+            self._circuits.record(delivery.endpoint, answered=result.outcome.verdict != "retry", now=time.monotonic())
             step = await handlers.record_attempt(
                 self._pool, claimed=delivery, lease_token=token, result=result, policy=self._policy,
                 jitter=random.random(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aio_pika
@@ -110,13 +110,13 @@ async def answer_pre_event(
 
 async def claim_deliveries(
     pool: asyncpg.Pool, *, limit: int, endpoint_load: Mapping[str, int], per_endpoint: int,
-    lease_token: uuid.UUID, default_timeout: float, lease_margin: float,
+    lease_token: uuid.UUID, default_timeout: float, lease_margin: float, open_circuits: Sequence[str] = (),
 ) -> list[Delivery]:
-    """Take up to `limit` due deliveries under a lease, never more per endpoint than its free slots."""
+    """Take up to `limit` due deliveries under a lease, never more per endpoint than its free slots,
+    and none for an endpoint whose circuit is open."""
+    excluded = [*saturated_endpoints(endpoint_load, per_endpoint=per_endpoint), *open_circuits]
     async with pool.acquire() as conn, conn.transaction():
-        candidates = await store.claim_candidates(
-            conn, limit=limit, exclude_endpoints=saturated_endpoints(endpoint_load, per_endpoint=per_endpoint)
-        )
+        candidates = await store.claim_candidates(conn, limit=limit, exclude_endpoints=excluded)
         chosen = within_endpoint_limits(candidates, load=endpoint_load, per_endpoint=per_endpoint)
         if not chosen:
             return []

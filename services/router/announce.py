@@ -20,6 +20,9 @@ from shared.contracts.webhooks import DELIVER_WEBHOOK, WebhookDelivery
 from shared.outbox import add_to_outbox
 from shared.sids import new_sid
 
+# TaskRouter gives event callbacks 15 s to answer (Conversations webhooks get 5 s).
+EVENT_CALLBACK_TIMEOUT_SECONDS = 15.0
+
 RESOURCE_NAMES = {"task": "Task", "reservation": "Reservation", "worker": "Worker", "activity": "Activity",
                   "workflow": "Workflow", "workspace": "Workspace", "task_queue": "TaskQueue",
                   "task_channel": "TaskChannel"}
@@ -80,6 +83,7 @@ async def record(conn: Connection, workspace: Workspace, occurrence: Occurrence)
         delivery = WebhookDelivery(
             event_type=occurrence.event_type, target="workspace", url=workspace.event_callback_url, params=fields,
             resource_sid=occurrence.resource_sid, ordering_key=occurrence.task_sid or occurrence.resource_sid,
+            timeout_seconds=EVENT_CALLBACK_TIMEOUT_SECONDS,
         )
         await add_to_outbox(conn, exchange=COMMANDS, envelope=make_envelope(
             DELIVER_WEBHOOK, delivery, account_sid=workspace.account_sid, correlation_id=occurrence.task_sid))

@@ -55,6 +55,7 @@ bench: install infrastructure
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.router
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.realtime
 
 contracts: install
 	$(BIN)/parley export-contracts --out docs/contracts

@@ -38,14 +38,27 @@ async def publish_inbound_message(
 
 def export_contracts(directory: Path) -> list[Path]:
     """Write the JSON Schema of every broker message, from the same models the code uses."""
-    from shared.contracts import channels, conversations, fabric, ingress, webhooks
+    from shared.contracts import channels, conversations, fabric, flex, ingress, realtime, router, webchat, webhooks
 
     messages = {
         ingress.INBOUND_MESSAGE: ingress.InboundMessage,
         "conversation-events": conversations.ResourceEvent,
+        "taskrouter-events": router.TaskRouterEvent,
         webhooks.DELIVER_WEBHOOK: webhooks.WebhookDelivery,
+        webhooks.ASK_PRE_EVENT: webhooks.PreEventRequest,
+        webhooks.PRE_EVENT_ANSWERED: webhooks.PreEventReply,
         channels.SEND_MESSAGE: channels.OutboundMessage,
         channels.DELIVERY_RECEIPT: channels.DeliveryReceiptReport,
+        flex.PREPARE_CONVERSATION: flex.PrepareConversation,
+        flex.CONVERSATION_PREPARED: flex.ConversationPrepared,
+        flex.ADD_AGENT: flex.AgentParticipant,
+        flex.REMOVE_AGENT: flex.AgentParticipant,
+        flex.CLOSE_CONVERSATION: flex.CloseConversation,
+        webchat.START_WEB_CHAT: webchat.StartWebChat,
+        webchat.WEB_CHAT_STARTED: webchat.WebChatStarted,
+        realtime.REALTIME_EVENT: realtime.RealtimeEvent,
+        realtime.TYPING: realtime.TypingIndicator,
+        realtime.READ_HORIZON: realtime.ReadHorizonUpdate,
         fabric.CONSUMER_FAILED: fabric.ConsumerFailed,
     }
     directory.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,11 @@ from services.conversations.api.services import services_router
 from services.conversations.api.users import users_router
 from services.conversations.api.webhooks_config import webhooks_config_router
 from services.conversations.consumers import consumers
+from services.conversations.flex_commands import flex_consumer, flex_requests_server
+from services.conversations.outbound_sends import outbound_sends_consumer
 from services.conversations.pre_events import PreEvents
 from services.conversations.timers import timer_sweeper
+from services.conversations.webchat import consumers as webchat_consumers
 from shared.blobs import LocalDirectoryBlobStore
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
@@ -48,8 +51,13 @@ def build(context: ServiceContext) -> ServiceParts:
     pre_events = PreEvents(rpc, webhook_timeout=context.settings.webhook_timeout_seconds)
     return ServiceParts(
         routers=routers,
-        consumers=consumers(context.settings, pool=context.pool, pre_events=pre_events),
-        loops=[timer_sweeper(context)],
+        consumers=[
+            *consumers(context.settings, pool=context.pool, pre_events=pre_events),  # inbound messages, receipts
+            outbound_sends_consumer(),  # agents' messages out to SMS/WhatsApp participants
+            flex_consumer(context.settings),  # the router's commands: add/remove agents, close
+            *webchat_consumers(context.settings),  # web-chat guests starting a chat
+        ],
+        loops=[timer_sweeper(context), flex_requests_server(context).run],
         on_stop=[rpc.close],
     )
 

@@ -4,19 +4,38 @@ from pathlib import Path
 
 from services.ingress.api.provider_callbacks import provider_callbacks_router
 from services.ingress.api.providers import providers_router
+from services.ingress.api.realtime import realtime_router
+from services.ingress.api.webchats import webchats_router
+from services.ingress.consumers import consumers
+from services.ingress.event_feed import EventFeed
 from services.ingress.provider_directory import ProviderDirectory
+from services.ingress.realtime import RealtimeHub, prune_log_forever
+from services.ingress.sender import Sender
 from services.ingress.web_apps import web_apps_router
+from services.ingress.webchats import WebChatRequests
+from shared.contracts.realtime import READ_HORIZON, REALTIME_EVENT, TYPING
+from shared.contracts.webchat import WEB_CHAT_STARTED
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 
 def build(context: ServiceContext) -> ServiceParts:
-    # One directory for both routers, so a provider changed through the API is seen by callbacks at once.
+    # One directory for routers and sender, so a provider changed through the API is seen at once.
     directory = ProviderDirectory(context.pool)
-    return ServiceParts(routers=[
-        providers_router(context, directory),
-        provider_callbacks_router(context, directory),
-        web_apps_router(context.settings),
-    ])
+    sender = Sender(context, directory)
+    # This replica's own queue on parley.events: web-chat answers and everything its WebSockets forward.
+    feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON])
+    webchat_requests = WebChatRequests(context.broker, feed)
+    hub = RealtimeHub(context.pool, context.broker)
+    feed.listen(hub.on_event)
+    return ServiceParts(
+        routers=[
+            providers_router(context, directory), provider_callbacks_router(context, directory),
+            webchats_router(context, webchat_requests), realtime_router(context, hub),
+            web_apps_router(context.settings),
+        ],
+        consumers=consumers(context.settings),
+        loops=[sender.run, feed.run, lambda: prune_log_forever(context.pool)],
+    )
 
 
 SERVICE = ServiceDefinition(name="ingress", migrations=Path(__file__).parent / "migrations", build=build)

@@ -24,3 +24,12 @@ def invalid_signature() -> TwilioError:
 def broker_unavailable() -> TwilioError:
     # 503 tells the provider to retry; its retry carries the same MessageSid, so nothing doubles.
     return TwilioError(503, 20503, "Service unavailable: the message could not be queued; retry later")
+
+
+def invalid_hub_signature() -> TwilioError:
+    return TwilioError(403, 57012, "Signature invalid: X-Hub-Signature-256 does not match this request's body")
+
+
+def invalid_verify_token() -> TwilioError:
+    return TwilioError(403, 57012, "Verification failed: hub.mode must be subscribe and hub.verify_token the "
+                                   "provider's VerifyToken")

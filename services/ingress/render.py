@@ -22,8 +22,13 @@ def provider(found: Provider, base: str) -> dict[str, Any]:
         "api_base_url": found.api_base_url,
         # Where the business points its carrier: Twilio-format messages, or Meta's webhook.
         "inbound_url": f"{callbacks}/messages" if found.type == TWILIO else f"{callbacks}/whatsapp",
-        "status_callback_url": f"{callbacks}/status",
+        "status_callback_url": status_callback_url(base, found.sid),
         "date_created": iso(found.date_created),
         "date_updated": iso(found.date_updated),
         "url": f"{base}{PROVIDERS_PATH}/{found.sid}",
     }
+
+
+def status_callback_url(base: str, provider_sid: str) -> str:
+    """Where a Twilio-format provider reports the statuses of what Parley sent through it."""
+    return f"{base}{CALLBACKS_PATH}/{provider_sid}/status"

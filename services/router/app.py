@@ -4,6 +4,7 @@ from pathlib import Path
 
 from services.router.api.activities import activities_router
 from services.router.api.events import events_router
+from services.router.api.interactions import interactions_router
 from services.router.api.statistics import statistics_router
 from services.router.api.task_channels import task_channels_router
 from services.router.api.task_queues import task_queues_router
@@ -13,6 +14,7 @@ from services.router.api.workflows import workflows_router
 from services.router.api.workspaces import workspaces_router
 from services.router.engine.dispatcher import Dispatcher
 from services.router.engine.timers import Timers
+from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 
@@ -21,12 +23,15 @@ def build(context: ServiceContext) -> ServiceParts:
     base = settings.external_base_url()
     dispatcher = Dispatcher(context.pool, base=base, poll_interval=settings.poll_interval_seconds)
     timers = Timers(context.pool, base=base, poll_interval=settings.poll_interval_seconds)
+    rpc = RpcClient(context.broker)  # Flex Interactions ask conversations for their conversation
     return ServiceParts(
         # Statistics first: `Workers/Statistics` must not be taken for a worker SID.
         routers=[statistics_router(context), workspaces_router(context), activities_router(context),
                  task_channels_router(context), workers_router(context), task_queues_router(context),
-                 workflows_router(context), tasks_router(context), events_router(context)],
+                 workflows_router(context), tasks_router(context), events_router(context),
+                 interactions_router(context, rpc)],
         loops=[dispatcher.run, timers.run],
+        on_stop=[rpc.close],
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
+from shared.auth.keys import ApiKey, get_key
 from shared.sids import new_sid, new_token
 
 
@@ -113,13 +114,29 @@ async def ensure_dev_account(pool: asyncpg.Pool, *, sid: str | None, auth_token:
 
 
 class AccountDirectory:
-    """Credential checks with a short cache, since every request asks."""
+    """Credential checks with a short cache, since every request asks: an account's SID and auth token, or
+    one of its API keys (`SK…` and its secret)."""
 
     _TTL_SECONDS = 5.0
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self._cache: dict[str, tuple[float, Account | None]] = {}
+        self._keys: dict[str, tuple[float, ApiKey | None]] = {}
+
+    async def get_key(self, sid: str) -> ApiKey | None:
+        now = time.monotonic()
+        cached = self._keys.get(sid)
+        if cached and now - cached[0] < self._TTL_SECONDS:
+            return cached[1]
+        key = await get_key(self.pool, sid=sid)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[sid] = (now, key)
+        return key
+
+    def forget_key(self, sid: str) -> None:
+        self._keys.pop(sid, None)
 
     async def get(self, sid: str) -> Account | None:
         now = time.monotonic()
@@ -136,9 +153,18 @@ class AccountDirectory:
         self._cache.pop(sid, None)
 
     async def verify(self, sid: str, secret: str) -> Account | None:
+        if sid.startswith("SK"):
+            return await self._verify_key(sid, secret)
         account = await self.get(sid)
         if account is None or account.status != "active":
             return None
         if not hmac.compare_digest(account.auth_token.encode(), secret.encode()):
             return None
         return account
+
+    async def _verify_key(self, sid: str, secret: str) -> Account | None:
+        key = await self.get_key(sid)
+        if key is None or not hmac.compare_digest(key.secret.encode(), secret.encode()):
+            return None
+        account = await self.get(key.account_sid)
+        return account if account is not None and account.status == "active" else None

@@ -1,17 +1,20 @@
-"""Twilio's `/api/2010-04-01/Accounts` resource: the account itself and its subaccounts."""
+"""Twilio's `/api/2010-04-01/Accounts` resource: the account itself, its subaccounts and its API keys (`Keys.json`);
+with them, Parley's own agents and access tokens (`/parley/v1/Agents`, `/parley/v1/AccessTokens`)."""
 
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from shared.auth import keys
 from shared.auth.accounts import Account, insert_account, list_accounts, update_account
+from shared.auth.agents_api import access_tokens_router, agents_router
 from shared.auth.deps import Authenticator
 from shared.errors import not_found
 from shared.forms import Form
 from shared.http import rfc2822
-from shared.paging import page_token, read_page_request
+from shared.paging import PageRequest, page_token, read_page_request
 
 PREFIX = "/api/2010-04-01"
 
@@ -32,8 +35,43 @@ def render_account(account: Account) -> dict[str, Any]:
     }
 
 
+def render_key(key: keys.ApiKey, *, with_secret: bool = False) -> dict[str, Any]:
+    rendered = {"sid": key.sid, "friendly_name": key.friendly_name, "date_created": rfc2822(key.date_created),
+                "date_updated": rfc2822(key.date_updated)}
+    if with_secret:
+        rendered["secret"] = key.secret  # shown once, when created
+    return rendered
+
+
+def v2010_page(key: str, items: list[dict[str, Any]], *, uri: str, page: PageRequest, has_more: bool,
+               last_sid: str | None) -> dict[str, Any]:
+    next_uri = None
+    if has_more and last_sid is not None:
+        token = page_token(page.page + 1, after=last_sid)
+        next_uri = f"{uri}?PageSize={page.size}&Page={page.page + 1}&PageToken={token}"
+    return {
+        key: items,
+        "first_page_uri": f"{uri}?PageSize={page.size}&Page=0",
+        "next_page_uri": next_uri,
+        "previous_page_uri": None,
+        "page": page.page,
+        "page_size": page.size,
+        "start": page.page * page.size,
+        "end": page.page * page.size + max(len(items) - 1, 0),
+        "uri": f"{uri}?PageSize={page.size}&Page={page.page}",
+    }
+
+
 def accounts_router(authenticate: Authenticator) -> APIRouter:
     """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs."""
+    root = APIRouter()
+    root.include_router(_accounts_router(authenticate))
+    root.include_router(agents_router(authenticate))
+    root.include_router(access_tokens_router(authenticate))
+    return root
+
+
+def _accounts_router(authenticate: Authenticator) -> APIRouter:
     router = APIRouter(prefix=f"{PREFIX}/Accounts")
     Caller = Annotated[Account, Depends(authenticate)]
     directory = authenticate.directory
@@ -60,22 +98,8 @@ def accounts_router(authenticate: Authenticator) -> APIRouter:
             friendly_name=form.str("FriendlyName"), status=form.str("Status"),
         )
         items = rows[: page.size]
-        uri = f"{PREFIX}/Accounts.json"
-        next_uri = None
-        if len(rows) > page.size:
-            token = page_token(page.page + 1, after=items[-1].sid)
-            next_uri = f"{uri}?PageSize={page.size}&Page={page.page + 1}&PageToken={token}"
-        return {
-            "accounts": [render_account(account) for account in items],
-            "first_page_uri": f"{uri}?PageSize={page.size}&Page=0",
-            "next_page_uri": next_uri,
-            "previous_page_uri": None,
-            "page": page.page,
-            "page_size": page.size,
-            "start": page.page * page.size,
-            "end": page.page * page.size + max(len(items) - 1, 0),
-            "uri": f"{uri}?PageSize={page.size}&Page={page.page}",
-        }
+        return v2010_page("accounts", [render_account(account) for account in items], uri=f"{PREFIX}/Accounts.json",
+                          page=page, has_more=len(rows) > page.size, last_sid=items[-1].sid if items else None)
 
     @router.get("/{sid}")
     async def fetch(sid: str, caller: Caller) -> dict[str, Any]:
@@ -92,4 +116,53 @@ def accounts_router(authenticate: Authenticator) -> APIRouter:
         directory.forget(account.sid)
         assert updated is not None
         return JSONResponse(render_account(updated))
+
+    # --- API keys: `SK…` + secret, accepted wherever the account's own credentials are ---
+
+    @router.post("/{account_sid}/Keys.json", status_code=201)
+    async def create_key(account_sid: str, request: Request, caller: Caller) -> dict[str, Any]:
+        account = await visible(caller, account_sid)
+        form = await Form.read(request)
+        key = await keys.insert_key(directory.pool, account_sid=account.sid,
+                                    friendly_name=form.str("FriendlyName", max_length=64))
+        return render_key(key, with_secret=True)
+
+    @router.get("/{account_sid}/Keys.json")
+    async def list_keys(account_sid: str, request: Request, caller: Caller) -> dict[str, Any]:
+        account = await visible(caller, account_sid)
+        page = read_page_request(await Form.read(request))
+        rows = await keys.list_keys(directory.pool, account_sid=account.sid, after_sid=page.after,
+                                    limit=page.size + 1)
+        items = rows[: page.size]
+        return v2010_page("keys", [render_key(key) for key in items], uri=f"{PREFIX}/Accounts/{account.sid}/Keys.json",
+                          page=page, has_more=len(rows) > page.size, last_sid=items[-1].sid if items else None)
+
+    async def key_of(caller: Account, account_sid: str, sid: str) -> keys.ApiKey:
+        account = await visible(caller, account_sid)
+        key = await keys.get_key(directory.pool, sid=sid.removesuffix(".json"), account_sid=account.sid)
+        if key is None:
+            raise not_found(f"The requested resource /Accounts/{account_sid}/Keys/{sid}")
+        return key
+
+    @router.get("/{account_sid}/Keys/{sid}")
+    async def fetch_key(account_sid: str, sid: str, caller: Caller) -> dict[str, Any]:
+        return render_key(await key_of(caller, account_sid, sid))
+
+    @router.post("/{account_sid}/Keys/{sid}")
+    async def update_key(account_sid: str, sid: str, request: Request, caller: Caller) -> dict[str, Any]:
+        key = await key_of(caller, account_sid, sid)
+        form = await Form.read(request)
+        updated = await keys.update_key(directory.pool, account_sid=key.account_sid, sid=key.sid,
+                                        friendly_name=form.str("FriendlyName", max_length=64))
+        if updated is None:
+            raise not_found(f"The requested resource /Accounts/{account_sid}/Keys/{sid}")
+        return render_key(updated)
+
+    @router.delete("/{account_sid}/Keys/{sid}", status_code=204)
+    async def delete_key(account_sid: str, sid: str, caller: Caller) -> Response:
+        key = await key_of(caller, account_sid, sid)
+        await keys.delete_key(directory.pool, account_sid=key.account_sid, sid=key.sid)
+        directory.forget_key(key.sid)
+        return Response(status_code=204)
+
     return router

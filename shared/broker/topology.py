@@ -36,6 +36,14 @@ class QueueSpec:
 CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.message",))
 CONVERSATIONS_RECEIPTS = QueueSpec("conversations.receipts", INBOUND, ("channel.receipt",))
 INGRESS_SENDS = QueueSpec("ingress.sends", COMMANDS, ("channel.send",))
+# Conversation events ingress logs (for realtime resume) and re-announces as `realtime.event` for its replicas;
+# one active consumer, so each conversation's events are logged and re-announced in the order published.
+INGRESS_REALTIME = QueueSpec("ingress.realtime", EVENTS, (
+    "message.added", "message.updated", "message.removed", "participant.added", "participant.removed",
+    "conversation.removed", "delivery.updated",
+), arguments=(("x-single-active-consumer", True),))
+# Web-chat guests starting a chat: ingress asks, conversations creates it and answers with `webchat.started`.
+CONVERSATIONS_WEBCHATS = QueueSpec("conversations.webchats", COMMANDS, ("webchat.start",))
 # One active consumer at a time: commands are stored in the order they were published, whichever
 # instance is active; storing is cheap, and the dispatch is shared by every instance through the database.
 WEBHOOKS_DELIVERIES = QueueSpec("webhooks.deliveries", COMMANDS, ("webhook.deliver",),
@@ -51,7 +59,7 @@ WEBHOOKS_DEAD_LETTERS = QueueSpec("webhooks.dead_letters", DEAD, ("dead.#",), de
 WEBHOOKS_FAILURES = QueueSpec("webhooks.failures", DEAD, ("failure.#",), dead_letters=False)
 
 QUEUES = (
-    CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, INGRESS_SENDS,
+    CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, CONVERSATIONS_WEBCHATS, INGRESS_SENDS, INGRESS_REALTIME,
     WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES, PRE_EVENT_REQUESTS,
 )
 

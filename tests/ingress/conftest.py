@@ -9,7 +9,24 @@ from shared.broker.topology import INBOUND
 from shared.settings import Settings
 from tests.conftest import StartParley
 from tests.ingress.inbound_tap import InboundTap
-from tests.support.parley import RunningParley
+from tests.support.infrastructure import Infrastructure
+from tests.support.parley import RunningParley, remove_isolated_names, test_settings
+
+# Sends retry fast and give up soon, so a parked send is seen within a test.
+SEND_BUDGET = {
+    "PARLEY_SEND_MAX_ATTEMPTS": 3,
+    "PARLEY_SEND_BACKOFF_BASE": 0.05,
+    "PARLEY_SEND_BACKOFF_MAX": 0.2,
+    "PARLEY_SEND_TIMEOUT": 2.0,
+}
+
+
+@pytest.fixture
+async def settings(infra: Infrastructure) -> AsyncIterator[Settings]:
+    """As the project's fixture, with the small send budget above."""
+    isolated = test_settings(infra, **SEND_BUDGET)
+    yield isolated
+    await remove_isolated_names(isolated)
 
 
 @pytest.fixture
@@ -21,4 +38,11 @@ async def ingress(launch: StartParley) -> RunningParley:
 async def inbound_tap(ingress: RunningParley, settings: Settings) -> AsyncIterator[InboundTap]:
     """Bound after ingress started (it declares the exchange); sees everything published from then on."""
     async with InboundTap(settings.amqp_url, settings.broker_name(INBOUND)) as tap:
+        yield tap
+
+
+@pytest.fixture
+async def receipt_tap(ingress: RunningParley, settings: Settings) -> AsyncIterator[InboundTap]:
+    """Sees every delivery receipt ingress publishes (`channel.receipt` on the inbound exchange)."""
+    async with InboundTap(settings.amqp_url, settings.broker_name(INBOUND), binding="channel.receipt") as tap:
         yield tap

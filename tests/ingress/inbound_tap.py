@@ -1,4 +1,4 @@
-"""A temporary exclusive queue on the test's inbound exchange: sees every message ingress publishes."""
+"""A temporary exclusive queue on one of the test's exchanges (inbound by default): sees what ingress publishes."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from tests.support.waiting import eventually
 
 
 class InboundTap:
-    def __init__(self, amqp_url: str, exchange: str) -> None:
+    def __init__(self, amqp_url: str, exchange: str, binding: str = "inbound.#") -> None:
         self._amqp_url = amqp_url
         self._exchange = exchange
+        self._binding = binding
         self._connection: AbstractConnection | None = None
         self._queue: AbstractQueue | None = None
 
@@ -23,7 +24,7 @@ class InboundTap:
         self._connection = await aio_pika.connect(self._amqp_url)
         channel: AbstractChannel = await self._connection.channel()
         self._queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await self._queue.bind(self._exchange, routing_key="inbound.#")
+        await self._queue.bind(self._exchange, routing_key=self._binding)
         return self
 
     async def __aexit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:

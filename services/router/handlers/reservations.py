@@ -70,6 +70,9 @@ async def accept(conn: Connection, workspace: Workspace, reservation: Reservatio
             activity = await activities.get_activity(conn, workspace_sid=workspace.sid, sid=queue.assignment_activity_sid)
             if activity is not None:
                 await move_worker_to(conn, workspace, reservation.worker_sid, activity, base)
+    from services.router.handlers.interactions import agent_accepted  # Flex: the agent joins the conversation
+
+    await agent_accepted(conn, workspace, moved, base=base)
     return moved
 
 

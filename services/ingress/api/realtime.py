@@ -1,0 +1,159 @@
+"""`/ingress/ws`: the realtime WebSocket of browsers (agent desktop, web-chat guests).
+
+Authenticated by an access token, as `?token=…` (refused at the handshake when wrong) or as the first
+message `{"type": "auth", "token": "…"}`. The client then receives the events of the conversations it
+participates in and may send `{"type": "typing", "conversation_sid": …}` and
+`{"type": "read", "conversation_sid": …, "index": n}`. `resume_from` (`5`, or `CH…:5,CH…:7`) replays the
+message events after that index. The connection closes when the token expires (4002); refresh and resume.
+"""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from services.ingress.realtime import Client, RealtimeHub
+from shared import access_tokens
+from shared.errors import TwilioError
+from shared.runtime import ServiceContext
+from shared.sids import is_sid
+
+WS_PATH = "/ingress/ws"
+AUTH_TIMEOUT_SECONDS = 10.0
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_EXPIRED = 4002
+CLOSE_TOO_SLOW = 4008
+
+
+def read_resume_from(value: str | None) -> Mapping[str, int] | int | None:
+    """`5` (every conversation) or `CH…:5,CH…:7`; None when absent. Raises ValueError when malformed."""
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    positions: dict[str, int] = {}
+    for part in value.split(","):
+        sid, _, index = part.strip().partition(":")
+        if not is_sid(sid, "CH") or not index.isdigit():
+            raise ValueError(f"resume_from: expected an index or CH…:index pairs, not '{part}'")
+        positions[sid] = int(index)
+    return positions
+
+
+def error_message(error: TwilioError) -> dict[str, Any]:
+    return {"type": "error", **error.body()}
+
+
+def realtime_router(context: ServiceContext, hub: RealtimeHub) -> APIRouter:
+    router = APIRouter()
+    directory = context.authenticate.directory
+
+    async def verified(token: str) -> access_tokens.VerifiedToken:
+        return await access_tokens.verify(token, directory.get_key)
+
+    @router.websocket(WS_PATH)
+    async def realtime(websocket: WebSocket) -> None:
+        token = websocket.query_params.get("token")
+        try:
+            resume_from = read_resume_from(websocket.query_params.get("resume_from"))
+        except ValueError:
+            await websocket.close(code=1008, reason="invalid resume_from")
+            return
+        if token is not None:
+            try:
+                claims = await verified(token)
+            except access_tokens.AccessTokenRefused:
+                await websocket.close(code=CLOSE_UNAUTHORIZED)  # before accept: the handshake is refused (403)
+                return
+            await websocket.accept()
+        else:
+            await websocket.accept()
+            try:
+                first = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_SECONDS)
+                if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
+                    raise access_tokens.invalid_token("the first message must be {\"type\": \"auth\", \"token\": …}")
+                claims = await verified(first["token"])
+            except (access_tokens.AccessTokenRefused, TimeoutError, ValueError, WebSocketDisconnect) as error:
+                refusal = error if isinstance(error, TwilioError) else access_tokens.invalid_token("no auth message")
+                with contextlib.suppress(Exception):
+                    await websocket.send_json(error_message(refusal))
+                    await websocket.close(code=CLOSE_UNAUTHORIZED)
+                return
+        client = Client(account_sid=claims.account_sid, identity=claims.identity)
+        try:
+            conversations = await hub.connect(client, resume_from=resume_from)
+            await websocket.send_json({"type": "connected", "identity": client.identity,
+                                       "account_sid": client.account_sid, "conversations": conversations,
+                                       "expires_at": claims.expires_at})
+            await _serve(websocket, hub, client, expires_at=claims.expires_at)
+        finally:
+            hub.disconnect(client)
+
+    return router
+
+
+async def _serve(websocket: WebSocket, hub: RealtimeHub, client: Client, *, expires_at: int) -> None:
+    writer = asyncio.create_task(_write(websocket, client))
+    try:
+        while True:
+            remaining = expires_at - time.time()
+            if remaining <= 0:
+                await websocket.send_json(error_message(access_tokens.expired_token()))
+                await websocket.close(code=CLOSE_EXPIRED)
+                return
+            try:
+                incoming = await asyncio.wait_for(websocket.receive_text(), timeout=remaining)
+            except TimeoutError:
+                continue
+            except WebSocketDisconnect:
+                return
+            if writer.done():
+                return
+            await _handle(websocket, hub, client, incoming)
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+
+
+async def _write(websocket: WebSocket, client: Client) -> None:
+    while True:
+        message = await client.outbox.get()
+        if message is None:  # fell too far behind: better to reconnect and resume than to lag forever
+            await websocket.close(code=CLOSE_TOO_SLOW)
+            return
+        await websocket.send_text(json.dumps(message))
+
+
+async def _handle(websocket: WebSocket, hub: RealtimeHub, client: Client, incoming: str) -> None:
+    try:
+        message = json.loads(incoming)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        await websocket.send_json(error_message(TwilioError(400, 20001, "Messages are JSON objects with a type")))
+        return
+    kind = message.get("type")
+    if kind == "ping":
+        await websocket.send_json({"type": "pong"})
+        return
+    conversation_sid = message.get("conversation_sid")
+    if kind not in ("typing", "read"):
+        await websocket.send_json(error_message(TwilioError(400, 20001, f"Unknown message type '{kind}'")))
+        return
+    if not isinstance(conversation_sid, str) or conversation_sid not in client.conversations:
+        # Not a participant: the same answer as for a conversation that does not exist.
+        await websocket.send_json(error_message(TwilioError(404, 20404, f"Conversation {conversation_sid} was not found")))
+        return
+    if kind == "typing":
+        await hub.typing(client, conversation_sid)
+        return
+    index = message.get("index")
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        await websocket.send_json(error_message(TwilioError(400, 20001, "A read message needs a non-negative index")))
+        return
+    await hub.read_horizon(client, conversation_sid, index)

@@ -1,0 +1,76 @@
+"""`/flex-api/v2/WebChats` (Twilio's shape) and the web-chat guest's access tokens under `/ingress/webchat`.
+
+The business's own server calls these with its account credentials, then hands the guest's token
+to the browser; the browser refreshes it with the token itself, never seeing account credentials.
+"""
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+
+from services.ingress.api.deps import FormData, caller
+from services.ingress.webchats import WebChatRequests
+from shared import access_tokens
+from shared.auth.agents_api import render_token
+from shared.contracts.webchat import StartWebChat
+from shared.errors import invalid_parameter
+from shared.runtime import ServiceContext
+from shared.sids import is_sid
+
+WEBCHATS_PATH = "/flex-api/v2/WebChats"
+GUEST_TOKENS_PATH = "/ingress/webchat/tokens"
+
+
+def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRouter:
+    router = APIRouter()
+    Caller = caller(context)
+    directory = context.authenticate.directory
+
+    @router.post(WEBCHATS_PATH, status_code=201)
+    async def create(form: FormData, account: Caller) -> dict[str, Any]:
+        address_sid = form.required("AddressSid", max_length=64)
+        pre_engagement = form.str("PreEngagementData", max_length=16_384)
+        if pre_engagement is not None:
+            try:
+                parsed = json.loads(pre_engagement)
+            except ValueError as error:
+                raise invalid_parameter("Parameter 'PreEngagementData' is not valid JSON") from error
+            if not isinstance(parsed, dict):
+                raise invalid_parameter("Parameter 'PreEngagementData' must be a JSON object")
+        request = StartWebChat(
+            request_id=uuid.uuid4(), address_sid=address_sid,
+            # Twilio makes up an identity for a guest who brings none.
+            identity=form.str("Identity", max_length=256) or f"guest-{uuid.uuid4().hex}",
+            chat_friendly_name=form.str("ChatFriendlyName", max_length=256),
+            customer_friendly_name=form.str("CustomerFriendlyName", max_length=256),
+            pre_engagement_data=pre_engagement,
+        )
+        started = await requests.start(account_sid=account.sid, request=request)
+        return {"conversation_sid": started.conversation_sid, "identity": started.identity}
+
+    @router.post(GUEST_TOKENS_PATH, status_code=201)
+    async def guest_token(form: FormData, account: Caller) -> dict[str, Any]:
+        """A guest's token for the realtime connection: its `Identity`, optionally the `ChatServiceSid`."""
+        service_sid = form.str("ChatServiceSid")
+        if service_sid is not None and not is_sid(service_sid, "IS"):
+            raise invalid_parameter(f"Parameter 'ChatServiceSid' must be an IS… SID, not '{service_sid}'")
+        grants = access_tokens.Grants(identity=form.required("Identity", max_length=256), chat_service_sid=service_sid)
+        issued = await access_tokens.issue(directory.pool, account_sid=account.sid, grants=grants, ttl=_ttl(form))
+        return render_token(issued)
+
+    @router.post(f"{GUEST_TOKENS_PATH}/refresh", status_code=201)
+    async def refresh(form: FormData) -> dict[str, Any]:
+        """A fresh token with the same grants, for a `Token` that is still valid (no account credentials)."""
+        current = await access_tokens.verify(form.required("Token", max_length=8192), directory.get_key)
+        issued = await access_tokens.issue(directory.pool, account_sid=current.account_sid, grants=current.grants,
+                                           ttl=_ttl(form))
+        return render_token(issued)
+
+    return router
+
+
+def _ttl(form: Any) -> int:
+    ttl = form.int("Ttl", minimum=60, maximum=access_tokens.MAX_TTL_SECONDS)
+    return int(ttl) if ttl is not None else access_tokens.DEFAULT_TTL_SECONDS

@@ -1,0 +1,116 @@
+"""Agents: the people who sign in to the agent desktop, with argon2-hashed passwords."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shared.sids import new_sid
+
+Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
+
+ROLES = ("agent", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class Agent:
+    sid: str
+    account_sid: str
+    identity: str
+    friendly_name: str | None
+    email: str | None
+    workspace_sid: str | None
+    worker_sid: str | None
+    chat_service_sid: str | None
+    roles: tuple[str, ...]
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True)
+class AgentFields:
+    identity: str
+    friendly_name: str | None = None
+    email: str | None = None
+    password_hash: str | None = None
+    workspace_sid: str | None = None
+    worker_sid: str | None = None
+    chat_service_sid: str | None = None
+    roles: Sequence[str] = ("agent",)
+
+
+_COLUMNS = ("sid, account_sid, identity, friendly_name, email, workspace_sid, worker_sid, chat_service_sid, roles, "
+            "date_created, date_updated")
+
+
+def _agent(row: asyncpg.Record) -> Agent:
+    return Agent(sid=row["sid"], account_sid=row["account_sid"], identity=row["identity"],
+                 friendly_name=row["friendly_name"], email=row["email"], workspace_sid=row["workspace_sid"],
+                 worker_sid=row["worker_sid"], chat_service_sid=row["chat_service_sid"], roles=tuple(row["roles"]),
+                 date_created=row["date_created"], date_updated=row["date_updated"])
+
+
+# One hasher with argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile).
+_HASHER = PasswordHasher()
+# Compared against when no agent has the email, so a miss costs what a wrong password costs.
+_ABSENT = _HASHER.hash("no agent has this email")
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def password_matches(password_hash: str | None, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _HASHER.verify(password_hash or _ABSENT, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+    return await asyncio.to_thread(check)
+
+
+async def insert_agent(conn: Connection, *, account_sid: str, fields: AgentFields) -> Agent:
+    row = await conn.fetchrow(
+        f"INSERT INTO agents (sid, account_sid, identity, friendly_name, email, password_hash, workspace_sid, "
+        f"worker_sid, chat_service_sid, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {_COLUMNS}",
+        new_sid("AG"), account_sid, fields.identity, fields.friendly_name, fields.email, fields.password_hash,
+        fields.workspace_sid, fields.worker_sid, fields.chat_service_sid, list(fields.roles),
+    )
+    return _agent(row)
+
+
+async def get_agent(conn: Connection, *, account_sid: str, sid: str) -> Agent | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM agents WHERE sid = $1 AND account_sid = $2", sid, account_sid)
+    return _agent(row) if row else None
+
+
+async def get_agent_by_identity(conn: Connection, *, account_sid: str, identity: str) -> Agent | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM agents WHERE account_sid = $1 AND identity = $2",
+                              account_sid, identity)
+    return _agent(row) if row else None
+
+
+async def get_agent_for_sign_in(conn: Connection, *, email: str) -> tuple[Agent | None, str | None]:
+    """The agent with this email and its password hash (for the sign-in check alone)."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM agents WHERE lower(email) = lower($1)", email)
+    return (_agent(row), row["password_hash"]) if row else (None, None)
+
+
+async def list_agents(conn: Connection, *, account_sid: str, after_sid: str | None, limit: int) -> list[Agent]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM agents WHERE account_sid = $1 AND ($2::text IS NULL OR sid > $2) ORDER BY sid LIMIT $3",
+        account_sid, after_sid, limit,
+    )
+    return [_agent(row) for row in rows]
+
+
+async def delete_agent(conn: Connection, *, account_sid: str, sid: str) -> bool:
+    result = await conn.execute("DELETE FROM agents WHERE sid = $1 AND account_sid = $2", sid, account_sid)
+    return bool(result.endswith(" 1"))

@@ -1,0 +1,171 @@
+"""`/parley/v1/Agents` and `/parley/v1/AccessTokens`: who signs in to the agent desktop, and the tokens they get."""
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Request, Response
+
+from shared import access_tokens
+from shared.auth import agents
+from shared.auth.accounts import Account
+from shared.auth.deps import Authenticator
+from shared.errors import conflict, invalid_parameter, missing_parameter, not_found, unauthorized
+from shared.forms import Form
+from shared.http import iso
+from shared.paging import read_page_request, render_page
+from shared.sids import is_sid
+
+AGENTS_PATH = "/parley/v1/Agents"
+ACCESS_TOKENS_PATH = "/parley/v1/AccessTokens"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def render_agent(agent: agents.Agent, base: str) -> dict[str, Any]:
+    return {
+        "sid": agent.sid, "account_sid": agent.account_sid, "identity": agent.identity,
+        "friendly_name": agent.friendly_name, "email": agent.email, "workspace_sid": agent.workspace_sid,
+        "worker_sid": agent.worker_sid, "chat_service_sid": agent.chat_service_sid, "roles": list(agent.roles),
+        "date_created": iso(agent.date_created), "date_updated": iso(agent.date_updated),
+        "url": f"{base}{AGENTS_PATH}/{agent.sid}",
+    }
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _sid_param(form: Form, name: str, prefix: str) -> str | None:
+    value = form.str(name)
+    if value is not None and not is_sid(value, prefix):
+        raise invalid_parameter(f"Parameter '{name}' must be a {prefix}… SID, not '{value}'")
+    return value or None
+
+
+def _ttl(form: Form) -> int:
+    ttl = form.int("Ttl", minimum=60, maximum=access_tokens.MAX_TTL_SECONDS)
+    return ttl if ttl is not None else access_tokens.DEFAULT_TTL_SECONDS
+
+
+def agents_router(authenticate: Authenticator) -> APIRouter:
+    router = APIRouter(prefix=AGENTS_PATH)
+    Caller = Annotated[Account, Depends(authenticate)]
+    pool = authenticate.directory.pool
+
+    @router.post("", status_code=201)
+    async def create(request: Request, caller: Caller) -> dict[str, Any]:
+        form = await Form.read(request)
+        identity = form.required("Identity", max_length=256)
+        email = form.str("Email", max_length=320)
+        if email is not None and not _EMAIL.match(email):
+            raise invalid_parameter(f"Parameter 'Email' is not an email address: '{email}'")
+        password = form.str("Password", max_length=1024)
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise invalid_parameter(f"Parameter 'Password' must be at least {MIN_PASSWORD_LENGTH} characters")
+        if (email is None) != (password is None):
+            raise invalid_parameter("An agent signs in with Email and Password: give both, or neither")
+        roles = form.list("Roles") or ["agent"]
+        unknown = [role for role in roles if role not in agents.ROLES]
+        if unknown:
+            raise invalid_parameter(f"Parameter 'Roles' must be among {', '.join(agents.ROLES)}, not {unknown[0]}")
+        fields = agents.AgentFields(
+            identity=identity, friendly_name=form.str("FriendlyName", max_length=256), email=email,
+            password_hash=await agents.hash_password(password) if password else None,
+            workspace_sid=_sid_param(form, "WorkspaceSid", "WS"), worker_sid=_sid_param(form, "WorkerSid", "WK"),
+            chat_service_sid=_sid_param(form, "ChatServiceSid", "IS"), roles=tuple(dict.fromkeys(roles)),
+        )
+        if fields.worker_sid and not fields.workspace_sid:
+            raise missing_parameter("WorkspaceSid")
+        try:
+            agent = await agents.insert_agent(pool, account_sid=caller.sid, fields=fields)
+        except asyncpg.UniqueViolationError as error:
+            raise conflict("An agent with this Identity or Email already exists", 90201) from error
+        return render_agent(agent, _base(request))
+
+    @router.get("")
+    async def list_(request: Request, caller: Caller) -> dict[str, Any]:
+        page = read_page_request(await Form.read(request))
+        rows = await agents.list_agents(pool, account_sid=caller.sid, after_sid=page.after, limit=page.size + 1)
+        items = rows[: page.size]
+        base = _base(request)
+        return render_page(key="agents", items=[render_agent(agent, base) for agent in items],
+                           keys=[agent.sid for agent in items], request=page, has_more=len(rows) > page.size,
+                           url=f"{base}{AGENTS_PATH}")
+
+    @router.get("/{sid}")
+    async def fetch(request: Request, sid: str, caller: Caller) -> dict[str, Any]:
+        agent = await agents.get_agent(pool, account_sid=caller.sid, sid=sid)
+        if agent is None:
+            raise not_found(f"Agent {sid}")
+        return render_agent(agent, _base(request))
+
+    @router.delete("/{sid}", status_code=204)
+    async def delete(sid: str, caller: Caller) -> Response:
+        if not await agents.delete_agent(pool, account_sid=caller.sid, sid=sid):
+            raise not_found(f"Agent {sid}")
+        return Response(status_code=204)
+
+    return router
+
+
+def access_tokens_router(authenticate: Authenticator) -> APIRouter:
+    router = APIRouter(prefix=ACCESS_TOKENS_PATH)
+    directory = authenticate.directory
+    pool = directory.pool
+
+    async def signed_in_agent(email: str, password: str) -> agents.Agent:
+        agent, password_hash = await agents.get_agent_for_sign_in(pool, email=email)
+        # The hash is checked even for an unknown email, so timing does not tell which emails exist.
+        if not await agents.password_matches(password_hash, password) or agent is None:
+            raise unauthorized()
+        account = await directory.get(agent.account_sid)
+        if account is None or account.status != "active":
+            raise unauthorized()
+        return agent
+
+    @router.post("", status_code=201)
+    async def create(request: Request) -> dict[str, Any]:
+        """An agent's `Email` + `Password`, or account credentials (Basic) with an `Identity`."""
+        form = await Form.read(request)
+        email = form.str("Email")
+        if email is not None:
+            agent: agents.Agent | None = await signed_in_agent(email, form.str("Password") or "")
+            assert agent is not None
+            account_sid, identity = agent.account_sid, agent.identity
+        else:
+            account = await authenticate(request)
+            identity = form.required("Identity", max_length=256)
+            account_sid = account.sid
+            agent = await agents.get_agent_by_identity(pool, account_sid=account_sid, identity=identity)
+        grants = access_tokens.Grants(
+            identity=identity,
+            chat_service_sid=_sid_param(form, "ChatServiceSid", "IS") or (agent.chat_service_sid if agent else None),
+            workspace_sid=_sid_param(form, "WorkspaceSid", "WS") or (agent.workspace_sid if agent else None),
+            worker_sid=_sid_param(form, "WorkerSid", "WK") or (agent.worker_sid if agent else None),
+            role=_task_router_role(agent),
+        )
+        return await issue_token(pool, account_sid=account_sid, grants=grants, ttl=_ttl(form),
+                                 agent_sid=agent.sid if agent else None)
+
+    return router
+
+
+def _task_router_role(agent: agents.Agent | None) -> str | None:
+    if agent is None:
+        return None
+    return "supervisor" if {"supervisor", "admin"} & set(agent.roles) else "worker"
+
+
+async def issue_token(pool: asyncpg.Pool, *, account_sid: str, grants: access_tokens.Grants, ttl: int,
+                      agent_sid: str | None = None) -> dict[str, Any]:
+    """A token signed with the account's Parley-managed API key, as the AccessTokens resource renders it."""
+    issued = await access_tokens.issue(pool, account_sid=account_sid, grants=grants, ttl=ttl)
+    return render_token(issued, agent_sid=agent_sid)
+
+
+def render_token(issued: access_tokens.IssuedToken, *, agent_sid: str | None = None) -> dict[str, Any]:
+    return {"token": issued.token, "identity": issued.grants.identity, "account_sid": issued.account_sid,
+            "agent_sid": agent_sid, "api_key_sid": issued.key_sid, "ttl": issued.ttl,
+            "date_expires": datetime.fromtimestamp(issued.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -1,0 +1,71 @@
+"""Messages between the router's Flex Interactions and the conversations service.
+
+`flex.conversation.prepare` is a request (RPC on parley.commands): the router needs the conversation
+now, to put its SID into the task it creates. The other types are commands through the outbox: the
+router decided, the conversations service carries them out when it can.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PREPARE_CONVERSATION = "flex.conversation.prepare"  # router → conversations (RPC request)
+CONVERSATION_PREPARED = "flex.conversation.prepared"  # its reply
+ADD_AGENT = "flex.agent.add"  # router → conversations, on parley.commands
+REMOVE_AGENT = "flex.agent.remove"
+CLOSE_CONVERSATION = "flex.conversation.close"
+
+
+class ConversationParty(BaseModel):
+    """One `participants[]` entry of an Interaction's Channel: a messaging pair or a chat identity."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    address: str | None = None
+    proxy_address: str | None = None
+    identity: str | None = None
+    name: str | None = None
+
+
+class PrepareConversation(BaseModel):
+    """Adopt `media_channel_sid`, or create a conversation with `participants` (and the agent, if named)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    media_channel_sid: str | None = None
+    channel_type: str
+    participants: list[ConversationParty] = Field(default_factory=list)
+    friendly_name: str | None = None
+
+
+class ConversationPrepared(BaseModel):
+    """The conversation and its customer; `error_*` set when it could not be adopted or created."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_sid: str | None = None
+    chat_service_sid: str | None = None
+    customer_address: str | None = None
+    customer_name: str | None = None
+    proxy_address: str | None = None
+    error_status: int | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+class AgentParticipant(BaseModel):
+    """Add or remove an agent (a chat identity) in a conversation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_sid: str
+    identity: str
+    friendly_name: str | None = None
+    interaction_sid: str | None = None
+    participant_sid: str | None = Field(None, description="The UT… channel participant this agent is.")
+
+
+class CloseConversation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_sid: str

@@ -1,0 +1,182 @@
+"""Meta's WhatsApp Cloud API: verification handshake, signed webhooks in, Graph API sends out, the 24-hour window."""
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from services.ingress.domain.whatsapp_cloud import hub_signature
+from tests.ingress.inbound_tap import InboundTap, envelope_of
+from tests.ingress.provider_api import FakeProviderApi, publish_send, send_command
+from tests.support.parley import RunningParley
+from tests.support.receiver import Receiver
+
+NUMBER = "whatsapp:+15550003333"
+CUSTOMER_WA_ID = "15557654321"
+CUSTOMER = f"whatsapp:+{CUSTOMER_WA_ID}"
+APP_SECRET = "meta-app-secret-0001"
+VERIFY_TOKEN = "verify-me-0001"
+ACCESS_TOKEN = "EAAG-access-token"
+PHONE_NUMBER_ID = "106540352242922"
+
+
+@pytest.fixture
+async def graph(receiver: Receiver) -> FakeProviderApi:
+    return FakeProviderApi(receiver, meta=True, sid_for=lambda _: "wamid." + uuid.uuid4().hex)
+
+
+@pytest.fixture
+async def provider(ingress: RunningParley, graph: FakeProviderApi) -> dict[str, Any]:
+    async with ingress.client() as client:
+        response = await client.post("/parley/v1/Providers", data={
+            "Type": "whatsapp_cloud", "FriendlyName": "Meta", "Addresses": NUMBER, "ApiBaseUrl": graph.url,
+            "Credentials.AccessToken": ACCESS_TOKEN, "Credentials.AppSecret": APP_SECRET,
+            "Credentials.VerifyToken": VERIFY_TOKEN, "Credentials.PhoneNumberId": PHONE_NUMBER_ID,
+        })
+    assert response.status_code == 201, response.text
+    body = dict(response.json())
+    assert body["inbound_url"].endswith(f"/ingress/providers/{body['sid']}/whatsapp")
+    return body
+
+
+def webhook(*, messages: list[dict[str, Any]] | None = None, statuses: list[dict[str, Any]] | None = None) -> bytes:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550003333", "phone_number_id": PHONE_NUMBER_ID},
+    }
+    if messages is not None:
+        value["contacts"] = [{"profile": {"name": "Ada"}, "wa_id": CUSTOMER_WA_ID}]
+        value["messages"] = messages
+    if statuses is not None:
+        value["statuses"] = statuses
+    payload = {"object": "whatsapp_business_account",
+               "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    return json.dumps(payload).encode()
+
+
+def text_message(body: str) -> dict[str, Any]:
+    return {"from": CUSTOMER_WA_ID, "id": "wamid." + uuid.uuid4().hex, "timestamp": "1764060000", "type": "text",
+            "text": {"body": body}}
+
+
+async def post_webhook(url: str, body: bytes, *, secret: str | None = APP_SECRET,
+                       signature: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if signature is None and secret is not None:
+        signature = hub_signature(body, secret)
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
+async def test_verification_handshake_echoes_the_challenge_only_for_the_verify_token(
+    ingress: RunningParley, provider: dict[str, Any]
+) -> None:
+    url = provider["inbound_url"]
+    async with httpx.AsyncClient(timeout=30) as client:
+        ok = await client.get(url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
+                                           "hub.challenge": "1158201444"})
+        assert (ok.status_code, ok.text) == (200, "1158201444")
+        for params in [{"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+                       {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
+                       {"hub.challenge": "1"}]:
+            refused = await client.get(url, params=params)
+            assert refused.status_code == 403, refused.text
+            assert "1" != refused.text
+
+
+async def test_signed_text_and_media_messages_are_published_as_inbound_whatsapp_messages(
+    ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap
+) -> None:
+    text = text_message("Hola, I need help")
+    image = {"from": CUSTOMER_WA_ID, "id": "wamid." + uuid.uuid4().hex, "timestamp": "1764060001", "type": "image",
+             "image": {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "abc", "caption": "my receipt"}}
+    response = await post_webhook(provider["inbound_url"], webhook(messages=[text, image]))
+    assert response.status_code == 200, response.text
+
+    first, second = [envelope_of(message) for message in await inbound_tap.take(2)]
+    assert first["account_sid"] == ingress.account.sid
+    assert first["payload"] | {"received_at": None} == {
+        "provider_sid": provider["sid"], "channel": "whatsapp", "channel_message_sid": text["id"],
+        "from_address": CUSTOMER, "to_address": NUMBER, "body": "Hola, I need help", "media": [],
+        "profile_name": "Ada", "received_at": None,
+    }
+    assert second["payload"]["body"] == "my receipt"
+    assert second["payload"]["media"] == [{"url": f"{graph.url}/1479537139650973", "content_type": "image/jpeg"}]
+    # Meta retries a webhook it did not see answered: the same wamid is the same broker message.
+    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text]))).status_code == 200
+    assert envelope_of(await inbound_tap.next())["message_id"] == first["message_id"]
+
+
+async def test_a_wrong_or_missing_hub_signature_is_403_and_publishes_nothing(
+    ingress: RunningParley, provider: dict[str, Any], inbound_tap: InboundTap
+) -> None:
+    body = webhook(messages=[text_message("forged")])
+    for response in [
+        await post_webhook(provider["inbound_url"], body, secret="not-the-app-secret"),
+        await post_webhook(provider["inbound_url"], body, signature=hub_signature(b"other body", APP_SECRET)),
+        await post_webhook(provider["inbound_url"], body, secret=None),
+    ]:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == 57012
+    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text_message("genuine")]))).status_code == 200
+    assert envelope_of(await inbound_tap.next())["payload"]["body"] == "genuine"
+    assert await inbound_tap.is_empty()
+
+
+async def test_a_reply_inside_the_window_goes_to_the_graph_api_and_statuses_become_receipts(
+    ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap,
+    receipt_tap: InboundTap,
+) -> None:
+    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text_message("hi")]))).status_code == 200
+    await inbound_tap.next()
+    command = send_command(from_address=NUMBER, to_address=CUSTOMER, body="Hello Ada, how can I help?")
+    await publish_send(ingress, command)
+
+    (request,) = await graph.wait_for(1)
+    assert request.path == f"/{PHONE_NUMBER_ID}/messages"
+    assert request.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert json.loads(request.body) == {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER_WA_ID, "type": "text",
+        "text": {"preview_url": False, "body": "Hello Ada, how can I help?"},
+    }
+    wamid = graph.sids()[0]
+    statuses = [{"id": wamid, "status": status, "timestamp": "1764060100", "recipient_id": CUSTOMER_WA_ID}
+                for status in ("sent", "delivered", "read")]
+    assert (await post_webhook(provider["inbound_url"], webhook(statuses=statuses))).status_code == 200
+    receipts = [envelope_of(message)["payload"] for message in await receipt_tap.take(3)]
+    assert [(r["status"], r["channel_message_sid"], r["message_sid"]) for r in receipts] == [
+        (status, wamid, command.message_sid) for status in ("sent", "delivered", "read")]
+
+
+async def test_a_free_form_message_outside_the_window_fails_clearly_and_a_template_goes(
+    ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, receipt_tap: InboundTap
+) -> None:
+    free_form = send_command(from_address=NUMBER, to_address=CUSTOMER, body="Are you still there?")
+    await publish_send(ingress, free_form)
+    receipt = envelope_of(await receipt_tap.next())["payload"]
+    assert (receipt["status"], receipt["error_code"], receipt["message_sid"]) == ("failed", 63016, free_form.message_sid)
+    assert graph.arrivals == []
+
+    outreach = send_command(from_address=NUMBER, to_address=CUSTOMER, content_sid="order_update:es_MX")
+    await publish_send(ingress, outreach)
+    (request,) = await graph.wait_for(1)
+    sent = json.loads(request.body)
+    assert (sent["type"], sent["template"]) == ("template", {"name": "order_update", "language": {"code": "es_MX"}})
+
+
+async def test_a_graph_api_error_fails_the_send_with_metas_code(
+    ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap,
+    receipt_tap: InboundTap,
+) -> None:
+    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text_message("hi")]))).status_code == 200
+    await inbound_tap.next()
+    graph.failures = [(400, {"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException",
+                                       "code": 131026, "fbtrace_id": "A1"}})]
+    await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="hello?"))
+    receipt = envelope_of(await receipt_tap.next())["payload"]
+    assert (receipt["status"], receipt["error_code"]) == ("failed", 131026)
+    assert len(graph.arrivals) == 1

@@ -102,7 +102,13 @@ async def drive(inbound_url: str, receiver: TimingReceiver, *, messages: int, cu
                         "Body": tag, "NumMedia": "0", "AccountSid": "AC" + "1" * 32}
                 signature = twilio_signature(inbound_url, list(form.items()), PROVIDER_TOKEN)
                 sent_at[tag] = time.perf_counter()
-                response = await client.post(inbound_url, data=form, headers={"X-Twilio-Signature": signature})
+                for attempt in range(3):  # as a provider would: the same MessageSid again, stored once
+                    try:
+                        response = await client.post(inbound_url, data=form, headers={"X-Twilio-Signature": signature})
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
                 response.raise_for_status()
 
         started = time.perf_counter()

@@ -174,7 +174,10 @@ class HttpServer:
     """uvicorn serving an app inside the current event loop."""
 
     def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False)
+        # Keep idle connections longer than the proxies and providers in front of us do (uvicorn's 5 s
+        # default races their reuse of a connection it is closing: the caller sees a dropped request).
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False,
+                                timeout_keep_alive=75)
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 

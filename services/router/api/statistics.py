@@ -3,6 +3,7 @@
 Cumulative figures count the event log over the window (`StartDate`/`EndDate`, or `Minutes`, default 15 minutes).
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,7 +100,7 @@ def statistics_router(context: ServiceContext) -> APIRouter:
     pool = context.pool
 
     def url(request: Request) -> str:
-        return base_of(context, request) + request.url.path
+        return own_url(context, request)
 
     @router.get("/Statistics")
     async def workspace_statistics(request: Request, workspace_sid: str, form: FormData, account: Caller) -> dict[str, Any]:
@@ -155,33 +156,7 @@ def statistics_router(context: ServiceContext) -> APIRouter:
         return {"account_sid": account.sid, "workspace_sid": workspace.sid, "task_queue_data": data,
                 "task_queue_response_count": len(data), "url": url(request)}
 
-    @router.get("/TaskQueues/{sid}/Statistics")
-    async def queue_statistics(request: Request, workspace_sid: str, sid: str, form: FormData,
-                               account: Caller) -> dict[str, Any]:
-        workspace = await workspace_or_404(context, account, workspace_sid)
-        await queue_or_404(workspace, sid)
-        async with pool.acquire() as conn:
-            return {"account_sid": account.sid, "workspace_sid": workspace.sid, "task_queue_sid": sid, "url": url(request),
-                    "realtime": {**await realtime(conn, workspace, form, task_queue_sid=sid), "task_queue_sid": sid},
-                    "cumulative": {**await cumulative(conn, workspace, form, column="task_queue_sid", value=sid),
-                                   "task_queue_sid": sid}}
-
-    @router.get("/TaskQueues/{sid}/RealTimeStatistics")
-    async def queue_realtime(request: Request, workspace_sid: str, sid: str, form: FormData,
-                             account: Caller) -> dict[str, Any]:
-        workspace = await workspace_or_404(context, account, workspace_sid)
-        await queue_or_404(workspace, sid)
-        async with pool.acquire() as conn:
-            return {**await realtime(conn, workspace, form, task_queue_sid=sid), "task_queue_sid": sid, "url": url(request)}
-
-    @router.get("/TaskQueues/{sid}/CumulativeStatistics")
-    async def queue_cumulative(request: Request, workspace_sid: str, sid: str, form: FormData,
-                               account: Caller) -> dict[str, Any]:
-        workspace = await workspace_or_404(context, account, workspace_sid)
-        await queue_or_404(workspace, sid)
-        async with pool.acquire() as conn:
-            return {**await cumulative(conn, workspace, form, column="task_queue_sid", value=sid),
-                    "task_queue_sid": sid, "url": url(request)}
+    add_scoped_statistics(router, context, segment="TaskQueues", key="task_queue_sid", exists=queue_or_404)
 
     # -------------------------------------------------------------------------------------- workers
 
@@ -235,32 +210,48 @@ def statistics_router(context: ServiceContext) -> APIRouter:
     async def workflow_or_404(workspace: Workspace, sid: str) -> None:
         found_or_404(await workflows.get_workflow(pool, workspace_sid=workspace.sid, sid=sid), f"Workflow {sid}")
 
-    @router.get("/Workflows/{sid}/Statistics")
-    async def workflow_statistics(request: Request, workspace_sid: str, sid: str, form: FormData,
-                                  account: Caller) -> dict[str, Any]:
-        workspace = await workspace_or_404(context, account, workspace_sid)
-        await workflow_or_404(workspace, sid)
-        async with pool.acquire() as conn:
-            return {"account_sid": account.sid, "workspace_sid": workspace.sid, "workflow_sid": sid, "url": url(request),
-                    "realtime": {**await realtime(conn, workspace, form, workflow_sid=sid), "workflow_sid": sid},
-                    "cumulative": {**await cumulative(conn, workspace, form, column="workflow_sid", value=sid),
-                                   "workflow_sid": sid}}
-
-    @router.get("/Workflows/{sid}/RealTimeStatistics")
-    async def workflow_realtime(request: Request, workspace_sid: str, sid: str, form: FormData,
-                                account: Caller) -> dict[str, Any]:
-        workspace = await workspace_or_404(context, account, workspace_sid)
-        await workflow_or_404(workspace, sid)
-        async with pool.acquire() as conn:
-            return {**await realtime(conn, workspace, form, workflow_sid=sid), "workflow_sid": sid, "url": url(request)}
-
-    @router.get("/Workflows/{sid}/CumulativeStatistics")
-    async def workflow_cumulative(request: Request, workspace_sid: str, sid: str, form: FormData,
-                                  account: Caller) -> dict[str, Any]:
-        workspace = await workspace_or_404(context, account, workspace_sid)
-        await workflow_or_404(workspace, sid)
-        async with pool.acquire() as conn:
-            return {**await cumulative(conn, workspace, form, column="workflow_sid", value=sid), "workflow_sid": sid,
-                    "url": url(request)}
+    add_scoped_statistics(router, context, segment="Workflows", key="workflow_sid", exists=workflow_or_404)
 
     return router
+
+
+def own_url(context: ServiceContext, request: Request) -> str:
+    return base_of(context, request) + request.url.path
+
+
+def add_scoped_statistics(router: APIRouter, context: ServiceContext, *, segment: str, key: str,
+                          exists: Callable[[Workspace, str], Awaitable[None]]) -> None:
+    """Statistics, RealTimeStatistics and CumulativeStatistics of one task queue or workflow (`key` names it)."""
+    Caller = caller(context)
+    pool = context.pool
+
+    def url(request: Request) -> str:
+        return own_url(context, request)
+
+    async def scoped(conn: Connection, workspace: Workspace, form: Form, sid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        now = await realtime(conn, workspace, form, **{key: sid})
+        so_far = await cumulative(conn, workspace, form, column=key, value=sid)
+        return {**now, key: sid}, {**so_far, key: sid}
+
+    @router.get(f"/{segment}/{{sid}}/Statistics")
+    async def statistics_of(request: Request, workspace_sid: str, sid: str, form: FormData, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
+        workspace = await workspace_or_404(context, account, workspace_sid)
+        await exists(workspace, sid)
+        async with pool.acquire() as conn:
+            now, so_far = await scoped(conn, workspace, form, sid)
+        return {"account_sid": account.sid, "workspace_sid": workspace.sid, key: sid, "url": url(request),  # type: ignore[attr-defined]
+                "realtime": now, "cumulative": so_far}
+
+    @router.get(f"/{segment}/{{sid}}/RealTimeStatistics")
+    async def realtime_of(request: Request, workspace_sid: str, sid: str, form: FormData, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
+        workspace = await workspace_or_404(context, account, workspace_sid)
+        await exists(workspace, sid)
+        async with pool.acquire() as conn:
+            return {**await realtime(conn, workspace, form, **{key: sid}), key: sid, "url": url(request)}
+
+    @router.get(f"/{segment}/{{sid}}/CumulativeStatistics")
+    async def cumulative_of(request: Request, workspace_sid: str, sid: str, form: FormData, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
+        workspace = await workspace_or_404(context, account, workspace_sid)
+        await exists(workspace, sid)
+        async with pool.acquire() as conn:
+            return {**await cumulative(conn, workspace, form, column=key, value=sid), key: sid, "url": url(request)}

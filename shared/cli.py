@@ -38,7 +38,18 @@ async def publish_inbound_message(
 
 def export_contracts(directory: Path) -> list[Path]:
     """Write the JSON Schema of every broker message, from the same models the code uses."""
-    from shared.contracts import channels, conversations, fabric, flex, ingress, realtime, router, webchat, webhooks
+    from shared.contracts import (
+        channels,
+        conversations,
+        fabric,
+        flex,
+        flows,
+        ingress,
+        realtime,
+        router,
+        webchat,
+        webhooks,
+    )
 
     messages = {
         ingress.INBOUND_MESSAGE: ingress.InboundMessage,
@@ -54,6 +65,8 @@ def export_contracts(directory: Path) -> list[Path]:
         flex.ADD_AGENT: flex.AgentParticipant,
         flex.REMOVE_AGENT: flex.AgentParticipant,
         flex.CLOSE_CONVERSATION: flex.CloseConversation,
+        flows.FLOW_MESSAGE: flows.FlowMessage,
+        flows.FLOW_SEND_MESSAGE: flows.FlowSendMessage,
         webchat.START_WEB_CHAT: webchat.StartWebChat,
         webchat.WEB_CHAT_STARTED: webchat.WebChatStarted,
         realtime.REALTIME_EVENT: realtime.RealtimeEvent,

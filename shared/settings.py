@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # content_direct_temporary URL stays valid; tests shrink the lifetime.
     media_directory: str = Field(".parley/media", alias="PARLEY_MEDIA_DIRECTORY")
     media_url_lifetime_seconds: float = Field(300.0, alias="PARLEY_MEDIA_URL_LIFETIME", gt=0)
+    # The media URLs an outbound send gives the provider: valid through the whole send retry budget.
+    outbound_media_url_lifetime_seconds: float = Field(86400.0, alias="PARLEY_OUTBOUND_MEDIA_URL_LIFETIME", gt=0)
 
     # The built browser apps (`make web` writes web/dist); unset means the repository's own web/dist.
     web_dist_directory: str | None = Field(None, alias="PARLEY_WEB_DIST")

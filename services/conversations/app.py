@@ -19,8 +19,10 @@ from services.conversations.api.users import users_router
 from services.conversations.api.webhooks_config import webhooks_config_router
 from services.conversations.consumers import consumers
 from services.conversations.flex_commands import flex_consumer, flex_requests_server
-from services.conversations.outbound_sends import outbound_sends_consumer
+from services.conversations.outbound_sends import MediaLinks, outbound_sends_consumer
 from services.conversations.pre_events import PreEvents
+from services.conversations.read_horizons import read_horizons_consumer
+from services.conversations.studio_flows import studio_flow_consumers
 from services.conversations.timers import timer_sweeper
 from services.conversations.webchat import consumers as webchat_consumers
 from shared.blobs import LocalDirectoryBlobStore
@@ -53,9 +55,13 @@ def build(context: ServiceContext) -> ServiceParts:
         routers=routers,
         consumers=[
             *consumers(context.settings, pool=context.pool, pre_events=pre_events),  # inbound messages, receipts
-            outbound_sends_consumer(),  # agents' messages out to SMS/WhatsApp participants
+            outbound_sends_consumer(MediaLinks(  # agents' messages out to SMS/WhatsApp participants
+                context.settings.external_base_url(), context.authenticate.directory,
+                lifetime_seconds=context.settings.outbound_media_url_lifetime_seconds)),
             flex_consumer(context.settings),  # the router's commands: add/remove agents, close
             *webchat_consumers(context.settings),  # web-chat guests starting a chat
+            *studio_flow_consumers(context.settings),  # studio-type addresses: flows run in the router
+            read_horizons_consumer(),  # realtime clients' read horizons → last_read_message_index
         ],
         loops=[timer_sweeper(context), flex_requests_server(context).run],
         on_stop=[rpc.close],

@@ -11,7 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from services.conversations import store
+from services.conversations import media_links, store
+from services.conversations.domain.identity import Media
+from services.conversations.store import media as media_store
+from shared.auth.accounts import AccountDirectory
 from shared.broker.consumer import Consumer
 from shared.broker.topology import COMMANDS, CONVERSATIONS_OUTBOUND_SENDS
 from shared.contracts.channels import SEND_MESSAGE, OutboundMedia, OutboundMessage
@@ -22,11 +25,32 @@ from shared.outbox import add_to_outbox
 MESSAGING = ("sms", "whatsapp")
 
 
-def outbound_sends_consumer() -> Consumer:
-    return Consumer(queue=CONVERSATIONS_OUTBOUND_SENDS, payload=ResourceEvent, handler=send_to_messaging_participants)
+class MediaLinks:
+    """Signed temporary download URLs for a message's media, valid for the whole send retry budget: the provider
+    fetches each file by URL, maybe only on the last attempt. Signed with the account's auth token, like
+    `links.content_direct_temporary`, so a token rotated meanwhile makes them invalid."""
+
+    def __init__(self, base: str, accounts: AccountDirectory, *, lifetime_seconds: float) -> None:
+        self._base = base
+        self._accounts = accounts
+        self._lifetime = lifetime_seconds
+
+    async def url(self, account_sid: str, media: Media) -> str | None:
+        account = await self._accounts.get(account_sid)
+        if account is None:
+            return None
+        return media_links.temporary_url(self._base, media, account.auth_token, lifetime_seconds=self._lifetime)
 
 
-async def send_to_messaging_participants(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+def outbound_sends_consumer(links: MediaLinks | None = None) -> Consumer:
+    async def handle(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+        await send_to_messaging_participants(conn, envelope, links=links)
+
+    return Consumer(queue=CONVERSATIONS_OUTBOUND_SENDS, payload=ResourceEvent, handler=handle)
+
+
+async def send_to_messaging_participants(conn: asyncpg.Connection, envelope: Envelope[Any], *,
+                                         links: MediaLinks | None = None) -> None:
     if envelope.type != MESSAGE_ADDED:
         return
     message = envelope.payload.resource
@@ -44,6 +68,14 @@ async def send_to_messaging_participants(conn: asyncpg.Connection, envelope: Env
                                                                        "application/octet-stream"),
                            filename=item.get("filename"), size=item.get("size"))
              for item in (message.get("media") or []) if isinstance(item, dict)]
+    if media and links is not None:
+        stored = {item.sid: item for item in
+                  (await media_store.media_of_messages(conn, message_sids=[message["sid"]])).get(message["sid"], [])}
+        for item in media:
+            found = stored.get(item.media_sid or "")
+            if found is not None:
+                item.url = await links.url(envelope.account_sid, found)
+                item.blob_key = found.blob_key
     for participant in recipients:
         command = OutboundMessage(
             conversation_sid=conversation_sid, message_sid=message["sid"], participant_sid=participant.sid,

@@ -8,11 +8,13 @@ from services.ingress.api.realtime import realtime_router
 from services.ingress.api.webchats import webchats_router
 from services.ingress.consumers import consumers
 from services.ingress.event_feed import EventFeed
+from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.realtime import RealtimeHub, prune_log_forever
 from services.ingress.sender import Sender
 from services.ingress.web_apps import web_apps_router
 from services.ingress.webchats import WebChatRequests
+from shared.blobs import LocalDirectoryBlobStore
 from shared.contracts.realtime import READ_HORIZON, REALTIME_EVENT, TYPING
 from shared.contracts.webchat import WEB_CHAT_STARTED
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
@@ -22,6 +24,8 @@ def build(context: ServiceContext) -> ServiceParts:
     # One directory for routers and sender, so a provider changed through the API is seen at once.
     directory = ProviderDirectory(context.pool)
     sender = Sender(context, directory)
+    # Inbound files go to the blob store the conversations service reads (one root, a shared volume when apart).
+    media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory))
     # This replica's own queue on parley.events: web-chat answers and everything its WebSockets forward.
     feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON])
     webchat_requests = WebChatRequests(context.broker, feed)
@@ -29,7 +33,7 @@ def build(context: ServiceContext) -> ServiceParts:
     feed.listen(hub.on_event)
     return ServiceParts(
         routers=[
-            providers_router(context, directory), provider_callbacks_router(context, directory),
+            providers_router(context, directory), provider_callbacks_router(context, directory, media),
             webchats_router(context, webchat_requests), realtime_router(context, hub),
             web_apps_router(context.settings),
         ],

@@ -17,6 +17,7 @@ from services.ingress.domain.sends import FAILED, NO_PROVIDER, ReceiptStatus, Se
 from services.ingress.domain.twilio_inbound import inbound_message_id
 from services.ingress.domain.whatsapp_cloud import Webhook
 from services.ingress.errors import address_claimed_concurrently, address_taken, broker_unavailable
+from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from shared.broker.connection import Broker, UnroutableMessage
 from shared.broker.topology import COMMANDS, DEAD, EVENTS, INBOUND, INGRESS_SENDS
@@ -106,12 +107,16 @@ async def _refuse_taken_addresses(conn: store.Connection, *, account_sid: str, f
         raise address_taken(*owner)
 
 
-async def accept_inbound_message(broker: Broker, *, provider: Provider, inbound: InboundMessage) -> None:
-    """Publish the message and wait for the broker's confirm; raises a 503 error when it was not taken.
+async def accept_inbound_message(broker: Broker, *, provider: Provider, inbound: InboundMessage,
+                                 media: InboundMediaFetcher | None = None) -> None:
+    """Fetch the message's files into the blob store (with `media`), publish the message and wait for the
+    broker's confirm; raises a 503 error when it was not taken.
 
     No database write happens here: the broker is the durable record, and a provider's retry of
     the same MessageSid yields the same `message_id`, which the consumer deduplicates.
     """
+    if media is not None:
+        inbound = await media.fetch_all(provider, inbound)
     envelope = Envelope[InboundMessage](
         message_id=inbound_message_id(provider.sid, inbound.channel_message_sid),
         type=INBOUND_MESSAGE,
@@ -263,7 +268,8 @@ async def accept_status_callback(pool: asyncpg.Pool, *, provider_sid: str, chann
                                      status=status, error_code=error_code, reported_at=datetime.now(UTC))
 
 
-async def accept_whatsapp_webhook(pool: asyncpg.Pool, broker: Broker, *, provider: Provider, webhook: Webhook) -> None:
+async def accept_whatsapp_webhook(pool: asyncpg.Pool, broker: Broker, *, provider: Provider, webhook: Webhook,
+                                  media: InboundMediaFetcher | None = None) -> None:
     """Customers' messages open (or extend) their 24-hour window, then go on the fabric like any inbound message;
     statuses update their sends and become receipts."""
     if webhook.messages:
@@ -272,7 +278,7 @@ async def accept_whatsapp_webhook(pool: asyncpg.Pool, broker: Broker, *, provide
                 await store.note_customer_wrote(conn, provider_sid=provider.sid,
                                                 customer_address=message.from_address, at=message.received_at)
     for message in webhook.messages:
-        await accept_inbound_message(broker, provider=provider, inbound=message)
+        await accept_inbound_message(broker, provider=provider, inbound=message, media=media)
     for status in webhook.statuses:
         async with pool.acquire() as conn, conn.transaction():
             await store.lock_channel_message(conn, provider_sid=provider.sid,

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from services.router.api.activities import activities_router
 from services.router.api.events import events_router
+from services.router.api.flows import flows_router
 from services.router.api.interactions import interactions_router
 from services.router.api.statistics import statistics_router
 from services.router.api.task_channels import task_channels_router
@@ -14,6 +15,7 @@ from services.router.api.workflows import workflows_router
 from services.router.api.workspaces import workspaces_router
 from services.router.engine.dispatcher import Dispatcher
 from services.router.engine.timers import Timers
+from services.router.flows.runner import flow_messages_consumer
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
@@ -29,7 +31,8 @@ def build(context: ServiceContext) -> ServiceParts:
         routers=[statistics_router(context), workspaces_router(context), activities_router(context),
                  task_channels_router(context), workers_router(context), task_queues_router(context),
                  workflows_router(context), tasks_router(context), events_router(context),
-                 interactions_router(context, rpc)],
+                 interactions_router(context, rpc), flows_router(context)],
+        consumers=[flow_messages_consumer(context, rpc)],  # studio-type addresses run their flow here
         loops=[dispatcher.run, timers.run],
         on_stop=[rpc.close],
     )

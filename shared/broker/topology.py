@@ -92,3 +92,14 @@ CONVERSATIONS_FLEX_COMMANDS = QueueSpec("conversations.flex_commands", COMMANDS,
 # The conversations service's own `message.added`: an agent's message goes out to SMS/WhatsApp participants.
 CONVERSATIONS_OUTBOUND_SENDS = QueueSpec("conversations.outbound_sends", EVENTS, ("message.added",))
 QUEUES += (CONVERSATIONS_FLEX_REQUESTS, CONVERSATIONS_FLEX_COMMANDS, CONVERSATIONS_OUTBOUND_SENDS)
+
+# Flows (Studio-like): the conversations service sees its own `message.added` for studio-type addresses and
+# tells the router (`flow.message`); the router's send-message states come back as `flow.send_message`.
+CONVERSATIONS_FLOW_TRIGGERS = QueueSpec("conversations.flow_triggers", EVENTS, ("message.added",))
+CONVERSATIONS_FLOW_COMMANDS = QueueSpec("conversations.flow_commands", COMMANDS, ("flow.send_message",))
+ROUTER_FLOW_MESSAGES = QueueSpec("router.flow_messages", COMMANDS, ("flow.message",))
+QUEUES += (CONVERSATIONS_FLOW_TRIGGERS, CONVERSATIONS_FLOW_COMMANDS, ROUTER_FLOW_MESSAGES)
+
+# Realtime clients' read horizons (published by ingress): conversations stores them on the participant.
+CONVERSATIONS_READ_HORIZONS = QueueSpec("conversations.read_horizons", EVENTS, ("realtime.read_horizon",))
+QUEUES += (CONVERSATIONS_READ_HORIZONS,)

@@ -11,8 +11,16 @@ INBOUND_MESSAGE = "inbound.message"
 
 
 class InboundMedia(BaseModel):
+    """One file of an inbound message. Ingress fetches it (with the provider's credentials) before publishing and
+    stores the bytes in the shared blob store: `blob_key` names them, since bytes never travel on the broker.
+    A fetch that failed leaves `blob_key` empty and says why in `error`; the message goes on without the file."""
+
     url: str
     content_type: str
+    blob_key: str | None = None
+    size: int | None = None
+    filename: str | None = None
+    error: str | None = None
 
 
 class InboundMessage(BaseModel):

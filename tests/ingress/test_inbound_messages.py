@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 from services.ingress.app import SERVICE as INGRESS
 from shared.broker.topology import CONVERSATIONS_INBOUND, INBOUND
 from shared.contracts.ingress import INBOUND_MESSAGE
+from shared.runtime import free_port
 from shared.settings import Settings
 from shared.signatures import twilio_signature
 from tests.conftest import StartParley
@@ -84,10 +85,11 @@ async def test_whatsapp_message_carries_channel_media_and_profile_name(
     ingress: RunningParley, inbound_tap: InboundTap
 ) -> None:
     provider = await provider_for(ingress, WHATSAPP_NUMBER)
+    gone = f"http://127.0.0.1:{free_port()}"  # nothing listens: the files cannot be fetched
     form = inbound_sms(
         to=WHATSAPP_NUMBER, from_=f"whatsapp:{CUSTOMER}", body="see photos", NumMedia="2", ProfileName="Ada",
-        MediaUrl0="https://media.example/one.jpg", MediaContentType0="image/jpeg",
-        MediaUrl1="https://media.example/two.png", MediaContentType1="image/png", WaId=CUSTOMER.lstrip("+"),
+        MediaUrl0=f"{gone}/one.jpg", MediaContentType0="image/jpeg",
+        MediaUrl1=f"{gone}/two.png", MediaContentType1="image/png", WaId=CUSTOMER.lstrip("+"),
     )
     assert (await post_signed(provider["inbound_url"], form)).status_code == 200
     payload = envelope_of(await inbound_tap.next())["payload"]
@@ -95,10 +97,11 @@ async def test_whatsapp_message_carries_channel_media_and_profile_name(
     assert payload["from_address"] == f"whatsapp:{CUSTOMER}"
     assert payload["to_address"] == WHATSAPP_NUMBER
     assert payload["profile_name"] == "Ada"
-    assert payload["media"] == [
-        {"url": "https://media.example/one.jpg", "content_type": "image/jpeg"},
-        {"url": "https://media.example/two.png", "content_type": "image/png"},
+    # A file that could not be fetched does not hold the message back: it goes on, the failure said on the item.
+    assert [(item["url"], item["content_type"], item["blob_key"]) for item in payload["media"]] == [
+        (f"{gone}/one.jpg", "image/jpeg", None), (f"{gone}/two.png", "image/png", None),
     ]
+    assert all(item["error"].startswith("Media could not be fetched") for item in payload["media"])
 
 
 async def test_a_retried_message_sid_is_the_same_broker_message(ingress: RunningParley, inbound_tap: InboundTap) -> None:

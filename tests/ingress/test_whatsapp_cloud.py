@@ -6,12 +6,14 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import JSONResponse, Response
 
 from services.ingress.domain.whatsapp_cloud import hub_signature
+from shared.blobs import LocalDirectoryBlobStore
 from tests.ingress.inbound_tap import InboundTap, envelope_of
 from tests.ingress.provider_api import FakeProviderApi, publish_send, send_command
 from tests.support.parley import RunningParley
-from tests.support.receiver import Receiver
+from tests.support.receiver import ReceivedRequest, Receiver
 
 NUMBER = "whatsapp:+15550003333"
 CUSTOMER_WA_ID = "15557654321"
@@ -91,6 +93,22 @@ async def test_verification_handshake_echoes_the_challenge_only_for_the_verify_t
 async def test_signed_text_and_media_messages_are_published_as_inbound_whatsapp_messages(
     ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap
 ) -> None:
+    photo = b"\xff\xd8\xff receipt photo \xff\xd9"
+    sends = graph.receiver.responder
+    assert sends is not None
+
+    def media_then_sends(request: ReceivedRequest) -> Response | None:
+        """Meta's media object (Bearer token only) names the file's URL; the file itself needs the token too."""
+        if request.method != "GET":
+            return sends(request)
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            return Response(status_code=401)
+        if request.path == "/1479537139650973":
+            return JSONResponse({"url": f"{graph.url}/files/receipt.jpg", "mime_type": "image/jpeg",
+                                 "id": "1479537139650973"})
+        return Response(photo, media_type="image/jpeg") if request.path == "/files/receipt.jpg" else None
+
+    graph.receiver.responder = media_then_sends
     text = text_message("Hola, I need help")
     image = {"from": CUSTOMER_WA_ID, "id": "wamid." + uuid.uuid4().hex, "timestamp": "1764060001", "type": "image",
              "image": {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "abc", "caption": "my receipt"}}
@@ -105,7 +123,11 @@ async def test_signed_text_and_media_messages_are_published_as_inbound_whatsapp_
         "profile_name": "Ada", "received_at": None,
     }
     assert second["payload"]["body"] == "my receipt"
-    assert second["payload"]["media"] == [{"url": f"{graph.url}/1479537139650973", "content_type": "image/jpeg"}]
+    (media,) = second["payload"]["media"]
+    assert media["url"] == f"{graph.url}/1479537139650973" and media["content_type"] == "image/jpeg"
+    assert media["size"] == len(photo) and media["error"] is None
+    # The bytes are in the blob store the conversations service reads; only their key was on the broker.
+    assert await LocalDirectoryBlobStore(ingress.settings.media_directory).get(media["blob_key"]) == photo
     # Meta retries a webhook it did not see answered: the same wamid is the same broker message.
     assert (await post_webhook(provider["inbound_url"], webhook(messages=[text]))).status_code == 200
     assert envelope_of(await inbound_tap.next())["message_id"] == first["message_id"]

@@ -10,12 +10,14 @@ changed → stored as changed.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import asyncpg
 
 from services.conversations import render, store
 from services.conversations.announce import Change, announce
+from services.conversations.domain.identity import Media
 from services.conversations.domain.models import Conversation, Participant, channel_of
 from services.conversations.domain.pre_events import (
     ALLOWED,
@@ -29,12 +31,15 @@ from services.conversations.handlers.conversations import Action
 from services.conversations.handlers.messages import add_message
 from services.conversations.pre_events import PreEvents
 from services.conversations.store import dropped_messages
+from services.conversations.store import media as media_store
 from shared.broker.failures import PermanentFailure, PrepareAgain
 from shared.contracts import conversations as events
 from shared.contracts.envelope import Envelope
 from shared.contracts.ingress import InboundMessage
+from shared.sids import new_sid
 
 log = logging.getLogger(__name__)
+_MEDIA_TYPE = re.compile(r"^[!-~]{1,127}/[!-~]{1,127}$")  # what the media table accepts
 
 
 class NoAddressConfiguration(PermanentFailure):
@@ -142,12 +147,38 @@ async def receive_inbound_message(
         assert found is not None
         conversation = found
     changed = verdict.fields if verdict.event_type == "onMessageAdd" else {}
+    media = await _store_media(conn, envelope, chat_service_sid=conversation.chat_service_sid)
     await add_message(
         conn, conversation=conversation, author=changed.get("author", inbound.from_address),
         body=changed.get("body", inbound.body), action=action, participant_sid=customer.sid,
         channel_message_sid=inbound.channel_message_sid,
         values={"attributes": changed["attributes"]} if "attributes" in changed else None,
+        media=media,
     )
+
+
+async def _store_media(conn: store.Connection, envelope: Envelope[InboundMessage], *,
+                       chat_service_sid: str) -> list[Media]:
+    """Media records (of the conversation's service) for the files ingress fetched into the blob store; a file
+    it could not fetch is left out, and said so in the log: the message itself is kept."""
+    inbound = envelope.payload
+    account_sid = envelope.account_sid
+    media: list[Media] = []
+    for item in inbound.media:
+        # Only keys ingress writes for this account: a message never names another account's bytes.
+        if not item.blob_key or item.error or not item.blob_key.startswith(f"{account_sid}/"):
+            log.warning("inbound media left out: %s", item.error or "no stored file", extra={
+                "account_sid": account_sid, "channel_message_sid": inbound.channel_message_sid,
+                "provider_sid": inbound.provider_sid, "url": item.url, "correlation_id": str(envelope.message_id),
+            })
+            continue
+        media.append(await media_store.insert_media(
+            conn, sid=new_sid("ME"), account_sid=account_sid, chat_service_sid=chat_service_sid,
+            content_type=item.content_type if _MEDIA_TYPE.match(item.content_type) else "application/octet-stream",
+            filename=item.filename[:1024] if item.filename else None, size=item.size or 0,
+            blob_key=item.blob_key, author=inbound.from_address,
+        ))
+    return media
 
 
 async def _record_drop(conn: store.Connection, envelope: Envelope[InboundMessage], *, conversation_sid: str | None,

@@ -20,6 +20,7 @@ from services.ingress.domain import whatsapp_cloud
 from services.ingress.domain.providers import TWILIO, WHATSAPP_CLOUD, Provider
 from services.ingress.domain.twilio_inbound import InboundRejected, read_inbound_message
 from services.ingress.errors import invalid_hub_signature, invalid_signature, invalid_verify_token
+from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.render import CALLBACKS_PATH
 from shared.errors import invalid_parameter, missing_parameter, not_found
@@ -43,7 +44,9 @@ async def _body_params(request: Request) -> list[tuple[str, str]]:
     return parse_qsl(text, keep_blank_values=True)
 
 
-def provider_callbacks_router(context: ServiceContext, directory: ProviderDirectory) -> APIRouter:
+def provider_callbacks_router(context: ServiceContext, directory: ProviderDirectory,
+                              media: InboundMediaFetcher | None = None) -> APIRouter:
+    """With `media`, inbound files are fetched into the blob store before the message is published."""
     router = APIRouter(prefix=CALLBACKS_PATH)
     public_base_url = context.settings.public_base_url
     broker = context.broker
@@ -70,7 +73,7 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
             )
         except InboundRejected as rejected:
             raise invalid_parameter(rejected.message) from rejected
-        await handlers.accept_inbound_message(broker, provider=provider, inbound=inbound)
+        await handlers.accept_inbound_message(broker, provider=provider, inbound=inbound, media=media)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @router.post("/{provider_sid}/status", status_code=204)
@@ -125,7 +128,7 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
             )
         except (ValueError, whatsapp_cloud.WebhookRejected) as error:
             raise invalid_parameter(f"Unreadable WhatsApp webhook: {error}") from error
-        await handlers.accept_whatsapp_webhook(pool, broker, provider=provider, webhook=webhook)
+        await handlers.accept_whatsapp_webhook(pool, broker, provider=provider, webhook=webhook, media=media)
         return Response(status_code=200)
 
     return router

@@ -1,0 +1,78 @@
+"""Flows (FW…) and their executions, one per conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from shared.sids import new_sid
+
+COLUMNS = "sid, account_sid, friendly_name, definition, date_created, date_updated"
+
+
+@dataclass(frozen=True)
+class Flow:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    definition: dict[str, Any]
+    date_created: datetime
+    date_updated: datetime
+
+
+def _flow(row: Any) -> Flow | None:
+    if row is None:
+        return None
+    return build(Flow, row)  # type: ignore[no-any-return]
+
+
+async def insert_flow(conn: Connection, *, account_sid: str, friendly_name: str, definition: dict[str, Any]) -> Flow:
+    row = await conn.fetchrow(
+        f"INSERT INTO flows (sid, account_sid, friendly_name, definition) VALUES ($1, $2, $3, $4::jsonb) "
+        f"RETURNING {COLUMNS}", new_sid("FW"), account_sid, friendly_name, definition)
+    return _flow(row)  # type: ignore[return-value]
+
+
+async def get_flow(conn: Connection, *, account_sid: str, sid: str) -> Flow | None:
+    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM flows WHERE account_sid = $1 AND sid = $2", account_sid, sid)
+    return _flow(row)
+
+
+async def list_flows(conn: Connection, *, account_sid: str, keyset: Keyset) -> list[Flow]:
+    rows = await fetch_page(conn, select=f"SELECT {COLUMNS} FROM flows",
+                            query=Query().where("account_sid = {}", account_sid), keyset=keyset,
+                            date_column="date_created", sid_column="sid")
+    return [_flow(row) for row in rows]  # type: ignore[misc]
+
+
+async def update_flow(conn: Connection, *, sid: str, values: dict[str, Any]) -> Flow:
+    sets, params = assignments(values, ("friendly_name", "definition"))
+    row = await conn.fetchrow(f"UPDATE flows SET {sets} WHERE sid = $1 RETURNING {COLUMNS}", sid, *params)
+    return _flow(row)  # type: ignore[return-value]
+
+
+async def delete_flow(conn: Connection, *, sid: str) -> bool:
+    return touched_one(await conn.execute("DELETE FROM flows WHERE sid = $1", sid))
+
+
+async def start_execution(conn: Connection, *, account_sid: str, conversation_sid: str, flow_sid: str) -> bool:
+    """Claims the conversation for one execution; False when it has (or had) one already."""
+    result = await conn.execute(
+        "INSERT INTO flow_executions (account_sid, conversation_sid, flow_sid) VALUES ($1, $2, $3) "
+        "ON CONFLICT (conversation_sid) DO NOTHING", account_sid, conversation_sid, flow_sid)
+    return bool(result.endswith(" 1"))
+
+
+async def finish_execution(conn: Connection, *, conversation_sid: str, state: str | None,
+                           variables: dict[str, Any], status: str) -> None:
+    await conn.execute(
+        "UPDATE flow_executions SET current_state = $2, variables = $3::jsonb, status = $4, "
+        "date_updated = clock_timestamp() WHERE conversation_sid = $1",
+        conversation_sid, state, variables, status)
+
+
+async def get_execution(conn: Connection, *, conversation_sid: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM flow_executions WHERE conversation_sid = $1", conversation_sid)
+    return dict(row) if row is not None else None

@@ -1,0 +1,156 @@
+"""Flows (`/parley/v1/Flows`): CRUD, validation, and a studio-type address sending a customer to Flex."""
+
+import json
+from typing import Any
+
+import httpx
+
+from services.router.flows.definition import parse_definition
+from services.router.flows.engine import SendMessage, SendToFlex, run, trigger_context
+from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
+from tests.support.waiting import eventually
+
+ROOT = "/parley/v1/Flows"
+
+
+def greeting_flow(workflow_sid: str) -> dict[str, Any]:
+    return {"initial_state": "Trigger", "states": [
+        {"name": "Trigger", "type": "trigger", "properties": {},
+         "transitions": [{"event": "incomingMessage", "next": "Greet"}]},
+        {"name": "Greet", "type": "send-message", "properties": {"body": "Hello {{trigger.message.Author}}!"},
+         "transitions": [{"event": "sent", "next": "Topic"}]},
+        {"name": "Topic", "type": "split-based-on", "properties": {"input": "{{trigger.message.Body}}"},
+         "transitions": [
+             {"event": "match", "next": "Billing", "conditions": [{"type": "contains", "value": "invoice"}]},
+             {"event": "noMatch", "next": "General"}]},
+        {"name": "Billing", "type": "set-variables", "properties": {"variables": [{"key": "team", "value": "billing"}]},
+         "transitions": [{"event": "next", "next": "Flex"}]},
+        {"name": "General", "type": "set-variables", "properties": {"variables": [{"key": "team", "value": "general"}]},
+         "transitions": [{"event": "next", "next": "Flex"}]},
+        {"name": "Flex", "type": "send-to-flex", "properties": {
+            "workflow": workflow_sid, "channel": "chat",
+            "attributes": json.dumps({"team": "{{flow.variables.team}}",
+                                      "conversation": "{{trigger.conversation.ConversationSid}}"})},
+         "transitions": []},
+    ]}
+
+
+WW = "WW" + "0" * 32
+
+
+def test_the_engine_walks_greet_split_variables_and_send_to_flex() -> None:
+    definition = parse_definition(greeting_flow(WW))
+    trigger = trigger_context(conversation_sid="CH" + "1" * 32, author="+15557654321",
+                              body="About my Invoice please", message_sid=None, participant_sid=None)
+    walk = run(definition, trigger)
+    assert walk.status == "ended" and walk.state == "Flex"
+    assert walk.actions == [SendMessage(body="Hello +15557654321!"), SendToFlex(
+        workflow_sid=WW, task_channel="chat", attributes={"team": "billing", "conversation": "CH" + "1" * 32})]
+    other = run(definition, {**trigger, "message": {**trigger["message"], "Body": "hi"}})
+    assert other.variables == {"team": "general"}
+
+
+async def test_flow_crud(center: ContactCenter) -> None:
+    definition = greeting_flow(center.workflow_sid)
+    created = await center.post(ROOT, {"FriendlyName": "Inbound SMS", "Definition": json.dumps(definition)},
+                                status=201)
+    assert created["sid"].startswith("FW") and len(created["sid"]) == 34
+    assert created["definition"] == definition and created["friendly_name"] == "Inbound SMS"
+    assert created["url"].endswith(f"{ROOT}/{created['sid']}")
+    assert await center.get(f"{ROOT}/{created['sid']}") == created
+
+    second = await center.post(ROOT, {"FriendlyName": "Second", "Definition": json.dumps(definition)}, status=201)
+    first_page = await center.get(ROOT, PageSize=1)
+    assert [f["sid"] for f in first_page["flows"]] == [created["sid"]]
+    assert first_page["meta"]["key"] == "flows" and first_page["meta"]["next_page_url"]
+    next_page = (await center.http.get(first_page["meta"]["next_page_url"])).json()
+    assert [f["sid"] for f in next_page["flows"]] == [second["sid"]]
+
+    updated = await center.post(f"{ROOT}/{created['sid']}", {"FriendlyName": "Renamed"})
+    assert updated["friendly_name"] == "Renamed" and updated["definition"] == definition
+
+    async with center.parley.client() as http:
+        other = (await http.post("/api/2010-04-01/Accounts.json", data={"FriendlyName": "other"})).json()
+    async with httpx.AsyncClient(base_url=center.parley.base_url, auth=(other["sid"], other["auth_token"])) as stranger:
+        response = await stranger.get(f"{ROOT}/{created['sid']}")
+        assert response.status_code == 404 and response.json()["code"] == 20404
+        assert (await stranger.delete(f"{ROOT}/{created['sid']}")).status_code == 404
+        assert (await stranger.get(ROOT)).json()["flows"] == []
+
+    assert (await center.http.delete(f"{ROOT}/{created['sid']}")).status_code == 204
+    assert (await center.http.get(f"{ROOT}/{created['sid']}")).status_code == 404
+
+
+async def test_an_invalid_definition_is_refused_naming_the_fault(center: ContactCenter) -> None:
+    good = greeting_flow(center.workflow_sid)
+    bad_next = json.loads(json.dumps(good))
+    bad_next["states"][1]["transitions"][0]["next"] = "Nowhere"
+    bad_type = json.loads(json.dumps(good))
+    bad_type["states"][1]["type"] = "make-coffee"
+    no_workflow = json.loads(json.dumps(good))
+    del no_workflow["states"][-1]["properties"]["workflow"]
+    cases = [("{not json", "not JSON"), (json.dumps({"states": []}), "states"),
+             (json.dumps(bad_next), "Nowhere"), (json.dumps(bad_type), "make-coffee"),
+             (json.dumps(no_workflow), "workflow")]
+    for raw, fault in cases:
+        response = await center.http.post(ROOT, data={"FriendlyName": "Bad", "Definition": raw})
+        assert response.status_code == 400, raw
+        body = response.json()
+        assert body["code"] == 20001 and fault in body["message"], body
+    response = await center.http.post(ROOT, data={"FriendlyName": "No definition"})
+    assert response.status_code == 400
+    assert (await center.get(ROOT))["flows"] == []
+
+    # An update with a bad definition changes nothing.
+    flow = await center.post(ROOT, {"FriendlyName": "Good", "Definition": json.dumps(good)}, status=201)
+    response = await center.http.post(f"{ROOT}/{flow['sid']}", data={"FriendlyName": "Renamed",
+                                                                     "Definition": json.dumps(bad_type)})
+    assert response.status_code == 400 and "make-coffee" in response.json()["message"]
+    assert await center.get(f"{ROOT}/{flow['sid']}") == flow
+
+
+async def test_inbound_sms_on_a_studio_address_is_greeted_and_sent_to_flex(center: ContactCenter) -> None:
+    flow = await center.post(ROOT, {"FriendlyName": "Inbound SMS",
+                                    "Definition": json.dumps(greeting_flow(center.workflow_sid))}, status=201)
+    await center.post("/conversations/v1/Configuration/Addresses", {
+        "Type": "sms", "Address": PARLEY_NUMBER, "AutoCreation.Enabled": "true", "AutoCreation.Type": "studio",
+        "AutoCreation.StudioFlowSid": flow["sid"]}, status=201)
+    await center.make_available(center.alice)
+
+    await center.customer_writes("A question about my invoice")
+
+    # The flow greets the customer on the SMS channel.
+    (greeting,) = await center.carrier.wait_for(1)
+    assert greeting.field("To") == CUSTOMER and greeting.field("From") == PARLEY_NUMBER
+    assert greeting.field("Body") == f"Hello {CUSTOMER}!"
+
+    # Send to Flex: a task in the queue the workflow picks, with the flow's attributes, reserved for Alice.
+    async def tasks() -> list[dict[str, Any]]:
+        return list((await center.get(f"{center.ws}/Tasks"))["tasks"])
+
+    (task,) = await eventually(tasks, what="the flow's task")
+    attributes = json.loads(task["attributes"])
+    conversation_sid = attributes["conversationSid"]
+    assert attributes["team"] == "billing" and attributes["conversation"] == conversation_sid
+    assert attributes["initiatedBy"] == "customer" and attributes["customerAddress"] == CUSTOMER
+    assert task["task_queue_sid"] == center.queue_sid and task["task_channel_unique_name"] == "chat"
+    reservation = await center.pending_reservation(task["sid"])
+    assert reservation["worker_sid"] == center.alice.sid
+    messages = (await center.get(f"/conversations/v1/Conversations/{conversation_sid}/Messages"))["messages"]
+    assert [(m["author"], m["body"]) for m in messages] == [
+        (CUSTOMER, "A question about my invoice"), ("system", f"Hello {CUSTOMER}!")]
+
+    # The customer writes again: the ended flow does not restart (no second greeting, no second task).
+    await center.customer_writes("Anyone there?")
+    await eventually(lambda: center.get(f"/conversations/v1/Conversations/{conversation_sid}/Messages"),
+                     until=lambda found: len(found["messages"]) == 3, what="the second message")
+    await center.accept(task["sid"])
+    await center.wait_identities(conversation_sid, {"alice"})
+    assert len(center.carrier.requests) == 1
+    assert len(await tasks()) == 1
+
+    # The agent is in the conversation; her reply reaches the customer's phone.
+    await center.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
+                      {"Author": "alice", "Body": "Alice here, let me look"}, status=201)
+    reply = (await center.carrier.wait_for(2))[1]
+    assert reply.field("To") == CUSTOMER and reply.field("Body") == "Alice here, let me look"

@@ -9,23 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 
-class Filters:
-    """WHERE conditions with `$n` placeholders numbered in the order values are added."""
+class Query:
+    """A WHERE clause built from optional filters, with numbered parameters."""
 
-    def __init__(self, conditions: list[str] | None = None, values: list[Any] | None = None) -> None:
-        self.conditions = list(conditions or [])
-        self.values = list(values or [])
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
 
-    def placeholder(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
 
-    def add(self, template: str, *values: Any) -> None:
-        """Add `template` with each `{}` bound to a value; skipped when every value is None (not given)."""
-        if all(value is None for value in values):
-            return
-        self.conditions.append(template.format(*(self.placeholder(value) for value in values)))
+    def where(self, condition: str, *values: Any) -> Query:
+        """`condition` uses `{}` for each value, e.g. where("friendly_name = {}", name)."""
+        self.conditions.append(condition.format(*(self.param(value) for value in values)))
+        return self
 
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.conditions) or "true"
+    def maybe(self, condition: str, value: Any) -> Query:
+        if value is not None:
+            self.where(condition, value)
+        return self
+
+    def clause(self) -> str:
+        return " AND ".join(self.conditions) if self.conditions else "true"

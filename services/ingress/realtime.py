@@ -84,10 +84,6 @@ class RealtimeHub:
         self._by_identity: dict[tuple[str, str], set[Client]] = defaultdict(set)
         self._by_conversation: dict[tuple[str, str], set[Client]] = defaultdict(set)
 
-    @property
-    def client_count(self) -> int:
-        return sum(len(clients) for clients in self._by_identity.values())
-
     async def connect(self, client: Client, *, resume_from: Mapping[str, int] | int | None) -> list[str]:
         """Register the client (live events buffer from here), learn its conversations, replay what it missed."""
         self._by_identity[(client.account_sid, client.identity)].add(client)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.router.domain.expressions import parse
-from services.router.domain.lifecycle import reservation_may_move, task_may_move, task_status_for_reservation
+from services.router.domain.lifecycle import reservation_may_move, task_may_move
 from services.router.domain.routing import (
     Candidate,
     choose_workers,
@@ -14,7 +14,6 @@ from services.router.domain.routing import (
     queue_admits,
     skip_step,
     step_deadline,
-    task_sort_key,
 )
 from services.router.domain.workflow_config import ConfigurationError, parse_configuration
 
@@ -100,18 +99,9 @@ def test_skip_if_counts_the_queue_workers() -> None:
     assert not skip_step("workers.available == 0", available=1, unavailable=0, by_activity={})
 
 
-def test_tasks_order_by_priority_then_age_fifo_or_lifo() -> None:
-    older, newer = NOW - timedelta(seconds=30), NOW
-    keys = sorted([task_sort_key(1, older, "WTa", lifo=False), task_sort_key(5, newer, "WTb", lifo=False),
-                   task_sort_key(1, newer, "WTc", lifo=False)])
-    assert [key[2] for key in keys] == ["WTb", "WTa", "WTc"]
-    assert sorted([task_sort_key(1, older, "WTa", lifo=True), task_sort_key(1, newer, "WTc", lifo=True)])[0][2] == "WTc"
-
-
 def test_reservation_and_task_lifecycles_allow_only_twilio_moves() -> None:
     assert reservation_may_move("pending", "accepted") and reservation_may_move("accepted", "wrapping")
     assert reservation_may_move("wrapping", "completed") and not reservation_may_move("completed", "accepted")
     assert not reservation_may_move("rejected", "accepted") and not reservation_may_move("pending", "wrapping")
     assert task_may_move("reserved", "canceled") and not task_may_move("assigned", "canceled")
     assert task_may_move("assigned", "wrapping") and not task_may_move("completed", "wrapping")
-    assert task_status_for_reservation("accepted") == "assigned"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 RECEIPT_STATUSES = ("sent", "delivered", "read", "failed", "undelivered")
@@ -25,13 +25,6 @@ def delivery_summary(status_counts: Mapping[str, int]) -> dict[str, Any] | None:
 
 def _share(count: int, total: int) -> str:
     return "all" if count == total else "some" if count else "none"
-
-
-def count_statuses(statuses: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for status in statuses:
-        counts[status] = counts.get(status, 0) + 1
-    return counts
 
 
 def supersedes(new: str, previous: str | None) -> bool:

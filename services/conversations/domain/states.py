@@ -42,11 +42,6 @@ def format_duration(value: timedelta | None) -> str | None:
     return text
 
 
-def can_change(current: str, wanted: str) -> bool:
-    """Closed is final; every other state moves anywhere (active and inactive are 'hot')."""
-    return current != "closed" or wanted == "closed"
-
-
 def due_times(
     *, state: str, now: datetime, inactive: timedelta | None, closed: timedelta | None, scale: float = 1.0
 ) -> tuple[datetime | None, datetime | None]:

@@ -8,7 +8,7 @@ from typing import Any
 from services.conversations.domain.models import Conversation
 from services.conversations.store.base import Connection, build, deleted_one
 from shared.sids import new_sid
-from shared.sql import Filters
+from shared.sql import Query
 
 _CONVERSATION_COLUMNS = (
     "sid, account_sid, chat_service_sid, messaging_service_sid, friendly_name, unique_name, attributes, state, "
@@ -107,17 +107,17 @@ async def list_conversations(
     forward = (not descending) if before is None else descending
     comparison, direction = (">", "ASC") if forward else ("<", "DESC")
     # Only the filters given become SQL, so the planner can use the keyset as an index bound.
-    filters = Filters(["account_sid = $1"], [account_sid])
-    filters.add("chat_service_sid = {}", chat_service_sid)
-    filters.add("state = {}", state)
-    filters.add("date_created >= {}", start)
-    filters.add("date_created <= {}", end)
+    filters = Query().where("account_sid = {}", account_sid)
+    filters.maybe("chat_service_sid = {}", chat_service_sid)
+    filters.maybe("state = {}", state)
+    filters.maybe("date_created >= {}", start)
+    filters.maybe("date_created <= {}", end)
     if bound:
-        filters.add(f"(date_created, sid) {comparison} ({{}}::timestamptz, {{}}::text)", key[0], key[1])
+        filters.where(f"(date_created, sid) {comparison} ({{}}::timestamptz, {{}}::text)", key[0], key[1])
     rows = await conn.fetch(
-        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE {filters.sql} "
-        f"ORDER BY date_created {direction}, sid {direction} LIMIT {filters.placeholder(limit)}",
-        *filters.values,
+        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE {filters.clause()} "
+        f"ORDER BY date_created {direction}, sid {direction} LIMIT {filters.param(limit)}",
+        *filters.params,
     )
     conversations = [build(Conversation, row) for row in rows]
     if before is not None:

@@ -136,10 +136,6 @@ async def delete_participant(conn: Connection, *, sid: str) -> bool:
     return deleted_one(await conn.execute("DELETE FROM participants WHERE sid = $1", sid))
 
 
-async def count_participants(conn: Connection, *, conversation_sid: str) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM participants WHERE conversation_sid = $1", conversation_sid))
-
-
 async def list_participant_conversations(
     conn: Connection, *, account_sid: str, chat_service_sid: str, identity: str | None, address: str | None,
     after: str | None, limit: int,

@@ -61,9 +61,6 @@ class Provider:
     def auth_token(self) -> str | None:
         return self.credentials.get("auth_token")
 
-    def serves(self, address: str) -> bool:
-        return address in self.addresses
-
 
 def is_address(value: str) -> bool:
     """E.164 (`+15550001111`), optionally as a WhatsApp address (`whatsapp:+15550001111`)."""

@@ -29,7 +29,3 @@ def reservation_may_move(current: str, wanted: str) -> bool:
 def task_may_move(current: str, wanted: str) -> bool:
     return wanted in TASK_MOVES.get(current, frozenset())
 
-
-def task_status_for_reservation(reservation_status: str) -> str | None:
-    """The task's status that follows its reservation's move, when it follows at all."""
-    return {"accepted": "assigned", "wrapping": "wrapping", "completed": "completed"}.get(reservation_status)

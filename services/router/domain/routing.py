@@ -173,8 +173,3 @@ def skip_step(skip_if: str, *, available: int, unavailable: int, by_activity: Ma
     workers: dict[str, object] = {"available": available, "unavailable": unavailable, **by_activity}
     return parse(skip_if).evaluate(resolver_for({"workers": workers}))
 
-
-def task_sort_key(priority: int, age_reference: datetime, sid: str, *, lifo: bool) -> tuple[int, float, str]:
-    """Higher priority first; then oldest first (FIFO) or newest first (LIFO)."""
-    stamp = age_reference.timestamp()
-    return (-priority, -stamp if lifo else stamp, sid)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = "sid, account_sid, friendly_name, definition, date_created, date_updated"
 
@@ -72,7 +73,3 @@ async def finish_execution(conn: Connection, *, conversation_sid: str, state: st
         "date_updated = clock_timestamp() WHERE conversation_sid = $1",
         conversation_sid, state, variables, status)
 
-
-async def get_execution(conn: Connection, *, conversation_sid: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow("SELECT * FROM flow_executions WHERE conversation_sid = $1", conversation_sid)
-    return dict(row) if row is not None else None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from services.router.domain.models import Activity
-from services.router.store.base import Connection, Keyset, Query, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = "sid, account_sid, workspace_sid, friendly_name, available, date_created, date_updated"
 

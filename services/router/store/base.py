@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.sql import Query
+
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
 
 
@@ -29,31 +31,6 @@ class Keyset:
     before: list[Any] | None
     limit: int
     descending: bool = False
-
-
-class Query:
-    """A WHERE clause built from optional filters, with numbered parameters."""
-
-    def __init__(self) -> None:
-        self.conditions: list[str] = []
-        self.params: list[Any] = []
-
-    def param(self, value: Any) -> str:
-        self.params.append(value)
-        return f"${len(self.params)}"
-
-    def where(self, condition: str, *values: Any) -> Query:
-        """`condition` uses `{}` for each value, e.g. where("friendly_name = {}", name)."""
-        self.conditions.append(condition.format(*(self.param(value) for value in values)))
-        return self
-
-    def maybe(self, condition: str, value: Any) -> Query:
-        if value is not None:
-            self.where(condition, value)
-        return self
-
-    def clause(self) -> str:
-        return " AND ".join(self.conditions) if self.conditions else "true"
 
 
 async def fetch_page(conn: Connection, *, select: str, query: Query, keyset: Keyset, date_column: str,

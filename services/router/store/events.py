@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from services.router.domain.models import Event
-from services.router.store.base import Connection, Keyset, Query, build, fetch_page
+from services.router.store.base import Connection, Keyset, build, fetch_page
+from shared.sql import Query
 
 COLUMNS = (
     "seq, sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, description, actor_type, actor_sid, "

@@ -7,8 +7,9 @@ from typing import Any
 import asyncpg
 
 from services.router.domain.interactions import ChannelParticipant, Interaction, InteractionChannel, Invite, Transfer
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page
 from shared.sids import new_sid
+from shared.sql import Query
 
 INTERACTION_COLUMNS = "sid, account_sid, interaction_context_sid, webhook_ttid, date_created, date_updated"
 CHANNEL_COLUMNS = ("sid, account_sid, interaction_sid, type, initiated_by, status, media_channel_sid, workspace_sid, "
@@ -109,12 +110,6 @@ async def get_participant(conn: Connection, *, channel_sid: str, sid: str,
     row = await conn.fetchrow(
         f"SELECT {PARTICIPANT_COLUMNS} FROM interaction_participants WHERE sid = $1 AND channel_sid = $2"
         f"{' FOR UPDATE' if for_update else ''}", sid, channel_sid)
-    return build(ChannelParticipant, row)  # type: ignore[no-any-return]
-
-
-async def participant_of_reservation(conn: Connection, *, reservation_sid: str) -> ChannelParticipant | None:
-    row = await conn.fetchrow(f"SELECT {PARTICIPANT_COLUMNS} FROM interaction_participants WHERE reservation_sid = $1",
-                              reservation_sid)
     return build(ChannelParticipant, row)  # type: ignore[no-any-return]
 
 

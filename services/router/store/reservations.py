@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.router.domain.models import Reservation
-from services.router.store.base import Connection, Keyset, Query, build, fetch_page
+from services.router.store.base import Connection, Keyset, build, fetch_page
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = (
     "r.sid, r.account_sid, r.workspace_sid, r.task_sid, r.worker_sid, w.friendly_name AS worker_name, r.task_queue_sid, "
@@ -79,9 +80,3 @@ async def lock_pending_reservation(conn: Connection, *, sid: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT true FROM reservations WHERE sid = $1 AND reservation_status = 'pending' FOR UPDATE SKIP LOCKED", sid))
 
-
-async def earlier_refusals(conn: Connection, *, task_sid: str) -> set[str]:
-    """Workers who rejected or let this task time out: not offered it again."""
-    rows = await conn.fetch("SELECT worker_sid FROM reservations WHERE task_sid = $1 AND reservation_status IN "
-                            "('rejected', 'timeout')", task_sid)
-    return {row["worker_sid"] for row in rows}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.router.domain.models import TaskChannel
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = "sid, account_sid, workspace_sid, friendly_name, unique_name, channel_optimized_routing, date_created, date_updated"
 

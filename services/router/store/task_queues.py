@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.router.domain.models import TaskQueue
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = (
     "q.sid, q.account_sid, q.workspace_sid, q.friendly_name, q.target_workers, q.max_reserved_workers, q.task_order, "

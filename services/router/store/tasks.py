@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from services.router.domain.models import Task
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = (
     "t.sid, t.account_sid, t.workspace_sid, t.attributes, t.assignment_status, t.priority, t.reason, t.timeout, "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.router.domain.models import Worker, WorkerChannel
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = (
     "w.sid, w.account_sid, w.workspace_sid, w.friendly_name, w.attributes, w.activity_sid, "
@@ -163,7 +164,3 @@ async def worker_attributes(conn: Connection, *, workspace_sid: str) -> list[tup
     rows = await conn.fetch("SELECT sid, attributes FROM workers WHERE workspace_sid = $1", workspace_sid)
     return [(row["sid"], row["attributes"]) for row in rows]
 
-
-async def queue_sids_of(conn: Connection, *, worker_sid: str) -> list[str]:
-    return [row["task_queue_sid"] for row in await conn.fetch(
-        "SELECT task_queue_sid FROM queue_members WHERE worker_sid = $1", worker_sid)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.router.domain.models import Workflow
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = (
     "sid, account_sid, workspace_sid, friendly_name, configuration, assignment_callback_url, "
@@ -40,10 +41,6 @@ async def list_workflows(conn: Connection, *, workspace_sid: str, friendly_name:
     rows = await fetch_page(conn, select=f"SELECT {COLUMNS} FROM workflows", query=query, keyset=keyset,
                             date_column="date_created", sid_column="sid")
     return [build(Workflow, row) for row in rows]
-
-
-async def count_workflows(conn: Connection, *, workspace_sid: str) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM workflows WHERE workspace_sid = $1", workspace_sid))
 
 
 async def update_workflow(conn: Connection, *, sid: str, values: dict[str, Any]) -> Workflow:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.router.domain.models import Workspace
-from services.router.store.base import Connection, Keyset, Query, assignments, build, fetch_page, touched_one
+from services.router.store.base import Connection, Keyset, assignments, build, fetch_page, touched_one
 from shared.sids import new_sid
+from shared.sql import Query
 
 COLUMNS = (
     "sid, account_sid, friendly_name, event_callback_url, events_filter, default_activity_sid, timeout_activity_sid, "

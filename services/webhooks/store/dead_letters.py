@@ -9,7 +9,7 @@ import asyncpg
 
 from services.webhooks.domain.models import DeadLetter
 from services.webhooks.store.base import Connection
-from shared.sql import Filters
+from shared.sql import Query
 
 __all__ = [
     "copy_failure_onto_dead_letters", "get_dead_letter", "insert_dead_letter", "list_dead_letters",
@@ -22,11 +22,11 @@ _COLUMNS = (
 )
 
 
-def _visible(account_sid: str, *, top_level: bool) -> Filters:
+def _visible(account_sid: str, *, top_level: bool) -> Query:
     """The account's dead letters; for a top-level account also those no account can be named for (the operator's)."""
     if top_level:
-        return Filters(["(account_sid = $1 OR account_sid IS NULL)"], [account_sid])
-    return Filters(["account_sid = $1"], [account_sid])
+        return Query().where("(account_sid = {} OR account_sid IS NULL)", account_sid)
+    return Query().where("account_sid = {}", account_sid)
 
 
 def _dead_letter(row: asyncpg.Record) -> DeadLetter:
@@ -70,9 +70,9 @@ async def get_dead_letter(
     conn: Connection, *, account_sid: str, top_level: bool, sid: str, for_update: bool = False
 ) -> DeadLetter | None:
     where = _visible(account_sid, top_level=top_level)
-    where.add("sid = {}", sid)
+    where.maybe("sid = {}", sid)
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM dead_letters WHERE {where.sql}{' FOR UPDATE' if for_update else ''}", *where.values
+        f"SELECT {_COLUMNS} FROM dead_letters WHERE {where.clause()}{' FOR UPDATE' if for_update else ''}", *where.params
     )
     return _dead_letter(row) if row else None
 
@@ -83,15 +83,15 @@ async def list_dead_letters(
 ) -> list[DeadLetter]:
     """One page in the order they died; `after`/`before` are the `seq` of the row seen last."""
     where = _visible(account_sid, top_level=top_level)
-    where.add("queue = {}", queue)
-    where.add("status = {}", status)
-    where.add("seq < {}", before)
-    where.add("seq > {}", after)
+    where.maybe("queue = {}", queue)
+    where.maybe("status = {}", status)
+    where.maybe("seq < {}", before)
+    where.maybe("seq > {}", after)
     descending = before is not None
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM dead_letters WHERE {where.sql} ORDER BY seq {'DESC' if descending else 'ASC'} "
-        f"LIMIT {where.placeholder(limit)}",
-        *where.values,
+        f"SELECT {_COLUMNS} FROM dead_letters WHERE {where.clause()} ORDER BY seq {'DESC' if descending else 'ASC'} "
+        f"LIMIT {where.param(limit)}",
+        *where.params,
     )
     dead_letters = [_dead_letter(row) for row in rows]
     return dead_letters[::-1] if descending else dead_letters

@@ -12,7 +12,7 @@ import asyncpg
 from services.webhooks.domain.models import Attempt, Delivery, DeliveryFilters
 from services.webhooks.store.base import NOTIFY_DELIVERIES, Connection
 from shared.contracts.webhooks import WebhookDelivery
-from shared.sql import Filters
+from shared.sql import Query
 
 __all__ = [
     "claim_candidates", "get_delivery", "get_delivery_for_update", "insert_attempt", "insert_delivery",
@@ -179,14 +179,14 @@ async def insert_attempt(
     )
 
 
-def _matching(account_sid: str, filters: DeliveryFilters) -> Filters:
+def _matching(account_sid: str, filters: DeliveryFilters) -> Query:
     """The account's deliveries, narrowed by only the filters given (so the planner sees each one)."""
-    where = Filters(["account_sid = $1"], [account_sid])
-    where.add("status = {}", filters.status)
-    where.add("event_type = {}", filters.event_type)
-    where.add("target = {}", filters.target)
-    where.add("resource_sid = {}", filters.resource_sid)
-    where.add("url = {}", filters.url)
+    where = Query().where("account_sid = {}", account_sid)
+    where.maybe("status = {}", filters.status)
+    where.maybe("event_type = {}", filters.event_type)
+    where.maybe("target = {}", filters.target)
+    where.maybe("resource_sid = {}", filters.resource_sid)
+    where.maybe("url = {}", filters.url)
     return where
 
 
@@ -200,13 +200,13 @@ async def list_deliveries(
 ) -> list[Delivery]:
     """One page in arrival order; `after`/`before` are the `seq` of the row seen last."""
     where = _matching(account_sid, filters)
-    where.add("seq < {}", before)
-    where.add("seq > {}", after)
+    where.maybe("seq < {}", before)
+    where.maybe("seq > {}", after)
     descending = before is not None
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM deliveries WHERE {where.sql} ORDER BY seq {'DESC' if descending else 'ASC'} "
-        f"LIMIT {where.placeholder(limit)}",
-        *where.values,
+        f"SELECT {_COLUMNS} FROM deliveries WHERE {where.clause()} ORDER BY seq {'DESC' if descending else 'ASC'} "
+        f"LIMIT {where.param(limit)}",
+        *where.params,
     )
     deliveries = [_delivery(row) for row in rows]
     return deliveries[::-1] if descending else deliveries
@@ -232,10 +232,10 @@ async def replay_deliveries(
     A lease in force is kept: the attempt in flight finishes, then the delivery goes again.
     """
     where = _matching(account_sid, filters or DeliveryFilters())
-    where.add("sid = {}", sid)
+    where.maybe("sid = {}", sid)
     rows = await conn.fetch(
         f"UPDATE deliveries SET status = 'pending', budget_start = attempt_count, replays = replays + 1, "
-        f"next_attempt_at = now(), error = NULL, date_updated = now() WHERE {where.sql} RETURNING sid",
-        *where.values,
+        f"next_attempt_at = now(), error = NULL, date_updated = now() WHERE {where.clause()} RETURNING sid",
+        *where.params,
     )
     return [row["sid"] for row in rows]

@@ -15,7 +15,7 @@ from services.router.store import events as event_store
 from services.router.store.base import Connection
 from shared.broker.topology import COMMANDS, EVENTS
 from shared.contracts.envelope import make_envelope
-from shared.contracts.router import TaskRouterEvent
+from shared.contracts.router import ASSIGNMENT_CALLBACK, AssignmentCallback, TaskRouterEvent
 from shared.contracts.webhooks import DELIVER_WEBHOOK, WebhookDelivery
 from shared.outbox import add_to_outbox
 from shared.sids import new_sid
@@ -46,13 +46,14 @@ class Occurrence:
     actor_sid: str | None = None
 
 
-async def call_assignment_callback(conn: Connection, workspace: Workspace, *, url: str, fields: Fields,
-                                   task_sid: str) -> None:
-    """The workflow's AssignmentCallbackUrl hears of each reservation, signed and retried like any webhook."""
-    delivery = WebhookDelivery(event_type="assignment", target="workflow", url=url, params=fields,
-                               resource_sid=task_sid, ordering_key=task_sid, timeout_seconds=5.0)
+async def call_assignment_callback(conn: Connection, workspace: Workspace, *, url: str, fallback_url: str | None,
+                                   fields: Fields, task_sid: str, reservation_sid: str) -> None:
+    """The workflow's AssignmentCallbackUrl hears of each reservation; its answer may accept or reject it
+    (engine/assignment_callbacks.py asks it once the reservation is committed)."""
+    callback = AssignmentCallback(workspace_sid=workspace.sid, reservation_sid=reservation_sid, url=url,
+                                  fallback_url=fallback_url, params=fields)
     await add_to_outbox(conn, exchange=COMMANDS, envelope=make_envelope(
-        DELIVER_WEBHOOK, delivery, account_sid=workspace.account_sid, correlation_id=task_sid))
+        ASSIGNMENT_CALLBACK, callback, account_sid=workspace.account_sid, correlation_id=task_sid))
 
 
 async def record(conn: Connection, workspace: Workspace, occurrence: Occurrence) -> None:

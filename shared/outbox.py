@@ -50,6 +50,19 @@ async def add_to_outbox(
     )
 
 
+async def add_many_to_outbox(conn: asyncpg.Connection, items: list[tuple[str, Envelope[Any]]]) -> None:
+    """Many (exchange, envelope) rows in one statement, for callers that batch their work."""
+    if not items:
+        return
+    await conn.execute(
+        "WITH added AS (INSERT INTO outbox (message_id, exchange, routing_key, body, headers) "
+        "SELECT m, x, k, b, '{}'::jsonb FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[]) AS u(m, x, k, b) "
+        "RETURNING 1) SELECT pg_notify('outbox_' || current_schema(), '') FROM (SELECT 1 FROM added LIMIT 1) one",
+        [envelope.message_id for _, envelope in items], [exchange for exchange, _ in items],
+        [envelope.type for _, envelope in items], [envelope.to_bytes() for _, envelope in items],
+    )
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, broker: Broker, *, schema: str, poll_interval: float) -> None:
         self._pool = pool

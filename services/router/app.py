@@ -13,6 +13,7 @@ from services.router.api.tasks import tasks_router
 from services.router.api.workers import workers_router
 from services.router.api.workflows import workflows_router
 from services.router.api.workspaces import workspaces_router
+from services.router.engine.assignment_callbacks import assignment_callbacks_consumer
 from services.router.engine.dispatcher import Dispatcher
 from services.router.engine.timers import Timers
 from services.router.flows.runner import flow_messages_consumer
@@ -25,14 +26,15 @@ def build(context: ServiceContext) -> ServiceParts:
     base = settings.external_base_url()
     dispatcher = Dispatcher(context.pool, base=base, poll_interval=settings.poll_interval_seconds)
     timers = Timers(context.pool, base=base, poll_interval=settings.poll_interval_seconds)
-    rpc = RpcClient(context.broker)  # Flex Interactions ask conversations for their conversation
+    rpc = RpcClient(context.broker)  # Flex Interactions ask conversations; assignment callbacks ask webhooks
     return ServiceParts(
         # Statistics first: `Workers/Statistics` must not be taken for a worker SID.
         routers=[statistics_router(context), workspaces_router(context), activities_router(context),
                  task_channels_router(context), workers_router(context), task_queues_router(context),
                  workflows_router(context), tasks_router(context), events_router(context),
                  interactions_router(context, rpc), flows_router(context)],
-        consumers=[flow_messages_consumer(context, rpc)],  # studio-type addresses run their flow here
+        consumers=[flow_messages_consumer(context, rpc),  # studio-type addresses run their flow here
+                   assignment_callbacks_consumer(context, rpc)],
         loops=[dispatcher.run, timers.run],
         on_stop=[rpc.close],
     )

@@ -103,3 +103,7 @@ QUEUES += (CONVERSATIONS_FLOW_TRIGGERS, CONVERSATIONS_FLOW_COMMANDS, ROUTER_FLOW
 # Realtime clients' read horizons (published by ingress): conversations stores them on the participant.
 CONVERSATIONS_READ_HORIZONS = QueueSpec("conversations.read_horizons", EVENTS, ("realtime.read_horizon",))
 QUEUES += (CONVERSATIONS_READ_HORIZONS,)
+
+# A reservation's AssignmentCallbackUrl: the router asks it (pre-event RPC) and acts on its instruction.
+ROUTER_ASSIGNMENT_CALLBACKS = QueueSpec("router.assignment_callbacks", COMMANDS, ("router.assignment.callback",))
+QUEUES += (ROUTER_ASSIGNMENT_CALLBACKS,)

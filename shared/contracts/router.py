@@ -20,3 +20,18 @@ class TaskRouterEvent(BaseModel):
     description: str
     resource: dict[str, Any] | None = None
     event_data: dict[str, str] = Field(default_factory=dict, description="Twilio's event parameters, snake_case.")
+
+
+ASSIGNMENT_CALLBACK = "router.assignment.callback"
+
+
+class AssignmentCallback(BaseModel):
+    """Ask a workflow's AssignmentCallbackUrl about a new reservation and act on the instruction it answers."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    workspace_sid: str
+    reservation_sid: str
+    url: str
+    fallback_url: str | None = None
+    params: list[tuple[str, str]] = Field(description="TaskRouter's assignment callback fields.")

@@ -40,7 +40,8 @@ class WebhookDelivery(BaseModel):
         return self
 
 
-PreEventTarget = Literal["account", "service"]
+# "workflow": a TaskRouter AssignmentCallbackUrl, whose answer (an instruction) the router acts on.
+PreEventTarget = Literal["account", "service", "workflow"]
 
 
 class PreEventRequest(BaseModel):

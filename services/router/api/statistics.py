@@ -172,9 +172,13 @@ def statistics_router(context: ServiceContext) -> APIRouter:
         keep = ("account_sid", "workspace_sid", "start_time", "end_time", "reservations_created",
                 "reservations_accepted", "reservations_rejected", "reservations_timed_out", "reservations_canceled",
                 "reservations_rescinded")
+        start, end = window(form)
+        spent = await statistics.activity_durations(conn, workspace_sid=workspace.sid, start=start, end=end,
+                                                    worker_sid=worker_sid)
+        none = {"avg": 0, "min": 0, "max": 0, "total": 0}
         return {**{key: full[key] for key in keep}, "activity_durations": [
-            {"sid": row["sid"], "friendly_name": row["friendly_name"], "avg": 0, "min": 0, "max": 0, "total": 0}
-            for row in activity_rows]}
+            {"sid": row["sid"], "friendly_name": row["friendly_name"],
+             **(_durations(spent[row["sid"]]) if row["sid"] in spent else none)} for row in activity_rows]}
 
     @router.get("/Workers/Statistics")
     async def workers_statistics(request: Request, workspace_sid: str, form: FormData, account: Caller) -> dict[str, Any]:

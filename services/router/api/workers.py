@@ -17,6 +17,7 @@ from services.router.handlers import workers as handle
 from services.router.handlers.workers import worker_event
 from services.router.store import activities, reservations, workers
 from services.router.store.base import Keyset
+from services.router.store.locks import lock_tasks_of_worker
 from shared.errors import TwilioError, invalid_parameter
 from shared.forms import Form
 from shared.runtime import ServiceContext
@@ -142,6 +143,8 @@ def workers_router(context: ServiceContext) -> APIRouter:
         base = base_of(context, request)
         try:
             async with pool.acquire() as conn, conn.transaction():
+                if reject_pending:
+                    await lock_tasks_of_worker(conn, worker_sid=sid, statuses=["pending"])  # tasks before the worker
                 worker = await workers.get_worker(conn, workspace_sid=workspace.sid, sid=sid, for_update=True)
                 assert worker is not None
                 if reject_pending and activity is not None and not activity.available:

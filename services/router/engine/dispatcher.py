@@ -1,39 +1,51 @@
 """The dispatcher: wakes on NOTIFY (or a poll), and for each workspace with waiting tasks reserves workers.
 
-PostgreSQL is the record and the index: candidates come from a partial index of ready worker
-channels; every reservation takes capacity with a guarded UPDATE (`... WHERE ready`), and a task
-is picked with FOR UPDATE SKIP LOCKED, so two router instances never over-reserve a worker nor
-reserve a task twice. One instance at a time dispatches a workspace (transaction-scoped advisory
-lock); the other keeps the workspace marked and retries shortly, so no wake-up is lost.
+One dispatch round is one transaction under a transaction-scoped advisory lock on the workspace, so
+one instance at a time dispatches a workspace; the other keeps it marked and comes back shortly, so
+no wake-up is lost. A round decides in memory (engine/index.py: ready members per queue and task
+channel, longest idle first, from one query; queues, memberships, attributes and workflows from a
+cache every instance keeps right through NOTIFY) and writes with a handful of set-based statements
+(store/dispatch.py), however many reservations it makes. PostgreSQL stays the arbiter: waiting tasks
+are locked FOR UPDATE SKIP LOCKED, and capacity is taken by a guarded UPDATE that re-checks readiness,
+capacity, queue membership and, without multitasking, that the worker holds no other task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.router.domain.models import Task, TaskQueue, Workflow, Workspace, attributes_of
-from services.router.domain.routing import Candidate, choose_workers, skip_step
-from services.router.domain.workflow_config import parse_order_by
-from services.router.engine.candidates import available_workers, queue_presence
-from services.router.handlers.routing import leave_step, reserve
+from services.router import render
+from services.router.announce import Occurrence, assignment_callback_message, record_many
+from services.router.domain.event_fields import assignment_callback_fields, task_fields, worker_fields
+from services.router.domain.models import Reservation, Task, TaskQueue, Workspace, attributes_of
+from services.router.domain.routing import Candidate, choose_workers
+from services.router.domain.workflow_config import OrderKey, parse_order_by
+from services.router.engine.index import INDEX_CHANNEL_SQL, IndexCache, ReadyWorkers, RoutingIndex
 from services.router.handlers.wake import dispatch_channel
-from services.router.store import task_queues, tasks, workers, workflows, workspaces
+from services.router.store import activities, tasks, workspaces
+from services.router.store import dispatch as store
+from shared.broker.topology import COMMANDS
+from shared.sids import new_sid
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # reservations per transaction: commits batch, the lock is held briefly
+BATCH = 1000  # reservations per round: commits batch, the workspace lock is held briefly
+PER_QUEUE_MIN = 50  # waiting tasks read per servable queue and round, at least
+DEFAULT_RESERVATION_TIMEOUT = 120
 
 
 @dataclass
 class DecisionTimings:
-    """Seconds spent choosing workers for one task (query + choice), kept for the benchmark."""
+    """Seconds spent choosing workers for one task (in memory), kept for the benchmark."""
 
     samples: list[float] = field(default_factory=list)
     reservations: int = 0
@@ -47,6 +59,11 @@ def _lock_key(workspace_sid: str) -> int:
     return zlib.crc32(f"router-dispatch:{workspace_sid}".encode())
 
 
+@functools.lru_cache(maxsize=1024)
+def _order_keys(text: str) -> tuple[OrderKey, ...]:
+    return parse_order_by(text)
+
+
 class Dispatcher:
     def __init__(self, pool: asyncpg.Pool, *, base: str, poll_interval: float) -> None:
         self._pool = pool
@@ -54,16 +71,24 @@ class Dispatcher:
         self._poll_interval = poll_interval
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
+        self.index = IndexCache()
         self.timings = DecisionTimings()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self._dirty.add(payload)
         self._wake.set()
 
+    def _on_index_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+        self.index.invalidate()
+
     async def run(self) -> None:
         listener = await self._pool.acquire()
         channel = await dispatch_channel(listener)
+        index_channel = str(await listener.fetchval(f"SELECT {INDEX_CHANNEL_SQL}"))
+        # Index changes first: a change's wake-up then always finds the index already dropped.
+        await listener.add_listener(index_channel, self._on_index_change)
         await listener.add_listener(channel, self._on_notify)
+        self.index.invalidate()  # anything cached before listening may have missed a change
         last_sweep = 0.0
         try:
             while True:
@@ -89,6 +114,7 @@ class Dispatcher:
         finally:
             with contextlib.suppress(Exception):
                 await listener.remove_listener(channel, self._on_notify)
+                await listener.remove_listener(index_channel, self._on_index_change)
             await self._pool.release(listener)
 
     async def dispatch_workspace(self, workspace_sid: str) -> str:
@@ -99,93 +125,145 @@ class Dispatcher:
             workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
             if workspace is None:
                 return "idle"
-            made = await _Round(self, conn, workspace).run()
+            index = await self.index.get(conn, workspace_sid)
+            made = await _Round(self, conn, workspace, index).run()
             return "more" if made >= BATCH else "idle"
 
 
-class _Round:
-    """One dispatch pass over a workspace's queues, inside one transaction."""
+@dataclass
+class _Pick:
+    task: Task
+    queue: TaskQueue
+    worker_sid: str
 
-    def __init__(self, dispatcher: Dispatcher, conn: asyncpg.Connection, workspace: Workspace) -> None:
+
+class _Round:
+    """One dispatch pass over a workspace, inside one transaction."""
+
+    def __init__(self, dispatcher: Dispatcher, conn: asyncpg.Connection, workspace: Workspace,
+                 index: RoutingIndex) -> None:
         self.dispatcher = dispatcher
         self.conn = conn
         self.workspace = workspace
-        self.made = 0
-        self.workflows: dict[str, Workflow] = {}
-        # (queue, channel) pairs with no ready member left this round: their other tasks are not tried.
-        self.exhausted: set[tuple[str, str]] = set()
+        self.index = index
 
     async def run(self) -> int:
-        queues = await task_queues.all_task_queues(self.conn, workspace_sid=self.workspace.sid)
-        for queue in queues:
-            if self.made >= BATCH:
-                break
-            await self._queue(queue)
-        return self.made
+        multi_task = self.workspace.multi_task_enabled
+        ready = ReadyWorkers(await store.ready_channels(self.conn, workspace_sid=self.workspace.sid,
+                                                        multi_task=multi_task),
+                             self.index.member_of, multi_task=multi_task)
+        slots = ready.slots()
+        servable = [queue for queue in self.index.queues.values() if slots.get(queue.sid)]
+        if not servable:
+            return 0
+        share = max(BATCH // len(servable), PER_QUEUE_MIN)
+        waiting: list[tuple[TaskQueue, Task]] = []
+        for queue in servable:
+            found = await store.waiting_tasks(self.conn, queue, limit=min(slots[queue.sid], share))
+            waiting += [(queue, task) for task in found]
+        if not waiting:
+            return 0
+        refused = await store.refused_by(self.conn, [task.sid for _, task in waiting])
+        picks: list[_Pick] = []
+        timings = self.dispatcher.timings
+        for queue, task in waiting:
+            started = time.perf_counter()
+            chosen = self._choose(queue, task, ready, refused.get(task.sid, set()))
+            for worker_sid in chosen:
+                ready.take(worker_sid, task.task_channel_sid)
+                picks.append(_Pick(task, queue, worker_sid))
+            timings.add(time.perf_counter() - started)
+        if not picks:
+            return 0
+        made = await self._commit(picks)
+        timings.reservations += made
+        return made
 
-    async def _waiting(self, queue: TaskQueue) -> list[Task]:
-        order = "t.virtual_start_time DESC" if queue.task_order == "LIFO" else "t.virtual_start_time"
-        rows = await self.conn.fetch(
-            f"SELECT {tasks.COLUMNS} {tasks.FROM} WHERE t.task_queue_sid = $1 AND t.assignment_status = 'pending' "
-            f"ORDER BY t.routing_priority DESC, {order}, t.sid LIMIT $2 FOR UPDATE OF t SKIP LOCKED",
-            queue.sid, BATCH,
-        )
-        return [Task(**dict(row)) for row in rows]
-
-    async def _queue(self, queue: TaskQueue) -> None:
-        for task in await self._waiting(queue):
-            if self.made >= BATCH:
-                return
-            if (queue.sid, task.task_channel_sid) in self.exhausted:
-                continue
-            await self._task(queue, task)
-
-    async def _workflow(self, sid: str | None) -> Workflow | None:
-        if sid is None:
-            return None
-        if sid not in self.workflows:
-            found = await workflows.get_workflow_by_sid(self.conn, sid=sid)
-            if found is None:
-                return None
-            self.workflows[sid] = found
-        return self.workflows[sid]
-
-    async def _task(self, queue: TaskQueue, task: Task) -> None:
-        restricted = bool(task.target_expression or task.target_order_by or task.known_worker_sid)
+    def _choose(self, queue: TaskQueue, task: Task, ready: ReadyWorkers, refused: set[str]) -> list[str]:
         wanted = queue.max_reserved_workers
-        started = time.perf_counter()
-        # Without extra conditions the first ready members are the answer; with them, look further.
-        found = await available_workers(self.conn, task, limit=wanted if not restricted else 1000)
-        chosen = choose_workers(
-            [Candidate(worker_sid=a.worker.sid, friendly_name=a.worker.friendly_name,
-                       attributes=attributes_of(a.worker.attributes), idle_since=a.idle_since) for a in found],
-            task_attributes=attributes_of(task.attributes), expression=task.target_expression,
-            order_by=parse_order_by(task.target_order_by) if task.target_order_by else (),
-            known_worker=None, by_friendly_name=False, wanted=wanted,
-        )
-        self.dispatcher.timings.add(time.perf_counter() - started)
-        by_sid = {a.worker.sid: a.worker for a in found}
-        workflow = await self._workflow(task.workflow_sid)
-        timeout = workflow.task_reservation_timeout if workflow else 120
-        reserved = 0
-        for candidate in chosen:
-            # The guard: capacity is taken only if the channel is still ready at this instant.
-            if not await workers.take_capacity(self.conn, worker_sid=candidate.worker_sid,
-                                               task_channel_sid=task.task_channel_sid):
+        channel = task.task_channel_sid
+        if task.known_worker_sid is not None:
+            worker = task.known_worker_sid
+            eligible = (worker not in refused and ready.free.get((worker, channel), 0) > 0
+                        and queue.sid in self.index.member_of.get(worker, ()))
+            if not eligible or not (task.target_expression or task.target_order_by):
+                return [worker] if eligible else []
+        if not (task.target_expression or task.target_order_by or task.known_worker_sid):
+            chosen = []
+            for worker in ready.candidates(queue.sid, channel):
+                if worker not in refused:
+                    chosen.append(worker)
+                    if len(chosen) >= wanted:
+                        break
+            return chosen
+        candidates = []
+        for worker in ready.candidates(queue.sid, channel):
+            facts = self.index.workers.get(worker)
+            if worker in refused or facts is None:
                 continue
-            await reserve(self.conn, self.workspace, task, queue, by_sid[candidate.worker_sid],
-                          reservation_timeout=timeout, base=self.dispatcher._base)
-            reserved += 1
-        self.made += reserved
-        self.dispatcher.timings.reservations += reserved
-        if reserved:
-            return
-        if not restricted and not found:
-            self.exhausted.add((queue.sid, task.task_channel_sid))
-        if not task.step_tried:
-            await tasks.update_task(self.conn, sid=task.sid, values={"step_tried": True})
-            if task.target_skip_if:
-                available, unavailable, by_activity = await queue_presence(self.conn, queue.sid)
-                if skip_step(task.target_skip_if, available=available, unavailable=unavailable,
-                             by_activity=by_activity):
-                    await leave_step(self.conn, self.workspace, task, why="skipped", base=self.dispatcher._base)
+            candidates.append(Candidate(worker_sid=worker, friendly_name=facts.friendly_name,
+                                        attributes=facts.attributes, idle_since=ready.idle_since[(worker, channel)]))
+        chosen_candidates = choose_workers(
+            candidates, task_attributes=attributes_of(task.attributes), expression=task.target_expression,
+            order_by=_order_keys(task.target_order_by) if task.target_order_by else (),
+            known_worker=task.known_worker_sid, by_friendly_name=False, wanted=wanted)
+        return [candidate.worker_sid for candidate in chosen_candidates]
+
+    async def _commit(self, picks: list[_Pick]) -> int:
+        conn, workspace, base = self.conn, self.workspace, self.dispatcher._base
+        moving = sorted({p.worker_sid for p in picks if p.queue.reservation_activity_sid})
+        if moving:
+            await store.lock_workers(conn, moving)
+        granted = await store.take_capacity(
+            conn, worker_sids=[p.worker_sid for p in picks], channel_sids=[p.task.task_channel_sid for p in picks],
+            queue_sids=[p.queue.sid for p in picks], multi_task=workspace.multi_task_enabled)
+        kept = [picks[i] for i in granted]
+        if not kept:
+            return 0
+        now = datetime.now(UTC)
+        offers = []
+        for pick in kept:
+            workflow = self.index.workflows.get(pick.task.workflow_sid or "")
+            timeout = workflow.task_reservation_timeout if workflow else DEFAULT_RESERVATION_TIMEOUT
+            offers.append(store.NewReservation(
+                sid=new_sid("WR"), task_sid=pick.task.sid, worker_sid=pick.worker_sid, task_queue_sid=pick.queue.sid,
+                task_channel_sid=pick.task.task_channel_sid, expires_at=now + timedelta(seconds=timeout)))
+        created = await store.insert_reservations(conn, account_sid=workspace.account_sid, workspace_sid=workspace.sid,
+                                                  offers=offers)
+        await store.mark_reserved(conn, sorted({p.task.sid for p in kept}))
+        people = await store.workers_by_sid(conn, sorted({p.worker_sid for p in kept}))
+        occurrences, callbacks = [], []
+        for pick, offer in zip(kept, offers, strict=True):
+            task, worker = pick.task, people[pick.worker_sid]
+            reservation = Reservation(
+                sid=offer.sid, account_sid=workspace.account_sid, workspace_sid=workspace.sid, task_sid=task.sid,
+                worker_sid=worker.sid, worker_name=worker.friendly_name, task_queue_sid=pick.queue.sid,
+                task_channel_sid=offer.task_channel_sid, reservation_status="pending", holds_capacity=True,
+                expires_at=offer.expires_at, date_created=created, date_updated=created)
+            occurrences.append(Occurrence(
+                event_type="reservation.created", resource_type="reservation", resource_sid=offer.sid,
+                description=f"Reservation {offer.sid} created for Worker {worker.friendly_name}",
+                resource=render.reservation(reservation, base),
+                fields=[("ReservationSid", offer.sid), *task_fields(task), *worker_fields(worker)],
+                task_sid=task.sid, worker_sid=worker.sid, reservation_sid=offer.sid, task_queue_sid=pick.queue.sid,
+                workflow_sid=task.workflow_sid, task_channel=task.task_channel_unique_name))
+            workflow = self.index.workflows.get(task.workflow_sid or "")
+            if workflow is not None and workflow.assignment_callback_url:
+                callbacks.append((COMMANDS, assignment_callback_message(
+                    workspace, url=workflow.assignment_callback_url,
+                    fallback_url=workflow.fallback_assignment_callback_url, task_sid=task.sid,
+                    reservation_sid=offer.sid, fields=assignment_callback_fields(
+                        workspace, task, worker, reservation_sid=offer.sid, task_queue_sid=pick.queue.sid))))
+        await record_many(conn, workspace, occurrences, callbacks)
+        for pick in kept:
+            if pick.queue.reservation_activity_sid:
+                await self._move_to_reservation_activity(pick)
+        return len(kept)
+
+    async def _move_to_reservation_activity(self, pick: _Pick) -> None:
+        from services.router.handlers.workers import move_worker_to
+
+        activity = await activities.get_activity(self.conn, workspace_sid=self.workspace.sid,
+                                                 sid=pick.queue.reservation_activity_sid or "")
+        if activity is not None:
+            await move_worker_to(self.conn, self.workspace, pick.worker_sid, activity, self.dispatcher._base)

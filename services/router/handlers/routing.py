@@ -8,9 +8,9 @@ from services.router import render
 from services.router.announce import Occurrence, call_assignment_callback, record
 from services.router.domain.event_fields import assignment_callback_fields, task_fields, worker_fields
 from services.router.domain.models import Task, TaskQueue, Worker, Workspace, attributes_of
-from services.router.domain.routing import Step, first_step, next_step, routing_config, step_deadline
+from services.router.domain.routing import Step, first_step, next_step, routing_config, skip_step, step_deadline
 from services.router.handlers.wake import wake_dispatch
-from services.router.store import activities, tasks, workers, workflows
+from services.router.store import activities, task_queues, tasks, workers, workflows
 from services.router.store.base import Connection
 
 
@@ -48,6 +48,11 @@ async def enter_step(conn: Connection, workspace: Workspace, task: Task, step: S
     entered = await load_task(conn, workspace.sid, task.sid)
     await task_event(conn, workspace, entered, "task-queue.entered",
                      f"Task {entered.sid} entered TaskQueue {entered.task_queue_friendly_name}", base)
+    if step.skip_if:
+        # `skip_if` is judged as the task enters the target, on the queue's workers at that moment.
+        available, unavailable, by_activity = await task_queues.queue_presence(conn, step.queue_sid)
+        if skip_step(step.skip_if, available=available, unavailable=unavailable, by_activity=by_activity):
+            return await leave_step(conn, workspace, entered, why="skipped", base=base)
     await wake_dispatch(conn, workspace.sid)
     return entered
 
@@ -112,8 +117,9 @@ async def reserve(conn: Connection, workspace: Workspace, task: Task, queue: Tas
         workflow_sid=task.workflow_sid, task_channel=task.task_channel_unique_name))
     workflow = await workflows.get_workflow_by_sid(conn, sid=task.workflow_sid) if task.workflow_sid else None
     if workflow is not None and workflow.assignment_callback_url:
-        await call_assignment_callback(conn, workspace, url=workflow.assignment_callback_url, task_sid=task.sid,
-                                       fields=assignment_callback_fields(workspace, task, worker, reservation_sid=sid,
+        await call_assignment_callback(conn, workspace, url=workflow.assignment_callback_url,
+                                       fallback_url=workflow.fallback_assignment_callback_url, task_sid=task.sid,
+                                       reservation_sid=sid, fields=assignment_callback_fields(workspace, task, worker, reservation_sid=sid,
                                                                          task_queue_sid=queue.sid))
     if queue.reservation_activity_sid:
         activity = await activities.get_activity(conn, workspace_sid=workspace.sid, sid=queue.reservation_activity_sid)

@@ -26,6 +26,13 @@ async def insert_event(conn: Connection, values: dict[str, Any]) -> datetime:
     )
 
 
+async def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Many events in one pipelined batch (the dispatcher's round)."""
+    placeholders = ", ".join(f"${n}" for n in range(1, len(INSERTED) + 1))
+    await conn.executemany(f"INSERT INTO events ({', '.join(INSERTED)}) VALUES ({placeholders})",
+                           [tuple(values.get(name) for name in INSERTED) for values in rows])
+
+
 async def get_event(conn: Connection, *, workspace_sid: str, sid: str) -> Event | None:
     row = await conn.fetchrow(f"SELECT {COLUMNS} FROM events WHERE sid = $1 AND workspace_sid = $2", sid, workspace_sid)
     return build(Event, row)  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from services.router.domain.models import Reservation
 from services.router.store.base import Connection, Keyset, build, fetch_page
+from services.router.store.locks import lock_reservation
 from shared.sids import new_sid
 from shared.sql import Query
 
@@ -30,7 +31,7 @@ async def insert_reservation(conn: Connection, *, account_sid: str, workspace_si
 async def get_reservation(conn: Connection, *, workspace_sid: str, sid: str, task_sid: str | None = None,
                           worker_sid: str | None = None, for_update: bool = False) -> Reservation | None:
     if for_update:
-        await conn.execute("SELECT 1 FROM reservations WHERE sid = $1 FOR UPDATE", sid)
+        await lock_reservation(conn, sid=sid)  # its task first: the global lock order
     row = await conn.fetchrow(
         f"{SELECT} WHERE r.sid = $1 AND r.workspace_sid = $2 AND ($3::text IS NULL OR r.task_sid = $3) "
         f"AND ($4::text IS NULL OR r.worker_sid = $4)",
@@ -77,6 +78,5 @@ async def due_reservations(conn: Connection, *, now: datetime, limit: int) -> li
 
 
 async def lock_pending_reservation(conn: Connection, *, sid: str) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT true FROM reservations WHERE sid = $1 AND reservation_status = 'pending' FOR UPDATE SKIP LOCKED", sid))
+    return await lock_reservation(conn, sid=sid, skip_locked=True, statuses=["pending"])
 

@@ -65,3 +65,25 @@ async def wait_durations(conn: Connection, *, workspace_sid: str, start: datetim
         workspace_sid, start, end, value,
     )
     return {"accepted": accepted, "canceled": canceled}
+
+
+async def activity_durations(conn: Connection, *, workspace_sid: str, start: datetime, end: datetime,
+                             worker_sid: str | None = None) -> dict[str, Any]:
+    """Seconds spent in each activity within the window, from the workers' activity history (the event log).
+
+    Each stint (one worker, one activity, until its next change or deletion) is clipped to the window;
+    min/max/avg are over the stints, total is their sum. Keyed by activity SID.
+    """
+    rows = await conn.fetch(
+        "WITH changes AS (SELECT worker_sid, seq, event_date AS at, "
+        "  CASE WHEN event_type = 'worker.deleted' THEN NULL ELSE event_data->>'worker_activity_sid' END AS activity "
+        "  FROM events WHERE workspace_sid = $1 AND event_type IN ('worker.created', 'worker.activity.update', "
+        "  'worker.deleted') AND event_date < $3 AND ($4::text IS NULL OR worker_sid = $4)), "
+        "stints AS (SELECT activity, at AS began, lead(at) OVER (PARTITION BY worker_sid ORDER BY at, seq) AS ended "
+        "  FROM changes), "
+        "clipped AS (SELECT activity, extract(epoch FROM least(coalesce(ended, $3), $3) - greatest(began, $2)) AS s "
+        "  FROM stints WHERE activity IS NOT NULL AND coalesce(ended, $3) > $2) "
+        "SELECT activity, min(s) AS min, max(s) AS max, avg(s) AS avg, sum(s) AS total FROM clipped GROUP BY activity",
+        workspace_sid, start, end, worker_sid,
+    )
+    return {row["activity"]: row for row in rows}

@@ -68,3 +68,13 @@ async def task_queue_in_use(conn: Connection, *, sid: str) -> bool:
 
 async def delete_task_queue(conn: Connection, *, sid: str) -> bool:
     return touched_one(await conn.execute("DELETE FROM task_queues WHERE sid = $1", sid))
+
+
+async def queue_presence(conn: Connection, task_queue_sid: str) -> tuple[int, int, dict[str, int]]:
+    """For `skip_if`: available and unavailable members of the queue, and members per activity SID."""
+    rows = await conn.fetch(
+        "SELECT w.activity_sid, w.available, count(*) AS n FROM queue_members m JOIN workers w ON w.sid = m.worker_sid "
+        "WHERE m.task_queue_sid = $1 GROUP BY w.activity_sid, w.available", task_queue_sid)
+    available = sum(row["n"] for row in rows if row["available"])
+    unavailable = sum(row["n"] for row in rows if not row["available"])
+    return available, unavailable, {row["activity_sid"]: row["n"] for row in rows}

@@ -18,7 +18,7 @@ from services.router.api.workflows import workflows_router
 from services.router.api.workspaces import workspaces_router
 from services.router.engine.dispatcher import Dispatcher
 from services.router.engine.timers import Timers
-from services.router.flows.runner import flow_messages_consumer
+from services.router.flows.runner import FlowRunner, flow_messages_consumer
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
@@ -38,7 +38,7 @@ def build(context: ServiceContext) -> ServiceParts:
                  # Flex Flows, Web Channels, Configuration
                  flex_flows_router(context, rpc), web_channels_router(context, rpc), flex_configuration_router(context)],
         consumers=[flow_messages_consumer(context, rpc)],  # studio-type addresses run their flow here
-        loops=[dispatcher.run, timers.run],
+        loops=[dispatcher.run, timers.run, FlowRunner(context, rpc).run_timeouts],  # flows waiting for a reply
         on_stop=[rpc.close],
     )
 

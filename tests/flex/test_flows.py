@@ -8,6 +8,7 @@ import httpx
 from services.router.flows.definition import parse_definition
 from services.router.flows.engine import SendMessage, SendToFlex, run, trigger_context
 from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
+from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 
 ROOT = "/parley/v1/Flows"
@@ -127,11 +128,16 @@ async def chat_capacity_used(center: ContactCenter, worker_sid: str) -> int:
     return int(next(c for c in channels if c["task_channel_unique_name"] == "chat")["assigned_tasks"])
 
 
-async def test_flow_journey_from_inbound_sms_to_close(center: ContactCenter) -> None:
+async def test_flow_journey_from_inbound_sms_to_close(center: ContactCenter, receiver: Receiver) -> None:
     """The whole path: inbound SMS on a studio-type address → greeting → Send to Flex → task in the queue the
-    workflow picks → reservation for the one available skilled agent → accept → agent is a participant → her reply
+    workflow picks → reservation for the one available skilled agent → accept → agent is a participant → his reply
     reaches the carrier → the customer's reply reaches the conversation → wrap-up → close: conversation closed, task
-    completed, the agent's capacity back."""
+    completed, the agent's capacity back. The business's webhook receiver hears the task's life and the close."""
+    await center.post(center.ws, {"EventCallbackUrl": f"{receiver.url}/taskrouter",
+                                  "EventsFilter": "task.created,reservation.accepted,task.wrapup,task.completed"})
+    await center.post("/conversations/v1/Configuration/Webhooks", {
+        "PostWebhookUrl": f"{receiver.url}/conversations", "Method": "POST",
+        "Filters": "onConversationStateUpdated", "Target": "webhook"})
     billing_sid, workflow_sid = await billing_routing(center)
     flow = await center.post(ROOT, {"FriendlyName": "Inbound SMS",
                                     "Definition": json.dumps(greeting_flow(workflow_sid))}, status=201)
@@ -198,3 +204,12 @@ async def test_flow_journey_from_inbound_sms_to_close(center: ContactCenter) -> 
     await eventually(lambda: center.conversation(conversation_sid), until=lambda c: c["state"] == "closed",
                      what="the conversation closed")
     assert await chat_capacity_used(center, center.bob.sid) == 0
+
+    events = await receiver.wait_for(4, where=lambda r: r.path == "/taskrouter")
+    assert [e.field("EventType") for e in events] == [
+        "task.created", "reservation.accepted", "task.wrapup", "task.completed"]
+    assert all(e.field("TaskSid") == task["sid"] for e in events)
+    assert all(e.has_valid_signature(center.parley.account.auth_token) for e in events)
+    (closing,) = await receiver.wait_for(1, where=lambda r: r.path == "/conversations")
+    assert closing.field("EventType") == "onConversationStateUpdated" and closing.field("StateTo") == "closed"
+    assert closing.field("ConversationSid") == conversation_sid

@@ -25,15 +25,16 @@ from shared.runtime import ServiceContext
 class AnsweringFlexFlow:
     flex_flow_sid: str
     chat_service_sid: str | None
+    webhook_url: str | None  # external integration: the conversation's messages go to this URL, no flow runs
 
 
 async def flex_flow_for(conn: store.Connection, *, account_sid: str, address: str) -> AnsweringFlexFlow | None:
     """The Flex Flow taking inbound messages to `address`, when no address configuration exists for it."""
     if await store.get_address_configuration(conn, account_sid=account_sid, sid_or_address=address) is not None:
         return None
-    row = await conn.fetchrow("SELECT flex_flow_sid, chat_service_sid FROM flex_flow_addresses "
+    row = await conn.fetchrow("SELECT flex_flow_sid, chat_service_sid, webhook_url FROM flex_flow_addresses "
                               "WHERE account_sid = $1 AND address = $2", account_sid, address)
-    return AnsweringFlexFlow(row["flex_flow_sid"], row["chat_service_sid"]) if row is not None else None
+    return AnsweringFlexFlow(row["flex_flow_sid"], row["chat_service_sid"], row["webhook_url"]) if row else None
 
 
 async def store_addresses(conn: store.Connection, *, account_sid: str, request: FlexFlowAddresses) -> None:
@@ -41,11 +42,11 @@ async def store_addresses(conn: store.Connection, *, account_sid: str, request: 
                        account_sid, request.flex_flow_sid)
     for address in request.addresses:
         await conn.execute(
-            "INSERT INTO flex_flow_addresses (account_sid, address, flex_flow_sid, chat_service_sid) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (account_sid, address) DO UPDATE SET "
+            "INSERT INTO flex_flow_addresses (account_sid, address, flex_flow_sid, chat_service_sid, webhook_url) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_sid, address) DO UPDATE SET "
             "flex_flow_sid = EXCLUDED.flex_flow_sid, chat_service_sid = EXCLUDED.chat_service_sid, "
-            "date_updated = clock_timestamp()",
-            account_sid, address, request.flex_flow_sid, request.chat_service_sid)
+            "webhook_url = EXCLUDED.webhook_url, date_updated = clock_timestamp()",
+            account_sid, address, request.flex_flow_sid, request.chat_service_sid, request.webhook_url)
 
 
 def flex_flow_addresses_server(context: ServiceContext) -> RpcServer:

@@ -64,7 +64,8 @@ async def _flow_of(conn: asyncpg.Connection, account_sid: str, conversation_sid:
         studio = address.auto_creation_type == "studio" and address.studio_flow_sid
         return str(address.studio_flow_sid) if studio else None
     flex_flow = await flex_flow_for(conn, account_sid=account_sid, address=participant.proxy_address)
-    return flex_flow.flex_flow_sid if flex_flow is not None else None
+    # An external Flex Flow's webhook has the conversation's messages; nothing runs in the router.
+    return flex_flow.flex_flow_sid if flex_flow is not None and not flex_flow.webhook_url else None
 
 
 def _channel_type(binding_type: str | None) -> str:

@@ -90,6 +90,7 @@ class FlexFlowAddresses(BaseModel):
     flex_flow_sid: str
     chat_service_sid: str | None = None
     addresses: list[str] = Field(default_factory=list)
+    webhook_url: str | None = None  # an external integration: new conversations post their messages here
 
 
 class FlexFlowAddressesStored(BaseModel):

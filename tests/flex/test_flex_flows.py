@@ -7,6 +7,7 @@ import httpx
 
 from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
 from tests.flex.test_flows import greeting_flow
+from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 
 ROOT = "/flex-api/v1/FlexFlows"
@@ -178,3 +179,16 @@ async def test_a_disabled_or_deleted_flex_flow_answers_nothing(center: ContactCe
     await eventually(lambda: center.get("/parley/v1/DeadLetters"),
                      until=lambda found: len(found.get("dead_letters", [])) == 2, what="a second parked message")
     assert await tasks_of(center) == []
+
+
+async def test_an_external_flex_flow_posts_the_conversations_messages_to_its_url(center: ContactCenter,
+                                                                                  receiver: Receiver) -> None:
+    await center.post(ROOT, {"FriendlyName": "To our bot", "ChatServiceSid": SERVICE, "ChannelType": "sms",
+                             "ContactIdentity": PARLEY_NUMBER, "IntegrationType": "external",
+                             "Integration.Url": f"{receiver.url}/bot"}, status=201)
+    await center.customer_writes("Is anyone there?")
+    (hook,) = await receiver.wait_for(1, where=lambda r: r.path == "/bot")
+    assert hook.field("EventType") == "onMessageAdded" and hook.field("Body") == "Is anyone there?"
+    assert hook.field("Author") == CUSTOMER
+    assert hook.has_valid_signature(center.parley.account.auth_token)
+    assert await tasks_of(center) == [] and center.carrier.requests == []

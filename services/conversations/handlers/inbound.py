@@ -224,6 +224,11 @@ async def _auto_create(
             url=address.webhook_url, method=address.webhook_method or "POST", filters=address.webhook_filters,
             origin="address",
         )
+    if address is None and flex_flow is not None and flex_flow.webhook_url:
+        await store.insert_scoped_webhook(
+            conn, account_sid=account_sid, conversation_sid=conversation.sid, target="webhook",
+            url=flex_flow.webhook_url, method="POST", filters=["onMessageAdded"], origin="address",
+        )
     customer = await store.insert_messaging_participant(
         conn, account_sid=account_sid, conversation_sid=conversation.sid, binding_type=channel_of(inbound.from_address),
         address=inbound.from_address, proxy_address=inbound.to_address,

@@ -32,8 +32,10 @@ RPC_TIMEOUT = 10.0
 async def publish_addresses(rpc: RpcClient, flow: FlexFlow | None, *, account_sid: str, flex_flow_sid: str) -> None:
     """Conversations learns where the flow answers now (nowhere once disabled or deleted); a 503 if it can't."""
     address = flow.answers_address if flow is not None else None
+    external = flow is not None and flow.integration_type == "external"
     request = FlexFlowAddresses(flex_flow_sid=flex_flow_sid, chat_service_sid=flow.chat_service_sid if flow else None,
-                                addresses=[address] if address else [])
+                                addresses=[address] if address else [],
+                                webhook_url=flow.integration.get("url") if flow is not None and external else None)
     try:
         await rpc.call(COMMANDS, request, type_=FLEX_FLOW_ADDRESSES, account_sid=account_sid,
                        reply=FlexFlowAddressesStored, timeout=RPC_TIMEOUT)

@@ -65,6 +65,8 @@ def export_contracts(directory: Path) -> list[Path]:
         flex.ADD_AGENT: flex.AgentParticipant,
         flex.REMOVE_AGENT: flex.AgentParticipant,
         flex.CLOSE_CONVERSATION: flex.CloseConversation,
+        flex.FLEX_FLOW_ADDRESSES: flex.FlexFlowAddresses,
+        flex.FLEX_FLOW_ADDRESSES_STORED: flex.FlexFlowAddressesStored,
         flows.FLOW_MESSAGE: flows.FlowMessage,
         flows.FLOW_SEND_MESSAGE: flows.FlowSendMessage,
         webchat.START_WEB_CHAT: webchat.StartWebChat,

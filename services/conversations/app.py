@@ -19,6 +19,7 @@ from services.conversations.api.users import users_router
 from services.conversations.api.webhooks_config import webhooks_config_router
 from services.conversations.consumers import consumers
 from services.conversations.flex_commands import flex_consumer, flex_requests_server
+from services.conversations.flex_flow_addresses import flex_flow_addresses_server
 from services.conversations.outbound_sends import MediaLinks, outbound_sends_consumer
 from services.conversations.pre_events import PreEvents
 from services.conversations.read_horizons import read_horizons_consumer
@@ -64,7 +65,8 @@ def build(context: ServiceContext) -> ServiceParts:
             *studio_flow_consumers(context.settings),  # studio-type addresses: flows run in the router
             read_horizons_consumer(),  # realtime clients' read horizons → last_read_message_index
         ],
-        loops=[timer_sweeper(context), flex_requests_server(context).run],
+        loops=[timer_sweeper(context), flex_requests_server(context).run,
+               flex_flow_addresses_server(context).run],  # where the router's Flex Flows answer
         on_stop=[rpc.close],
     )
 

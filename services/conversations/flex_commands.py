@@ -71,16 +71,28 @@ async def prepare_conversation(conn: store.Connection, request: PrepareConversat
             raise TwilioError(400, 50377, f"Conversation {conversation.sid} is closed")
         customer = await _customer_of(conn, conversation)
     else:
-        service_sid = await store.ensure_default_service(conn, account_sid=account_sid)
+        service_sid = await _service_for(conn, account_sid=account_sid, wanted=request.chat_service_sid)
         first = request.participants[0] if request.participants else None
-        conversation = await create_conversation(conn, account_sid=account_sid, chat_service_sid=service_sid, values={
+        values: dict[str, Any] = {
             "friendly_name": request.friendly_name or (first.name or first.address or first.identity if first else None),
-        }, action=action)
+        }
+        if request.unique_name:
+            values["unique_name"] = request.unique_name
+        if request.attributes:
+            values["attributes"] = request.attributes
+        try:
+            async with conn.transaction():  # a savepoint, so a taken unique name is an answer, not a broken request
+                conversation = await create_conversation(conn, account_sid=account_sid, chat_service_sid=service_sid,
+                                                         values=values, action=action)
+        except asyncpg.UniqueViolationError as error:
+            raise TwilioError(409, 50353, f"Conversation with unique name {request.unique_name} already exists") \
+                from error
+        await _attach_handlers(conn, request, account_sid=account_sid, conversation_sid=conversation.sid)
         customer = None
         for entry in request.participants:
             attributes = json.dumps({"friendly_name": entry.name} if entry.name else {})
             if entry.address is not None and entry.proxy_address is not None:
-                values: dict[str, Any] = {"binding_type": channel_of(entry.address), "address": entry.address,
+                values = {"binding_type": channel_of(entry.address), "address": entry.address,
                                           "proxy_address": entry.proxy_address, "attributes": attributes}
             else:
                 values = {"identity": entry.identity, "binding_type": "chat", "attributes": attributes}
@@ -94,6 +106,26 @@ async def prepare_conversation(conn: store.Connection, request: PrepareConversat
         customer_address=(customer.address or customer.identity) if customer else None, customer_name=name,
         proxy_address=customer.proxy_address if customer else None,
     )
+
+
+async def _service_for(conn: store.Connection, *, account_sid: str, wanted: str | None) -> str:
+    """The service asked for when the account has it, else the default one (a Flex Flow may name a Twilio service
+    that Parley does not have)."""
+    if wanted and await store.service_exists(conn, account_sid=account_sid, sid=wanted):
+        return wanted
+    return await store.ensure_default_service(conn, account_sid=account_sid)
+
+
+async def _attach_handlers(conn: store.Connection, request: PrepareConversation, *, account_sid: str,
+                           conversation_sid: str) -> None:
+    """What handles the new conversation's messages: a flow (scoped studio webhook) or a URL (scoped webhook)."""
+    if request.studio_flow_sid:
+        await store.insert_scoped_webhook(conn, account_sid=account_sid, conversation_sid=conversation_sid,
+                                          target="studio", flow_sid=request.studio_flow_sid, origin="address")
+    if request.webhook_url:
+        await store.insert_scoped_webhook(conn, account_sid=account_sid, conversation_sid=conversation_sid,
+                                          target="webhook", url=request.webhook_url, method="POST",
+                                          filters=["onMessageAdded"], origin="address")
 
 
 async def _customer_of(conn: store.Connection, conversation: Conversation) -> Participant | None:

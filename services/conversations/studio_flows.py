@@ -1,7 +1,8 @@
 """Flows (Studio-like) for conversations of studio-type addresses; the router runs the flow itself.
 
-- A customer's message (its `message.added`, from an SMS/WhatsApp participant whose proxy address is an
-  address configuration of AutoCreation.Type studio) becomes a `flow.message` command for the router.
+- A customer's message (its `message.added`) becomes a `flow.message` command for the router when a flow
+  handles its conversation: a scoped studio webhook (a Web Channel's), a studio-type address configuration
+  of the customer's proxy address, or — with no address configuration — the Flex Flow answering that address.
 - The router's `flow.send_message` is posted into the conversation by author `system`; the outbound sends
   deliver it to the customer like any API message.
 """
@@ -14,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.conversations import store
+from services.conversations.flex_flow_addresses import flex_flow_for
 from services.conversations.handlers.conversations import Action
 from services.conversations.handlers.messages import add_message
 from shared.broker.consumer import Consumer
@@ -33,20 +35,41 @@ async def trigger_flow(conn: asyncpg.Connection, envelope: Envelope[Any]) -> Non
     message = envelope.payload.resource
     conversation_sid, participant_sid = message.get("conversation_sid"), message.get("participant_sid")
     if not conversation_sid or not participant_sid:
-        return
+        return  # the system's and the API's own messages never start a flow
     participant = await store.get_participant(conn, conversation_sid=conversation_sid, sid=participant_sid)
-    if participant is None or not participant.address or not participant.proxy_address:
+    if participant is None:
         return
-    address = await store.get_address_configuration(conn, account_sid=envelope.account_sid,
-                                                    sid_or_address=participant.proxy_address)
-    if address is None or address.auto_creation_type != "studio" or not address.studio_flow_sid:
+    flow_sid = await _flow_of(conn, envelope.account_sid, conversation_sid, participant)
+    if flow_sid is None:
         return
-    command = FlowMessage(conversation_sid=conversation_sid, flow_sid=address.studio_flow_sid,
+    command = FlowMessage(conversation_sid=conversation_sid, flow_sid=flow_sid,
                           message_sid=message.get("sid"), participant_sid=participant_sid,
                           author=message.get("author"), body=message.get("body"),
-                          channel_type="whatsapp" if participant.binding_type == "whatsapp" else "sms")
+                          channel_type=_channel_type(participant.binding_type))
     await add_to_outbox(conn, exchange=COMMANDS, envelope=make_envelope(
         FLOW_MESSAGE, command, account_sid=envelope.account_sid, correlation_id=str(envelope.message_id)))
+
+
+async def _flow_of(conn: asyncpg.Connection, account_sid: str, conversation_sid: str, participant: Any) -> str | None:
+    """What runs on a customer's message: the conversation's studio webhook (FW…, e.g. a Web Channel's), else for
+    a messaging customer the studio address configuration's flow (FW…), else the answering Flex Flow (FO…)."""
+    for hook in await store.list_scoped_webhooks(conn, conversation_sid=conversation_sid):
+        if hook.target == "studio" and hook.flow_sid:
+            return str(hook.flow_sid)
+    if not participant.address or not participant.proxy_address:
+        return None
+    address = await store.get_address_configuration(conn, account_sid=account_sid,
+                                                    sid_or_address=participant.proxy_address)
+    if address is not None:
+        studio = address.auto_creation_type == "studio" and address.studio_flow_sid
+        return str(address.studio_flow_sid) if studio else None
+    flex_flow = await flex_flow_for(conn, account_sid=account_sid, address=participant.proxy_address)
+    # An external Flex Flow's webhook has the conversation's messages; nothing runs in the router.
+    return flex_flow.flex_flow_sid if flex_flow is not None and not flex_flow.webhook_url else None
+
+
+def _channel_type(binding_type: str | None) -> str:
+    return {"whatsapp": "whatsapp", "sms": "sms"}.get(binding_type or "", "web")
 
 
 def studio_flow_consumers(settings: Settings) -> list[Consumer]:

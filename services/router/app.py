@@ -4,19 +4,22 @@ from pathlib import Path
 
 from services.router.api.activities import activities_router
 from services.router.api.events import events_router
+from services.router.api.flex_configuration import flex_configuration_router
+from services.router.api.flex_flows import flex_flows_router
 from services.router.api.flows import flows_router
 from services.router.api.interactions import interactions_router
 from services.router.api.statistics import statistics_router
 from services.router.api.task_channels import task_channels_router
 from services.router.api.task_queues import task_queues_router
 from services.router.api.tasks import tasks_router
+from services.router.api.web_channels import web_channels_router
 from services.router.api.workers import workers_router
 from services.router.api.workflows import workflows_router
 from services.router.api.workspaces import workspaces_router
 from services.router.engine.assignment_callbacks import assignment_callbacks_consumer
 from services.router.engine.dispatcher import Dispatcher
 from services.router.engine.timers import Timers
-from services.router.flows.runner import flow_messages_consumer
+from services.router.flows.runner import FlowRunner, flow_messages_consumer
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
@@ -32,10 +35,12 @@ def build(context: ServiceContext) -> ServiceParts:
         routers=[statistics_router(context), workspaces_router(context), activities_router(context),
                  task_channels_router(context), workers_router(context), task_queues_router(context),
                  workflows_router(context), tasks_router(context), events_router(context),
-                 interactions_router(context, rpc), flows_router(context)],
+                 interactions_router(context, rpc), flows_router(context),
+                 # Flex Flows, Web Channels, Configuration
+                 flex_flows_router(context, rpc), web_channels_router(context, rpc), flex_configuration_router(context)],
         consumers=[flow_messages_consumer(context, rpc),  # studio-type addresses run their flow here
                    assignment_callbacks_consumer(context, rpc)],
-        loops=[dispatcher.run, timers.run],
+        loops=[dispatcher.run, timers.run, FlowRunner(context, rpc).run_timeouts],  # flows waiting for a reply
         on_stop=[rpc.close],
     )
 

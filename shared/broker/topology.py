@@ -92,6 +92,11 @@ CONVERSATIONS_FLEX_COMMANDS = QueueSpec("conversations.flex_commands", COMMANDS,
 # The conversations service's own `message.added`: an agent's message goes out to SMS/WhatsApp participants.
 CONVERSATIONS_OUTBOUND_SENDS = QueueSpec("conversations.outbound_sends", EVENTS, ("message.added",))
 QUEUES += (CONVERSATIONS_FLEX_REQUESTS, CONVERSATIONS_FLEX_COMMANDS, CONVERSATIONS_OUTBOUND_SENDS)
+# Flex Flows: the router tells conversations which addresses a Flex Flow answers (a request it waits on, so
+# an inbound message right after the API call already finds the flow).
+CONVERSATIONS_FLEX_FLOW_ADDRESSES = QueueSpec("conversations.flex_flow_addresses", COMMANDS, ("flex.flow.addresses",),
+                                              dead_letters=False, queue_type="classic")
+QUEUES += (CONVERSATIONS_FLEX_FLOW_ADDRESSES,)
 
 # Flows (Studio-like): the conversations service sees its own `message.added` for studio-type addresses and
 # tells the router (`flow.message`); the router's send-message states come back as `flow.send_message`.

@@ -36,6 +36,13 @@ class PrepareConversation(BaseModel):
     channel_type: str
     participants: list[ConversationParty] = Field(default_factory=list)
     friendly_name: str | None = None
+    # A new conversation's details (Web Channels): where it lives, its name and attributes, and what handles
+    # its messages — a flow (a scoped studio webhook) or an external URL (a scoped webhook on onMessageAdded).
+    chat_service_sid: str | None = None
+    unique_name: str | None = None
+    attributes: str | None = None
+    studio_flow_sid: str | None = None
+    webhook_url: str | None = None
 
 
 class ConversationPrepared(BaseModel):
@@ -69,3 +76,24 @@ class CloseConversation(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     conversation_sid: str
+
+
+FLEX_FLOW_ADDRESSES = "flex.flow.addresses"  # router → conversations (RPC request): where a Flex Flow answers
+FLEX_FLOW_ADDRESSES_STORED = "flex.flow.addresses.stored"  # its reply
+
+
+class FlexFlowAddresses(BaseModel):
+    """The addresses a Flex Flow now answers (empty: none, e.g. disabled or deleted); replaces what was said before."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    flex_flow_sid: str
+    chat_service_sid: str | None = None
+    addresses: list[str] = Field(default_factory=list)
+    webhook_url: str | None = None  # an external integration: new conversations post their messages here
+
+
+class FlexFlowAddressesStored(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    stored: bool = True

@@ -8,6 +8,7 @@ import httpx
 from services.router.flows.definition import parse_definition
 from services.router.flows.engine import SendMessage, SendToFlex, run, trigger_context
 from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
+from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 
 ROOT = "/parley/v1/Flows"
@@ -109,13 +110,42 @@ async def test_an_invalid_definition_is_refused_naming_the_fault(center: Contact
     assert await center.get(f"{ROOT}/{flow['sid']}") == flow
 
 
-async def test_inbound_sms_on_a_studio_address_is_greeted_and_sent_to_flex(center: ContactCenter) -> None:
+async def billing_routing(center: ContactCenter) -> tuple[str, str]:
+    """A Billing queue only Bob is skilled for, and a workflow sending `team == "billing"` tasks there."""
+    billing = await center.post(f"{center.ws}/TaskQueues", {"FriendlyName": "Billing",
+                                                            "TargetWorkers": "skills HAS 'billing'"}, status=201)
+    workflow = await center.post(f"{center.ws}/Workflows", {"FriendlyName": "By team", "Configuration": json.dumps(
+        {"task_routing": {"filters": [{"filter_friendly_name": "Billing", "expression": "team == 'billing'",
+                                       "targets": [{"queue": billing["sid"]}]}],
+                          "default_filter": {"queue": center.queue_sid}}})}, status=201)
+    await center.post(f"{center.ws}/Workers/{center.bob.sid}", {"Attributes": json.dumps(
+        {"contact_uri": "client:bob", "skills": ["support", "billing"]})})
+    return billing["sid"], workflow["sid"]
+
+
+async def chat_capacity_used(center: ContactCenter, worker_sid: str) -> int:
+    channels = (await center.get(f"{center.ws}/Workers/{worker_sid}/Channels"))["channels"]
+    return int(next(c for c in channels if c["task_channel_unique_name"] == "chat")["assigned_tasks"])
+
+
+async def test_flow_journey_from_inbound_sms_to_close(center: ContactCenter, receiver: Receiver) -> None:
+    """The whole path: inbound SMS on a studio-type address → greeting → Send to Flex → task in the queue the
+    workflow picks → reservation for the one available skilled agent → accept → agent is a participant → his reply
+    reaches the carrier → the customer's reply reaches the conversation → wrap-up → close: conversation closed, task
+    completed, the agent's capacity back. The business's webhook receiver hears the task's life and the close."""
+    await center.post(center.ws, {"EventCallbackUrl": f"{receiver.url}/taskrouter",
+                                  "EventsFilter": "task.created,reservation.accepted,task.wrapup,task.completed"})
+    await center.post("/conversations/v1/Configuration/Webhooks", {
+        "PostWebhookUrl": f"{receiver.url}/conversations", "Method": "POST",
+        "Filters": "onConversationStateUpdated", "Target": "webhook"})
+    billing_sid, workflow_sid = await billing_routing(center)
     flow = await center.post(ROOT, {"FriendlyName": "Inbound SMS",
-                                    "Definition": json.dumps(greeting_flow(center.workflow_sid))}, status=201)
+                                    "Definition": json.dumps(greeting_flow(workflow_sid))}, status=201)
     await center.post("/conversations/v1/Configuration/Addresses", {
         "Type": "sms", "Address": PARLEY_NUMBER, "AutoCreation.Enabled": "true", "AutoCreation.Type": "studio",
         "AutoCreation.StudioFlowSid": flow["sid"]}, status=201)
-    await center.make_available(center.alice)
+    await center.make_available(center.alice)  # available, but not skilled for billing
+    await center.make_available(center.bob)
 
     await center.customer_writes("A question about my invoice")
 
@@ -124,7 +154,7 @@ async def test_inbound_sms_on_a_studio_address_is_greeted_and_sent_to_flex(cente
     assert greeting.field("To") == CUSTOMER and greeting.field("From") == PARLEY_NUMBER
     assert greeting.field("Body") == f"Hello {CUSTOMER}!"
 
-    # Send to Flex: a task in the queue the workflow picks, with the flow's attributes, reserved for Alice.
+    # Send to Flex: a task in the queue the workflow picks, with the flow's attributes, reserved for Bob alone.
     async def tasks() -> list[dict[str, Any]]:
         return list((await center.get(f"{center.ws}/Tasks"))["tasks"])
 
@@ -133,24 +163,53 @@ async def test_inbound_sms_on_a_studio_address_is_greeted_and_sent_to_flex(cente
     conversation_sid = attributes["conversationSid"]
     assert attributes["team"] == "billing" and attributes["conversation"] == conversation_sid
     assert attributes["initiatedBy"] == "customer" and attributes["customerAddress"] == CUSTOMER
-    assert task["task_queue_sid"] == center.queue_sid and task["task_channel_unique_name"] == "chat"
+    assert task["task_queue_sid"] == billing_sid and task["task_channel_unique_name"] == "chat"
     reservation = await center.pending_reservation(task["sid"])
-    assert reservation["worker_sid"] == center.alice.sid
-    messages = (await center.get(f"/conversations/v1/Conversations/{conversation_sid}/Messages"))["messages"]
-    assert [(m["author"], m["body"]) for m in messages] == [
+    assert reservation["worker_sid"] == center.bob.sid
+    reservations = (await center.get(f"{center.ws}/Tasks/{task['sid']}/Reservations"))["reservations"]
+    assert [r["worker_sid"] for r in reservations] == [center.bob.sid]
+    messages = f"/conversations/v1/Conversations/{conversation_sid}/Messages"
+    assert [(m["author"], m["body"]) for m in (await center.get(messages))["messages"]] == [
         (CUSTOMER, "A question about my invoice"), ("system", f"Hello {CUSTOMER}!")]
 
     # The customer writes again: the ended flow does not restart (no second greeting, no second task).
     await center.customer_writes("Anyone there?")
-    await eventually(lambda: center.get(f"/conversations/v1/Conversations/{conversation_sid}/Messages"),
-                     until=lambda found: len(found["messages"]) == 3, what="the second message")
-    await center.accept(task["sid"])
-    await center.wait_identities(conversation_sid, {"alice"})
-    assert len(center.carrier.requests) == 1
-    assert len(await tasks()) == 1
+    await eventually(lambda: center.get(messages), until=lambda found: len(found["messages"]) == 3,
+                     what="the second message")
+    await center.accept(task["sid"], center.bob)
+    await center.wait_identities(conversation_sid, {"bob"})
+    assert len(center.carrier.requests) == 1 and len(await tasks()) == 1
+    assert await chat_capacity_used(center, center.bob.sid) == 1
 
-    # The agent is in the conversation; her reply reaches the customer's phone.
-    await center.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
-                      {"Author": "alice", "Body": "Alice here, let me look"}, status=201)
+    # The agent's reply reaches the customer's phone; the customer's reply lands in the conversation.
+    await center.post(messages, {"Author": "bob", "Body": "Bob here, let me look"}, status=201)
     reply = (await center.carrier.wait_for(2))[1]
-    assert reply.field("To") == CUSTOMER and reply.field("Body") == "Alice here, let me look"
+    assert reply.field("To") == CUSTOMER and reply.field("Body") == "Bob here, let me look"
+    await center.customer_writes("Thank you!")
+    found = await eventually(lambda: center.get(messages), until=lambda m: len(m["messages"]) == 5,
+                             what="the customer's reply")
+    assert (found["messages"][-1]["author"], found["messages"][-1]["body"]) == (CUSTOMER, "Thank you!")
+
+    # Wrap-up: the task wraps and Bob's capacity stays held; close: task completed, conversation closed,
+    # capacity back.
+    channel_url = (f"/flex-api/v1/Interactions/{attributes['flexInteractionSid']}/Channels/"
+                   f"{attributes['flexInteractionChannelSid']}")
+    agent = next(p for p in (await center.get(f"{channel_url}/Participants"))["participants"] if p["type"] == "agent")
+    await center.post(f"{channel_url}/Participants/{agent['sid']}", {"Status": "wrapup"})
+    assert (await center.task(task["sid"]))["assignment_status"] == "wrapping"
+    assert await chat_capacity_used(center, center.bob.sid) == 1
+    closed = await center.post(channel_url, {"Status": "closed", "Routing": json.dumps({"status": "closed"})})
+    assert closed["status"] == "closed"
+    assert (await center.task(task["sid"]))["assignment_status"] == "completed"
+    await eventually(lambda: center.conversation(conversation_sid), until=lambda c: c["state"] == "closed",
+                     what="the conversation closed")
+    assert await chat_capacity_used(center, center.bob.sid) == 0
+
+    events = await receiver.wait_for(4, where=lambda r: r.path == "/taskrouter")
+    assert [e.field("EventType") for e in events] == [
+        "task.created", "reservation.accepted", "task.wrapup", "task.completed"]
+    assert all(e.field("TaskSid") == task["sid"] for e in events)
+    assert all(e.has_valid_signature(center.parley.account.auth_token) for e in events)
+    (closing,) = await receiver.wait_for(1, where=lambda r: r.path == "/conversations")
+    assert closing.field("EventType") == "onConversationStateUpdated" and closing.field("StateTo") == "closed"
+    assert closing.field("ConversationSid") == conversation_sid

@@ -27,6 +27,7 @@ from services.conversations.domain.pre_events import (
     pre_event_targets,
 )
 from services.conversations.domain.webhook_fields import conversation_fields, participant_fields
+from services.conversations.flex_flow_addresses import flex_flow_for
 from services.conversations.handlers.conversations import Action
 from services.conversations.handlers.messages import add_message
 from services.conversations.pre_events import PreEvents
@@ -83,10 +84,11 @@ async def prepare_inbound(pool: asyncpg.Pool, pre_events: PreEvents, envelope: E
         else:
             address = await store.get_address_configuration(conn, account_sid=account_sid,
                                                             sid_or_address=inbound.to_address)
-            if address is None or not address.auto_creation_enabled:
+            flex_flow = await flex_flow_for(conn, account_sid=account_sid, address=inbound.to_address)
+            if (address is None or not address.auto_creation_enabled) and flex_flow is None:
                 return InboundPlan(conversation_sid=None)  # parked in the transaction
-            service_sid = address.conversation_service_sid or await store.ensure_default_service(
-                conn, account_sid=account_sid)
+            wanted = address.conversation_service_sid if address is not None else None
+            service_sid = wanted or await store.ensure_default_service(conn, account_sid=account_sid)
             event = "onConversationAdd"
             service = await store.get_service_webhooks(conn, chat_service_sid=service_sid)
             fields = conversation_add_fields(
@@ -204,20 +206,28 @@ async def _auto_create(
     friendly_name: str | None = None,
 ) -> tuple[Conversation, Participant]:
     address = await store.get_address_configuration(conn, account_sid=account_sid, sid_or_address=inbound.to_address)
-    if address is None or not address.auto_creation_enabled:
+    # No address configuration at all: a Flex Flow answering the address may take it (flex_flow_addresses.py).
+    flex_flow = await flex_flow_for(conn, account_sid=account_sid, address=inbound.to_address)
+    if (address is None or not address.auto_creation_enabled) and flex_flow is None:
         raise NoAddressConfiguration(
             f"No address configuration with auto-creation enabled for {inbound.to_address}; message parked"
         )
-    service_sid = address.conversation_service_sid or await store.ensure_default_service(conn, account_sid=account_sid)
+    service_sid = (address.conversation_service_sid if address is not None else None) \
+        or await store.ensure_default_service(conn, account_sid=account_sid)
     conversation = await store.insert_conversation(
         conn, account_sid=account_sid, chat_service_sid=service_sid,
         friendly_name=friendly_name or inbound.profile_name or inbound.from_address,
     )
-    if address.auto_creation_type == "webhook" and address.webhook_url:
+    if address is not None and address.auto_creation_type == "webhook" and address.webhook_url:
         await store.insert_scoped_webhook(
             conn, account_sid=account_sid, conversation_sid=conversation.sid, target="webhook",
             url=address.webhook_url, method=address.webhook_method or "POST", filters=address.webhook_filters,
             origin="address",
+        )
+    if address is None and flex_flow is not None and flex_flow.webhook_url:
+        await store.insert_scoped_webhook(
+            conn, account_sid=account_sid, conversation_sid=conversation.sid, target="webhook",
+            url=flex_flow.webhook_url, method="POST", filters=["onMessageAdded"], origin="address",
         )
     customer = await store.insert_messaging_participant(
         conn, account_sid=account_sid, conversation_sid=conversation.sid, binding_type=channel_of(inbound.from_address),

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 
 from services.router import render_interactions as render
 from services.router.api.deps import FormData, base_of, caller, listing, page_of
+from services.router.api.flex_configuration import routing_defaults
 from services.router.domain.interactions import InteractionChannel, json_parameter, parse_channel, parse_routing
 from services.router.domain.models import Task
 from services.router.handlers import interactions as handle
@@ -46,8 +47,9 @@ def interactions_router(context: ServiceContext, rpc: RpcClient) -> APIRouter:
         channel = parse_channel(json_parameter(form.str("Channel", required=True), "Channel"))
         if form.str("Routing") is None:
             raise missing_parameter("Routing")
-        routing = parse_routing(json_parameter(form.str("Routing"), "Routing"),
-                                agent_initiated=channel.initiated_by == "agent")
+        routing = parse_routing(await with_configured_workspace(
+            pool, account.sid, json_parameter(form.str("Routing"), "Routing")),
+            agent_initiated=channel.initiated_by == "agent")
         context_sid = form.str("InteractionContextSid")
         if context_sid is not None and not (context_sid.startswith("HQ") and len(context_sid) == 34):
             raise invalid_parameter("InteractionContextSid must be an Interaction Context SID (HQ…)")
@@ -217,6 +219,21 @@ def interactions_router(context: ServiceContext, rpc: RpcClient) -> APIRouter:
         return render.transfer(found, base_of(context, request))
 
     return router
+
+
+async def with_configured_workspace(pool: Any, account_sid: str, routing: dict[str, Any]) -> dict[str, Any]:
+    """Routing without a workspace routes through the Flex Configuration's workspace and target workflow."""
+    properties = routing.get("properties")
+    if not isinstance(properties, dict) or properties.get("workspace_sid"):
+        return routing
+    async with pool.acquire() as conn:
+        defaults = await routing_defaults(conn, account_sid)
+    if defaults["workspace_sid"] is None:
+        return routing
+    filled = {"workspace_sid": defaults["workspace_sid"], **properties}
+    if not filled.get("workflow_sid") and not filled.get("worker_sid") and defaults["workflow_sid"]:
+        filled["workflow_sid"] = defaults["workflow_sid"]
+    return {**routing, "properties": filled}
 
 
 async def transfer_body(request: Request) -> dict[str, Any]:

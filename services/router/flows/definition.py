@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.errors import TwilioError, invalid_parameter
 
-TYPES = ("trigger", "send-message", "split-based-on", "set-variables", "send-to-flex")
+TYPES = ("trigger", "send-message", "send-and-wait-for-reply", "split-based-on", "set-variables", "send-to-flex")
 CONDITION_TYPES = ("equal_to", "matches_any_of", "contains")
 
 
@@ -115,8 +115,14 @@ def _parse_transition(name: str, kind: str, item: Any) -> Transition:
 
 
 def _check_properties(name: str, kind: str, properties: dict[str, Any]) -> None:
-    if kind == "send-message" and not isinstance(properties.get("body"), str):
-        raise _fault(f"state '{name}': send-message needs properties.body")
+    if kind in ("send-message", "send-and-wait-for-reply") and not isinstance(properties.get("body"), str):
+        raise _fault(f"state '{name}': {kind} needs properties.body")
+    if kind == "send-and-wait-for-reply" and "timeout" in properties:
+        timeout = properties["timeout"]
+        if isinstance(timeout, str) and timeout.isdigit():
+            timeout = int(timeout)
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 86400 * 7:
+            raise _fault(f"state '{name}': send-and-wait-for-reply timeout must be 1 to 604800 seconds")
     if kind == "split-based-on" and not isinstance(properties.get("input"), str):
         raise _fault(f"state '{name}': split-based-on needs properties.input")
     if kind == "set-variables":

@@ -1,8 +1,10 @@
 """Running a flow from its trigger: a pure walk over the states that says what to do, not doing it.
 
 The walk starts at the initial (trigger) state on an `incomingMessage`, follows transitions, and stops at
-a state with nowhere to go or at Send to Flex, which ends the execution. It never loops forever: a state
-visited more than `MAX_STEPS` times in all ends the walk as failed.
+a state with nowhere to go or at Send to Flex, which ends the execution. Send-and-wait-for-reply sends its
+message and pauses the walk (`waiting`); the customer's next message (`incomingMessage`, its body in
+`widgets.<state>.inbound.Body`) or the widget's timeout (`timeout`) resumes it from there. It never loops
+forever: more than `MAX_STEPS` states in one walk end it as failed.
 """
 
 from __future__ import annotations
@@ -34,8 +36,23 @@ class SendToFlex:
 class Walk:
     actions: list[SendMessage | SendToFlex] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
+    widgets: dict[str, Any] = field(default_factory=dict)
     state: str | None = None
-    status: str = "ended"  # ended | failed
+    status: str = "ended"  # ended | failed | waiting
+    wait_seconds: int | None = None  # while waiting: how long the reply may take
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a waiting walk goes on: the waiting state, what happened (`incomingMessage` or `timeout`), and the
+    customer's reply, when there is one."""
+
+    state: str
+    event: str
+    reply: dict[str, Any] | None = None
+
+
+DEFAULT_WAIT_SECONDS = 3600  # Studio's send-and-wait-for-reply default
 
 
 def trigger_context(*, conversation_sid: str, author: str | None, body: str | None, message_sid: str | None,
@@ -45,17 +62,25 @@ def trigger_context(*, conversation_sid: str, author: str | None, body: str | No
                         "ParticipantSid": participant_sid or "", "ConversationSid": conversation_sid}}
 
 
-def run(definition: Definition, trigger: dict[str, Any], variables: dict[str, Any] | None = None) -> Walk:
-    walk = Walk(variables=dict(variables or {}))
-    current: str | None = definition.states[definition.initial_state].next_for("incomingMessage")
+def run(definition: Definition, trigger: dict[str, Any], variables: dict[str, Any] | None = None, *,
+        widgets: dict[str, Any] | None = None, resume: Resume | None = None) -> Walk:
+    walk = Walk(variables=dict(variables or {}), widgets=dict(widgets or {}))
+    if resume is None:
+        current: str | None = definition.states[definition.initial_state].next_for("incomingMessage")
+    else:
+        if resume.reply is not None:
+            walk.widgets[resume.state] = {"inbound": resume.reply}
+        waiting = definition.states.get(resume.state)
+        current = waiting.next_for(resume.event) if waiting is not None else None
+        walk.state = resume.state
     for _ in range(MAX_STEPS):
         if current is None:
             return walk
         state = definition.states[current]
         walk.state = state.name
-        context = {"trigger": trigger, "flow": {"variables": walk.variables}}
+        context = {"trigger": trigger, "flow": {"variables": walk.variables}, "widgets": walk.widgets}
         current = _step(state, context, walk)
-        if state.type == "send-to-flex":
+        if state.type == "send-to-flex" or walk.status == "waiting":
             return walk
     walk.status = "failed"
     return walk
@@ -66,6 +91,11 @@ def _step(state: State, context: dict[str, Any], walk: Walk) -> str | None:
     if state.type == "send-message":
         walk.actions.append(SendMessage(body=render(props["body"], context)))
         return state.next_for("sent")
+    if state.type == "send-and-wait-for-reply":
+        walk.actions.append(SendMessage(body=render(props["body"], context)))
+        walk.status = "waiting"
+        walk.wait_seconds = int(props.get("timeout", DEFAULT_WAIT_SECONDS))
+        return None
     if state.type == "set-variables":
         for item in props["variables"]:
             walk.variables[item["key"]] = render_value(item["value"], context)

@@ -66,10 +66,42 @@ async def start_execution(conn: Connection, *, account_sid: str, conversation_si
     return bool(result.endswith(" 1"))
 
 
+@dataclass(frozen=True)
+class Execution:
+    conversation_sid: str
+    account_sid: str
+    flow_sid: str
+    current_state: str | None
+    variables: dict[str, Any]
+    status: str
+    trigger: dict[str, Any]
+    widgets: dict[str, Any]
+
+
+EXECUTION_COLUMNS = "conversation_sid, account_sid, flow_sid, current_state, variables, status, trigger, widgets"
+
+
+async def lock_execution(conn: Connection, *, conversation_sid: str) -> Execution | None:
+    row = await conn.fetchrow(f"SELECT {EXECUTION_COLUMNS} FROM flow_executions WHERE conversation_sid = $1 "
+                              f"FOR UPDATE", conversation_sid)
+    return build(Execution, row)  # type: ignore[no-any-return]
+
+
+async def lock_due_wait(conn: Connection, *, now: datetime) -> Execution | None:
+    """One execution whose wait for a reply is over, locked; another router instance takes the next."""
+    row = await conn.fetchrow(
+        f"SELECT {EXECUTION_COLUMNS} FROM flow_executions WHERE status = 'waiting' AND wait_until <= $1 "
+        f"ORDER BY wait_until LIMIT 1 FOR UPDATE SKIP LOCKED", now)
+    return build(Execution, row)  # type: ignore[no-any-return]
+
+
 async def finish_execution(conn: Connection, *, conversation_sid: str, state: str | None,
-                           variables: dict[str, Any], status: str) -> None:
+                           variables: dict[str, Any], status: str, trigger: dict[str, Any] | None = None,
+                           widgets: dict[str, Any] | None = None, wait_seconds: int | None = None) -> None:
+    """The walk's outcome; a waiting walk keeps what it needs to go on, and when its wait ends."""
     await conn.execute(
         "UPDATE flow_executions SET current_state = $2, variables = $3::jsonb, status = $4, "
+        "trigger = $5::jsonb, widgets = $6::jsonb, "
+        "wait_until = CASE WHEN $4 = 'waiting' THEN clock_timestamp() + make_interval(secs => $7) END, "
         "date_updated = clock_timestamp() WHERE conversation_sid = $1",
-        conversation_sid, state, variables, status)
-
+        conversation_sid, state, variables, status, trigger or {}, widgets or {}, float(wait_seconds or 0))

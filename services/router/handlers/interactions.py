@@ -159,6 +159,21 @@ async def create_interaction(pool: Any, rpc: RpcClient, *, account_sid: str, cha
     return Created(interaction=interaction, channel=opened, task=task)
 
 
+async def record_failed(pool: Any, *, account_sid: str, channel: ChannelRequest, workspace_sid: str | None,
+                        error: TwilioError) -> InteractionChannel:
+    """Where nobody is waiting on the answer (a flow's Send to Flex, a Flex Flow's task), a create that failed
+    leaves its interaction with a `failed` channel carrying the error, as Twilio's asynchronous set-up does."""
+    async with pool.acquire() as conn, conn.transaction():
+        interaction = await store.insert_interaction(conn, account_sid=account_sid, interaction_context_sid=None,
+                                                     webhook_ttid=None)
+        failed = await store.insert_channel(
+            conn, account_sid=account_sid, interaction_sid=interaction.sid, type=channel.type,
+            initiated_by=channel.initiated_by, media_channel_sid=channel.media_channel_sid,
+            workspace_sid=workspace_sid, status="failed")
+        return await store.update_channel(conn, sid=failed.sid, values={"error_code": error.code,
+                                                                        "error_message": error.message})
+
+
 def conversation_routed(conversation_sid: str) -> TwilioError:
     return TwilioError(409, CONVERSATION_ROUTED, f"Conversation {conversation_sid} already has an open interaction")
 
@@ -267,6 +282,8 @@ async def close_channel(conn: Connection, channel: InteractionChannel, *, status
     closes. `inactive` (parking): the tasks likewise, the conversation stays open."""
     if channel.status in ("closed", "failed"):
         raise invalid_parameter(f"Channel {channel.sid} is {channel.status} already")
+    # The new status first: canceling the channel's waiting tasks below must not close it a second time.
+    updated = await store.update_channel(conn, sid=channel.sid, values={"status": status})
     for workspace_sid, task_sid in await store.tasks_of_channel(conn, channel_sid=channel.sid):
         workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
         task = await tasks.get_task(conn, workspace_sid=workspace_sid, sid=task_sid, for_update=True)
@@ -281,9 +298,32 @@ async def close_channel(conn: Connection, channel: InteractionChannel, *, status
     for agent in await store.agents_of_channel(conn, channel_sid=channel.sid, statuses=["joined", "wrapup"]):
         await store.set_participant_status(conn, sid=agent.sid, status="closed" if routing_closed else "wrapup")
     if status == "closed" and channel.media_channel_sid is not None:
-        await command(conn, channel.account_sid, CLOSE_CONVERSATION,
-                      CloseConversation(conversation_sid=channel.media_channel_sid))
-    return await store.update_channel(conn, sid=channel.sid, values={"status": status})
+        await close_conversation(conn, account_sid=channel.account_sid, conversation_sid=channel.media_channel_sid)
+    return updated
+
+
+async def close_conversation(conn: Connection, *, account_sid: str, conversation_sid: str) -> None:
+    await command(conn, account_sid, CLOSE_CONVERSATION, CloseConversation(conversation_sid=conversation_sid))
+
+
+async def interaction_task_canceled(conn: Connection, task: Task, *, base: str) -> None:
+    """A channel's routing task was canceled (by the API or its TTL) before any agent held the channel: nobody will
+    ever answer, so the channel and its conversation close, rather than stay open for nobody (Flex leaves that to
+    the business's handler of task.canceled; Parley does it). An invite's or transfer's task ending changes
+    nothing for the channel: its agents still hold it (a transfer is marked failed)."""
+    link = await store.get_interaction_task(conn, task_sid=task.sid)
+    if link is None:
+        return
+    if link["transfer_sid"] is not None:
+        await store.set_transfer_status(conn, sid=link["transfer_sid"], status="failed")
+    if link["invite_sid"] is not None or link["transfer_sid"] is not None:
+        return
+    channel = await store.get_channel(conn, account_sid=task.account_sid, sid=link["channel_sid"], for_update=True)
+    if channel is None or channel.status not in ("setup", "active"):
+        return
+    if await store.agents_of_channel(conn, channel_sid=channel.sid, statuses=["joined", "wrapup"]):
+        return
+    await close_channel(conn, channel, status="closed", routing_closed=True, base=base)
 
 
 async def invite(conn: Connection, channel: InteractionChannel, *, routing: RoutingRequest, raw_routing: str,

@@ -43,6 +43,9 @@ async def cancel_task(conn: Connection, workspace: Workspace, task: Task, *, rea
     await tasks.update_task(conn, sid=task.sid, values={"step_deadline": None})
     canceled = await load_task(conn, workspace.sid, task.sid)
     await task_event(conn, workspace, canceled, "task.canceled", f"Task {task.sid} canceled", base)
+    from services.router.handlers.interactions import interaction_task_canceled  # Flex: nobody left to answer
+
+    await interaction_task_canceled(conn, canceled, base=base)
     return canceled
 
 

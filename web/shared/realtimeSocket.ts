@@ -55,11 +55,19 @@ export class RealtimeSocket {
 
   start(): void {
     this.stopped = false;
-    this.open();
+    window.addEventListener("offline", this.wentOffline);
+    window.addEventListener("online", this.cameOnline);
+    if (navigator.onLine) {
+      this.open();
+    } else {
+      this.options.onStatus?.("offline");
+    }
   }
 
   stop(): void {
     this.stopped = true;
+    window.removeEventListener("offline", this.wentOffline);
+    window.removeEventListener("online", this.cameOnline);
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     const socket = this.socket;
@@ -77,6 +85,26 @@ export class RealtimeSocket {
     this.socket.send(JSON.stringify(message));
     return true;
   }
+
+  /** The browser knows it lost the network before the socket does: say so now, and wait for it to return. */
+  private readonly wentOffline = () => {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    const socket = this.socket;
+    this.socket = null;
+    if (socket && socket.readyState <= 1) {
+      socket.close(1000);
+    }
+    this.options.onStatus?.("offline");
+  };
+
+  private readonly cameOnline = () => {
+    if (!this.stopped && !this.socket) {
+      clearTimeout(this.retryTimer);
+      this.attempts = 0;
+      this.open();
+    }
+  };
 
   private open(): void {
     this.options.onStatus?.("connecting");
@@ -126,7 +154,7 @@ export class RealtimeSocket {
     const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempts);
     this.attempts += 1;
     this.retryTimer = setTimeout(() => {
-      if (!this.stopped) {
+      if (!this.stopped && navigator.onLine) {
         this.open();
       }
     }, delay);

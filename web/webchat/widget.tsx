@@ -28,6 +28,9 @@ function PreEngagementForm({
 
   function submit(event: SubmitEvent) {
     event.preventDefault();
+    if (busy) {
+      return;
+    }
     const form = event.currentTarget as HTMLFormElement;
     const data: Record<string, string> = {};
     new FormData(form).forEach((value, name) => {
@@ -57,7 +60,8 @@ function PreEngagementForm({
           </div>
         );
       })}
-      <button type="submit" class="primary" disabled={busy}>
+      {/* aria-disabled, not disabled: the button keeps focus (and Escape keeps working) while it waits. */}
+      <button type="submit" class="primary" aria-disabled={busy}>
         {busy ? "Starting…" : "Start chat"}
       </button>
     </form>

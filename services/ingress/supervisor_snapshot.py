@@ -80,7 +80,7 @@ async def fetch_snapshot(http: httpx.AsyncClient, *, token: str, workspace_sid: 
     root = f"/taskrouter/v1/Workspaces/{workspace_sid}"
     headers = {"X-Twilio-Token": token}
 
-    async def get(path: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    async def get(path: str, params: list[tuple[str, str | int | float | bool | None]] | None = None) -> dict[str, Any]:
         try:
             response = await http.get(root + path, params=params, headers=headers)
         except httpx.HTTPError as error:
@@ -93,7 +93,7 @@ async def fetch_snapshot(http: httpx.AsyncClient, *, token: str, workspace_sid: 
             raise SnapshotUnavailable(message or f"TaskRouter answered {response.status_code} for {path}")
         return dict(response.json())
 
-    size = [("PageSize", str(PAGE_SIZE))]
+    size: list[tuple[str, str | int | float | bool | None]] = [("PageSize", PAGE_SIZE)]
     queues = (await get("/TaskQueues", size))["task_queues"]
     queue_statistics = {queue["sid"]: await get(f"/TaskQueues/{queue['sid']}/RealTimeStatistics") for queue in queues}
     workers = (await get("/Workers", size))["workers"]

@@ -17,12 +17,15 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
+from starlette.responses import HTMLResponse, Response
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.browser.conftest import Pages
 from tests.support.parley import RunningParley
+from tests.support.receiver import ReceivedRequest, Receiver
 from tests.support.waiting import eventually
 from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_web_chat_center
+
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A one-colour PNG, made here so the test carries no binary file."""
@@ -88,8 +91,8 @@ def widget_log(page: Page) -> Locator:
     return page.get_by_role("log", name="Messages")
 
 
-async def open_chat(pages: Pages, center: WebChatCenter, *, phone: bool = False) -> Page:
-    page = await pages.open(f"/webchat/?address={center.address_sid}", phone=phone)
+async def open_chat(pages: Pages, center: WebChatCenter, *, phone: bool = False, url: str | None = None) -> Page:
+    page = await pages.open(url or f"/webchat/?address={center.address_sid}", phone=phone)
     await page.get_by_role("button", name="Chat with us", exact=True).click()
     dialog = page.get_by_role("dialog", name="Chat with us")
     await dialog.get_by_label("Your name").fill("Ana Lima")
@@ -201,3 +204,28 @@ async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
     await page.context.set_offline(False)
     await page.evaluate("() => window.dispatchEvent(new Event('online'))")
     await expect(page.get_by_role("status").filter(has_text="offline")).to_be_hidden(timeout=15_000)
+
+
+async def test_the_one_script_tag_works_on_a_business_site_of_another_origin(
+    pages: Pages, web: RunningParley, center: WebChatCenter, account: httpx.AsyncClient
+) -> None:
+    def shop_page(_: ReceivedRequest) -> Response:
+        return HTMLResponse(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Shop</title></head><body>"
+            "<h1>Another business</h1>"
+            f'<script src="{web.base_url}/webchat/widget.js" data-address-sid="{center.address_sid}" defer></script>'
+            "</body></html>")
+
+    shop = Receiver(responder=shop_page)
+    await shop.start()
+    try:
+        assert not shop.url.startswith(web.base_url)
+        page = await open_chat(pages, center, url=f"{shop.url}/")
+        _, conversation_sid = await accept_the_chat(account, center)
+        reply = await account.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
+                                   data={"Author": "alice", "Body": "Hello from Parley"})
+        assert reply.status_code == 201
+        await expect(widget_log(page).get_by_text("Hello from Parley")).to_be_visible()
+        await pages.screenshot(page, "another-origin")
+    finally:
+        await shop.stop()

@@ -1,16 +1,21 @@
-/** The supervisor's live view (/supervisor/): queues now; agents and live statistics come next. */
+/**
+ * The supervisor's live view (/supervisor/): sign in as an agent with role supervisor; queues (waiting,
+ * longest wait, available and busy agents) and agents (activity, current tasks) as the realtime socket
+ * pushes them; open any agent's conversation read-only, and join it.
+ */
 import "../shared/base.css";
+import "./supervisor.css";
 
 import { render } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
-export interface QueueRow {
-  sid: string;
-  name: string;
-  waiting: number;
-  longestWaitSeconds: number;
-  availableAgents: number;
-  busyAgents: number;
-}
+import type { AccessToken } from "../shared/api";
+import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shared/realtimeSocket";
+import { clearToken, loadToken, saveToken } from "../shared/session";
+import { SignIn } from "../shared/SignIn";
+import { readTokenClaims } from "../shared/tokenRest";
+import { ConversationView } from "./ConversationView";
+import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WorkerRow } from "./liveStatistics";
 
 function QueueTable({ queues }: { queues: QueueRow[] }) {
   return (
@@ -37,11 +42,11 @@ function QueueTable({ queues }: { queues: QueueRow[] }) {
           ) : (
             queues.map((queue) => (
               <tr key={queue.sid}>
-                <th scope="row">{queue.name}</th>
+                <th scope="row">{queue.friendly_name ?? queue.sid}</th>
                 <td>{queue.waiting}</td>
-                <td>{queue.longestWaitSeconds} s</td>
-                <td>{queue.availableAgents}</td>
-                <td>{queue.busyAgents}</td>
+                <td>{formatWait(queue.longest_wait_seconds)}</td>
+                <td>{queue.available_agents}</td>
+                <td>{queue.busy_agents}</td>
               </tr>
             ))
           )}
@@ -51,18 +56,179 @@ function QueueTable({ queues }: { queues: QueueRow[] }) {
   );
 }
 
+function AgentTable({ workers, onOpen }: { workers: WorkerRow[]; onOpen: (task: HeldTask, agent: WorkerRow) => void }) {
+  return (
+    <div class="table-scroll" role="region" aria-labelledby="agents-caption" tabIndex={0}>
+      <table>
+        <caption id="agents-caption">Agents: activity and current tasks, live</caption>
+        <thead>
+          <tr>
+            <th scope="col">Agent</th>
+            <th scope="col">Activity</th>
+            <th scope="col">Current tasks</th>
+          </tr>
+        </thead>
+        <tbody>
+          {workers.length === 0 ? (
+            <tr>
+              <td class="empty" colSpan={3}>
+                No agents to show yet.
+              </td>
+            </tr>
+          ) : (
+            workers.map((worker) => (
+              <tr key={worker.sid}>
+                <th scope="row">{worker.friendly_name ?? worker.sid}</th>
+                <td>
+                  <span class={`activity ${worker.available ? "available" : ""}`}>{worker.activity_name ?? "—"}</span>
+                </td>
+                <td class="tasks">
+                  {worker.tasks.length === 0
+                    ? "—"
+                    : worker.tasks.map((task) => (
+                        <div key={task.sid} class="task">
+                          <span>{describeTask(task)}</span>
+                          {task.conversation_sid && (
+                            <button
+                              type="button"
+                              class="secondary small"
+                              onClick={() => onOpen(task, worker)}
+                              aria-label={`Open the conversation of ${worker.friendly_name ?? worker.sid} with ${task.customer ?? "the customer"}`}
+                            >
+                              Open
+                            </button>
+                          )}
+                        </div>
+                      ))}
+                </td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const STATUS_TEXT: Record<SocketStatus, string> = {
+  connecting: "Connecting…",
+  online: "Live",
+  offline: "Offline: reconnecting…",
+};
+
+interface Opened {
+  conversationSid: string;
+  title: string;
+}
+
+function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => void }) {
+  const claims = useMemo(() => readTokenClaims(token.token), [token.token]);
+  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [status, setStatus] = useState<SocketStatus>("connecting");
+  const [opened, setOpened] = useState<Opened | null>(null);
+  const [live, setLive] = useState<RealtimeMessage | null>(null);
+  const supervises = claims?.role === "supervisor" || claims?.role === "admin";
+
+  useEffect(() => {
+    if (!supervises) {
+      return;
+    }
+    const socket = new RealtimeSocket({
+      baseUrl: location.origin,
+      token: () => token.token,
+      onMessage: (message) => (isSnapshot(message) ? setSnapshot(message) : setLive(message)),
+      onStatus: setStatus,
+      onUnauthorized: onSignOut,
+    });
+    socket.start();
+    return () => socket.stop();
+  }, [token.token, supervises]);
+
+  if (!supervises) {
+    return (
+      <section class="card" aria-labelledby="not-supervisor">
+        <h1 id="not-supervisor">Supervisor</h1>
+        <p role="alert">This view is for supervisors. {token.identity} is signed in as an agent.</p>
+      </section>
+    );
+  }
+
+  return (
+    <>
+      <div class="dashboard-head">
+        <h1>Supervisor</h1>
+        <p class={`live-status ${status}`} role="status">
+          {STATUS_TEXT[status]}
+        </p>
+      </div>
+      <div class="alert" role="alert">
+        {snapshot?.error ? `Statistics are not available: ${snapshot.error}` : ""}
+      </div>
+      <div class="dashboard">
+        <section class="card" aria-labelledby="queues-title">
+          <h2 id="queues-title">Queues</h2>
+          <QueueTable queues={snapshot?.queues ?? []} />
+        </section>
+        <section class="card" aria-labelledby="agents-title">
+          <h2 id="agents-title">Agents</h2>
+          <AgentTable
+            workers={snapshot?.workers ?? []}
+            onOpen={(task, agent) =>
+              setOpened({
+                conversationSid: task.conversation_sid!,
+                title: `${agent.friendly_name ?? agent.sid} with ${task.customer ?? "customer"}`,
+              })
+            }
+          />
+        </section>
+        {opened && (
+          <ConversationView
+            key={opened.conversationSid}
+            conversationSid={opened.conversationSid}
+            title={opened.title}
+            identity={token.identity}
+            rest={{ token: token.token }}
+            live={live}
+            onClose={() => setOpened(null)}
+          />
+        )}
+      </div>
+    </>
+  );
+}
+
 function Supervisor() {
+  const [token, setToken] = useState<AccessToken | null>(() => loadToken());
+
+  function signedIn(issued: AccessToken) {
+    saveToken(issued);
+    setToken(issued);
+  }
+
+  function signOut() {
+    clearToken();
+    setToken(null);
+  }
+
   return (
     <>
       <header class="app-header">
         <p class="brand">Parley</p>
+        {token && (
+          <div>
+            <span>Signed in as {token.identity}</span>{" "}
+            <button type="button" class="secondary" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        )}
       </header>
       <main class="app-main">
-        <h1>Supervisor</h1>
-        <section class="card" aria-labelledby="queues-title">
-          <h2 id="queues-title">Queues</h2>
-          <QueueTable queues={[]} />
-        </section>
+        {token ? (
+          <Dashboard token={token} onSignOut={signOut} />
+        ) : (
+          <SignIn title="Sign in to the supervisor view" onSignedIn={signedIn} />
+        )}
       </main>
     </>
   );

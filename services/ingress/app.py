@@ -5,6 +5,7 @@ from pathlib import Path
 from services.ingress.api.provider_callbacks import provider_callbacks_router
 from services.ingress.api.providers import providers_router
 from services.ingress.api.realtime import realtime_router
+from services.ingress.agent_feed import AGENT_EVENT_BINDINGS, AgentFeed
 from services.ingress.api.webchats import webchats_router
 from services.ingress.consumers import consumers
 from services.ingress.event_feed import EventFeed
@@ -27,14 +28,17 @@ def build(context: ServiceContext) -> ServiceParts:
     # Inbound files go to the blob store the conversations service reads (one root, a shared volume when apart).
     media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory))
     # This replica's own queue on parley.events: web-chat answers and everything its WebSockets forward.
-    feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON])
+    feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON,
+                                               *AGENT_EVENT_BINDINGS])
     webchat_requests = WebChatRequests(context.broker, feed)
     hub = RealtimeHub(context.pool, context.broker)
     feed.listen(hub.on_event)
+    agents = AgentFeed()
+    feed.listen(agents.on_event)
     return ServiceParts(
         routers=[
             providers_router(context, directory), provider_callbacks_router(context, directory, media),
-            webchats_router(context, webchat_requests), realtime_router(context, hub),
+            webchats_router(context, webchat_requests), realtime_router(context, hub, agents),
             web_apps_router(context.settings),
         ],
         consumers=consumers(context.settings),

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from services.ingress.agent_feed import AgentFeed
 from services.ingress.realtime import Client, RealtimeHub
 from shared import access_tokens
 from shared.errors import TwilioError
@@ -48,7 +49,7 @@ def error_message(error: TwilioError) -> dict[str, Any]:
     return {"type": "error", **error.body()}
 
 
-def realtime_router(context: ServiceContext, hub: RealtimeHub) -> APIRouter:
+def realtime_router(context: ServiceContext, hub: RealtimeHub, agents: AgentFeed | None = None) -> APIRouter:
     router = APIRouter()
     directory = context.authenticate.directory
 
@@ -84,14 +85,19 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub) -> APIRouter:
                     await websocket.close(code=CLOSE_UNAUTHORIZED)
                 return
         client = Client(account_sid=claims.account_sid, identity=claims.identity)
+        worker_sid = claims.grants.worker_sid  # an agent's socket also carries its worker's TaskRouter events
+        if agents is not None:
+            agents.connect(client, worker_sid)
         try:
             conversations = await hub.connect(client, resume_from=resume_from)
             await websocket.send_json({"type": "connected", "identity": client.identity,
                                        "account_sid": client.account_sid, "conversations": conversations,
-                                       "expires_at": claims.expires_at})
+                                       "expires_at": claims.expires_at, "worker_sid": worker_sid})
             await _serve(websocket, hub, client, expires_at=claims.expires_at)
         finally:
             hub.disconnect(client)
+            if agents is not None:
+                agents.disconnect(client, worker_sid)
 
     return router
 

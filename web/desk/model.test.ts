@@ -25,7 +25,7 @@ describe("agent events", () => {
     let state = applyAgentEvent(EMPTY, { type: "reservation.created", resource: reservation("pending"), task, timeout: 30 }, 1000);
     expect(state.offers.WR1.expiresAt).toBe(31_000);
     expect(state.offers.WR1.task.attributes.customerName).toBe("Ada");
-    expect(secondsLeft(state.offers.WR1, 2000)).toBe(29);
+    expect(secondsLeft(state.offers.WR1, 1500)).toBe(29);
     expect(secondsLeft(state.offers.WR1, 99_000)).toBe(0);
 
     state = applyAgentEvent(state, { type: "reservation.accepted", resource: reservation("accepted"), task }, 2000);

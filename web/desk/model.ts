@@ -331,5 +331,5 @@ export function secondsLeft(offer: Offer, now: number): number | null {
   if (offer.expiresAt === null) {
     return null;
   }
-  return Math.max(0, Math.ceil((offer.expiresAt - now) / 1000));
+  return Math.max(0, Math.floor((offer.expiresAt - now) / 1000));
 }

@@ -152,12 +152,13 @@ class Customer:
         await self.socket.send(json.dumps({"type": "read", "conversation_sid": self.conversation_sid, "index": index}))
 
     async def sees(self, type_: str, *, author: str | None = None, identity: str | None = None,
-                   body: str | None = None) -> dict[str, Any]:
+                   body: str | None = None, joined: str | None = None) -> dict[str, Any]:
         def match(message: dict[str, Any]) -> bool:
             resource = message.get("resource") or {}
             return (message.get("type") == type_ and (author is None or resource.get("author") == author)
                     and (identity is None or message.get("identity") == identity)
-                    and (body is None or resource.get("body") == body))
+                    and (body is None or resource.get("body") == body)
+                    and (joined is None or resource.get("identity") == joined))
 
         async def found() -> list[dict[str, Any]]:
             return [message for message in self.received if match(message)]

@@ -49,6 +49,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
         assert (await center.task(customer.task_sid))["assignment_status"] == "assigned"
 
         # The customer types: the agent sees it; the agent types and replies: the customer sees both.
+        await customer.sees("participant.added", joined="alice")  # from here the agent's socket is in the chat
         await customer.socket.send('{"type": "typing", "conversation_sid": "%s"}' % customer.conversation_sid)
         await expect(page.get_by_text("guest-ada is typing…")).to_be_visible()
         composer = page.get_by_label("Message", exact=True)
@@ -89,7 +90,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
 
 
 async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pages: Pages, web: RunningParley) -> None:
-    async with contact_center(web, reservation_timeout=3) as center:
+    async with contact_center(web, reservation_timeout=4) as center:
         alice = await pages.open("/desk/")
         await sign_in(alice, center.agents["alice"])
         await choose_activity(alice, "Available")
@@ -107,12 +108,13 @@ async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pa
         await expect(alice.get_by_label("Activity")).to_have_value(center.activities["Offline"])
         bobs_offer = offer_of(bob, "Grace Hopper")
         await expect(bobs_offer).to_be_visible()
+        await pages.screenshot(bob, "offer-on-phone")
+        await bobs_offer.get_by_role("button", name="Accept").click()  # before his own offer lapses
+        await expect(bob.get_by_role("region", name="Your tasks")).to_contain_text("Grace Hopper")
         assert await bob.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         await pages.screenshot(alice, "offer-gone")
-        await pages.screenshot(bob, "offer-on-phone")
         assert [r["reservation_status"] for r in await center.reservations_of("alice", "timeout")] == ["timeout"]
-        await bobs_offer.get_by_role("button", name="Accept").click()
-        await expect(bob.get_by_role("region", name="Your tasks")).to_contain_text("Grace Hopper")
+        assert (await center.task(customer.task_sid))["assignment_status"] == "assigned"
         await customer.close()
 
 

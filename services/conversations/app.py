@@ -32,12 +32,15 @@ from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 def build(context: ServiceContext) -> ServiceParts:
     blobs = LocalDirectoryBlobStore(context.settings.media_directory)
+    rpc = RpcClient(context.broker)
+    pre_events = PreEvents(rpc, webhook_timeout=context.settings.webhook_timeout_seconds)
     routers = [
         addresses_router(context),
         # Each of these serves /v1/… (the default service) and /v1/Services/{ChatServiceSid}/….
         *both_forms(context, conversations_router),
         *both_forms(context, participants_router),
-        *both_forms(context, messages_router),
+        # a chat user's message (access token) asks the onMessageAdd pre-event webhook first
+        *both_forms(context, lambda context, root: messages_router(context, root, pre_events)),
         *both_forms(context, conversation_webhooks_router),
         *both_forms(context, conversation_with_participants_router),
         *both_forms(context, participant_conversations_router),
@@ -49,8 +52,6 @@ def build(context: ServiceContext) -> ServiceParts:
         credentials_router(context),
         media_router(context, blobs),
     ]
-    rpc = RpcClient(context.broker)
-    pre_events = PreEvents(rpc, webhook_timeout=context.settings.webhook_timeout_seconds)
     return ServiceParts(
         routers=routers,
         consumers=[

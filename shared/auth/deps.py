@@ -1,4 +1,9 @@
-"""The FastAPI dependency that turns HTTP Basic credentials into the calling account."""
+"""FastAPI dependencies that authenticate a request: account credentials (HTTP Basic), or an access token.
+
+`Depends(authenticator)` accepts account credentials only: every route stays account-only unless it
+opts in with `Depends(authenticator.principal)`, which also takes a Twilio-format access token in
+`X-Twilio-Token` (what Twilio's SDKs send) or `Authorization: Bearer <jwt>`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,12 @@ import binascii
 
 from fastapi import Request
 
+from shared import access_tokens
 from shared.auth.accounts import Account, AccountDirectory
-from shared.errors import unauthorized
+from shared.auth.principal import Principal, TokenHolder
+from shared.errors import TwilioError, unauthorized
+
+TOKEN_HEADER = "x-twilio-token"
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -24,8 +33,27 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return (username, password) if sep else None
 
 
+def presented_token(request: Request) -> str | None:
+    """The access token of `X-Twilio-Token`, else of `Authorization: Bearer`."""
+    if token := request.headers.get(TOKEN_HEADER, "").strip():
+        return token
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def tokens_not_accepted() -> TwilioError:
+    return TwilioError(403, 20403, "Forbidden: this resource requires account credentials (Account SID or API key "
+                                   "and secret); an access token does not grant it")
+
+
+def not_permitted(message: str = "The access token does not permit this action") -> TwilioError:
+    return TwilioError(403, 20403, f"Forbidden: {message}")
+
+
 class Authenticator:
-    """`Depends(authenticator)` yields the authenticated Account or answers 401 (20003)."""
+    """`Depends(authenticator)` yields the authenticated Account or answers 401 (20003); a valid access token
+    there answers 403 (20403). `Depends(authenticator.principal)` yields a Principal: the account, or a token's
+    holder (an invalid token: 401 20101, expired: 401 20104)."""
 
     def __init__(self, directory: AccountDirectory) -> None:
         self.directory = directory
@@ -33,9 +61,29 @@ class Authenticator:
     async def __call__(self, request: Request) -> Account:
         credentials = basic_credentials(request)
         if credentials is None:
+            if (token := presented_token(request)) is not None:
+                await self._holder(request, token)  # a bad token is told as such, a good one is out of scope
+                raise tokens_not_accepted()
             raise unauthorized()
         account = await self.directory.verify(*credentials)
         if account is None:
             raise unauthorized()
         request.state.account_sid = account.sid
         return account
+
+    async def principal(self, request: Request) -> Principal:
+        if basic_credentials(request) is not None:
+            return Principal(account=await self(request))
+        token = presented_token(request)
+        if token is None:
+            raise unauthorized()
+        holder, account = await self._holder(request, token)
+        return Principal(account=account, token=holder)
+
+    async def _holder(self, request: Request, token: str) -> tuple[TokenHolder, Account]:
+        verified = await access_tokens.verify(token, self.directory.get_key)
+        account = await self.directory.get(verified.account_sid)
+        if account is None or account.status != "active":
+            raise access_tokens.invalid_token("the account is not active")
+        request.state.account_sid = account.sid
+        return TokenHolder.of(verified), account

@@ -9,8 +9,10 @@ import asyncpg
 from fastapi import APIRouter, Response
 
 from services.conversations import render, store
+from services.conversations.api.chat_users import authorize
 from services.conversations.api.deps import FormData
 from services.conversations.api.scope import Place, form_attributes, form_datetime, place_of
+from services.conversations.domain.chat_permissions import ChatRequest
 from services.conversations.domain.models import Conversation
 from services.conversations.domain.states import SETTABLE_STATES, InvalidDuration, parse_duration
 from services.conversations.handlers import conversations as use_cases
@@ -83,6 +85,7 @@ async def conversation_or_404(conn: store.Connection, place: Place, sid: str, *,
 def conversations_router(context: ServiceContext, root: str) -> APIRouter:
     router = APIRouter(prefix=f"{root}/Conversations")
     At = place_of(context)
+    ChatUserAt = place_of(context, tokens=True)  # routes a chat user's access token may call too
     pool = context.pool
 
     @router.post("", status_code=201)
@@ -100,7 +103,7 @@ def conversations_router(context: ServiceContext, root: str) -> APIRouter:
         return render.conversation(created, place.root)
 
     @router.get("")
-    async def list_(form: FormData, place: At) -> dict[str, Any]:
+    async def list_(form: FormData, place: ChatUserAt) -> dict[str, Any]:
         page = read_page_request(form, max_size=100)
         state = form.choice("State", ["initializing", *SETTABLE_STATES])
         start, end = form_datetime(form, "StartDate"), form_datetime(form, "EndDate", end_of_day=True)
@@ -109,6 +112,7 @@ def conversations_router(context: ServiceContext, root: str) -> APIRouter:
         rows = await store.list_conversations(
             pool, account_sid=place.account_sid, chat_service_sid=place.service_sid, state=state, start=start, end=end,
             after=page.after, before=page.before, limit=page.size + 1, descending=descending,
+            participant_identity=place.identity,
         )
         rows, has_more = page_slice(rows, page)
         filters = [(name, value) for name, value in
@@ -120,14 +124,18 @@ def conversations_router(context: ServiceContext, root: str) -> APIRouter:
         )
 
     @router.get("/{sid}")
-    async def fetch(sid: str, place: At) -> dict[str, Any]:
-        return render.conversation(await conversation_or_404(pool, place, sid), place.root)
+    async def fetch(sid: str, place: ChatUserAt) -> dict[str, Any]:
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, sid)
+            await authorize(conn, place, conversation, ChatRequest("read"))
+        return render.conversation(conversation, place.root)
 
     @router.post("/{sid}")
-    async def update(sid: str, form: FormData, place: At) -> dict[str, Any]:
+    async def update(sid: str, form: FormData, place: ChatUserAt) -> dict[str, Any]:
         values = conversation_values(form, creating=False)
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, sid, for_update=True)
+            await authorize(conn, place, conversation, ChatRequest("edit_conversation", fields=frozenset(values)))
             try:
                 async with conn.transaction():
                     updated = await use_cases.update_conversation(
@@ -138,9 +146,10 @@ def conversations_router(context: ServiceContext, root: str) -> APIRouter:
         return render.conversation(updated, place.root)
 
     @router.delete("/{sid}", status_code=204)
-    async def delete(sid: str, place: At) -> Response:
+    async def delete(sid: str, place: ChatUserAt) -> Response:
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, sid, for_update=True)
+            await authorize(conn, place, conversation, ChatRequest("delete_conversation"))
             await use_cases.remove_conversation(conn, conversation=conversation, action=place.action())
         return Response(status_code=204)
 

@@ -16,9 +16,9 @@ from shared.paging import PageRequest, page_slice, read_page_request, render_pag
 from shared.runtime import ServiceContext
 
 
-def service_place_of(context: ServiceContext) -> type[Place]:
+def service_place_of(context: ServiceContext, *, tokens: bool = False) -> type[Place]:
     """`place_of`, and the service's default roles exist (services made before roles existed get them now)."""
-    At = place_of(context)
+    At = place_of(context, tokens=tokens)
 
     async def resolve(place: At) -> Place:  # type: ignore[valid-type]
         async with context.pool.acquire() as conn:

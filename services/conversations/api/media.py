@@ -8,18 +8,19 @@ record write removes the blob again.
 
 import hmac
 import time
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
 
 from services.conversations import media_links
 from services.conversations import store as conversations_store
-from services.conversations.api.deps import base_of, caller
+from services.conversations.api.deps import base_of
 from services.conversations.domain.identity import Media
 from services.conversations.render import identity as render
 from services.conversations.store import media as store
+from shared.auth.principal import Principal
 from shared.blobs import BlobStore
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.runtime import ServiceContext
@@ -65,7 +66,9 @@ async def read_upload(request: Request) -> tuple[bytes, str, str | None]:
 
 def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     router = APIRouter(prefix=MEDIA_ROOT)
-    Caller = caller(context)
+    # The account, or a chat user in its grant's service: it uploads as itself and reads the media it uploaded
+    # or that was sent in a conversation it is in.
+    Caller = Annotated[Principal, Depends(context.authenticate.principal)]
     pool = context.pool
     lifetime = context.settings.media_url_lifetime_seconds
     directory = context.authenticate.directory
@@ -73,9 +76,22 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     async def temporary_url(request: Request, media: Media, auth_token: str) -> str:
         return media_links.temporary_url(base_of(context, request), media, auth_token, lifetime_seconds=lifetime)
 
-    async def media_or_404(account_sid: str, service_sid: str, sid: str) -> Media:
+    async def service_or_404(caller: Principal, service_sid: str) -> None:
+        async with pool.acquire() as conn:
+            if not await conversations_store.service_exists(conn, account_sid=caller.sid, sid=service_sid):
+                raise not_found(f"Service {service_sid}")
+            holder = caller.token
+            if holder is not None and service_sid != (holder.chat_service_sid or await conversations_store.ensure_default_service(
+                    conn, account_sid=caller.sid)):
+                raise not_found(f"Service {service_sid}")
+
+    async def media_or_404(caller: Principal, service_sid: str, sid: str) -> Media:
+        await service_or_404(caller, service_sid)
         found = await store.get_media(pool, chat_service_sid=service_sid, sid=sid)
-        if found is None or found.account_sid != account_sid:
+        if found is None or found.account_sid != caller.sid:
+            raise not_found(f"Media {sid}")
+        if caller.token is not None and found.author != caller.token.identity and not await store.media_seen_by(
+                pool, media_sid=found.sid, identity=caller.token.identity):
             raise not_found(f"Media {sid}")
         return found
 
@@ -86,10 +102,8 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
         return Response(content=data, media_type=media.content_type, headers=headers)
 
     @router.post("", status_code=201)
-    async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
-        async with pool.acquire() as conn:
-            if not await conversations_store.service_exists(conn, account_sid=account.sid, sid=ChatServiceSid):  # type: ignore[attr-defined]
-                raise not_found(f"Service {ChatServiceSid}")
+    async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:
+        await service_or_404(account, ChatServiceSid)
         data, content_type, filename = await read_upload(request)
         if len(data) > MAX_MEDIA_BYTES:
             raise too_large()
@@ -100,27 +114,28 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
         if filename is not None and len(filename) > 1024:
             raise invalid_parameter("Filename must be at most 1024 characters")
         sid = new_sid("ME")
-        key = f"{account.sid}/{sid}"  # type: ignore[attr-defined]
+        key = f"{account.sid}/{sid}"
         await blobs.put(key, data)
         try:
             async with pool.acquire() as conn, conn.transaction():
-                media = await store.insert_media(conn, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,  # type: ignore[attr-defined]
-                                                 content_type=content_type, filename=filename, size=len(data), blob_key=key)
+                media = await store.insert_media(conn, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,
+                                                 content_type=content_type, filename=filename, size=len(data), blob_key=key,
+                                                 author=account.token.identity if account.token else None)
         except BaseException:
             await blobs.delete(key)
             raise
         return render.media(media, base_of(context, request),
-                            temporary_url=await temporary_url(request, media, account.auth_token))  # type: ignore[attr-defined]
+                            temporary_url=await temporary_url(request, media, account.account.auth_token))
 
     @router.get("/{Sid}")
-    async def fetch(ChatServiceSid: str, Sid: str, request: Request, account: Caller) -> dict[str, Any]:  # type: ignore[valid-type]
-        media = await media_or_404(account.sid, ChatServiceSid, Sid)  # type: ignore[attr-defined]
+    async def fetch(ChatServiceSid: str, Sid: str, request: Request, account: Caller) -> dict[str, Any]:
+        media = await media_or_404(account, ChatServiceSid, Sid)
         return render.media(media, base_of(context, request),
-                            temporary_url=await temporary_url(request, media, account.auth_token))  # type: ignore[attr-defined]
+                            temporary_url=await temporary_url(request, media, account.account.auth_token))
 
     @router.get("/{Sid}/Content")
-    async def content(ChatServiceSid: str, Sid: str, account: Caller) -> Response:  # type: ignore[valid-type]
-        media = await media_or_404(account.sid, ChatServiceSid, Sid)  # type: ignore[attr-defined]
+    async def content(ChatServiceSid: str, Sid: str, account: Caller) -> Response:
+        media = await media_or_404(account, ChatServiceSid, Sid)
         data = await blobs.get(media.blob_key)
         if data is None:
             raise not_found(f"Content of media {Sid}")

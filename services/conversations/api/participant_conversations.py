@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.conversations import render, store
+from services.conversations.api.chat_users import not_authorized
 from services.conversations.api.deps import FormData
 from services.conversations.api.scope import place_of
 from shared.errors import invalid_parameter
@@ -15,7 +16,7 @@ from shared.runtime import ServiceContext
 
 def participant_conversations_router(context: ServiceContext, root: str) -> APIRouter:
     router = APIRouter(prefix=f"{root}/ParticipantConversations")
-    At = place_of(context)
+    At = place_of(context, tokens=True)  # a chat user: its own identity only
     pool = context.pool
 
     @router.get("")
@@ -23,6 +24,8 @@ def participant_conversations_router(context: ServiceContext, root: str) -> APIR
         identity, address = form.str("Identity") or None, form.str("Address") or None
         if identity is None and address is None:
             raise invalid_parameter("Either Identity or Address is required")
+        if place.identity is not None and (address is not None or identity != place.identity):
+            raise not_authorized("read other participants' conversations")
         page = read_page_request(form, max_size=100)
         rows = await store.list_participant_conversations(
             pool, account_sid=place.account_sid, chat_service_sid=place.service_sid, identity=identity, address=address,

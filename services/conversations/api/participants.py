@@ -5,9 +5,11 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.conversations import render, store
+from services.conversations.api.chat_users import authorize
 from services.conversations.api.conversations import conversation_or_404
 from services.conversations.api.deps import FormData
 from services.conversations.api.scope import Place, form_attributes, form_datetime, place_of
+from services.conversations.domain.chat_permissions import ChatRequest
 from services.conversations.domain.models import Conversation, Participant, channel_of
 from services.conversations.handlers import participants as use_cases
 from shared.errors import invalid_parameter, not_found
@@ -83,7 +85,7 @@ async def participant_or_404(conn: store.Connection, conversation: Conversation,
 
 def participants_router(context: ServiceContext, root: str) -> APIRouter:
     router = APIRouter(prefix=f"{root}/Conversations/{{ConversationSid}}/Participants")
-    At = place_of(context)
+    At = place_of(context, tokens=True)  # chat users too, as their conversation role permits
     pool = context.pool
 
     def rendered(participant: Participant, place: Place) -> dict[str, Any]:
@@ -94,6 +96,9 @@ def participants_router(context: ServiceContext, root: str) -> APIRouter:
         values = participant_values(form)
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, ConversationSid, for_update=True)
+            await authorize(conn, place, conversation, ChatRequest(
+                "add_participant", non_chat=values.get("address") is not None,
+                fields=frozenset(name for name in ("role_sid", "date_created", "date_updated") if values.get(name))))
             participant = await use_cases.add_participant(
                 conn, conversation=conversation, values=values, action=place.action()
             )
@@ -101,7 +106,9 @@ def participants_router(context: ServiceContext, root: str) -> APIRouter:
 
     @router.get("")
     async def list_(ConversationSid: str, form: FormData, place: At) -> dict[str, Any]:
-        conversation = await conversation_or_404(pool, place, ConversationSid)
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            await authorize(conn, place, conversation, ChatRequest("read"))
         page = read_page_request(form, max_size=100)
         rows = await store.list_participants(pool, conversation_sid=conversation.sid, after=page.after, limit=page.size + 1)
         items, has_more = page_slice(rows, page)
@@ -113,17 +120,21 @@ def participants_router(context: ServiceContext, root: str) -> APIRouter:
 
     @router.get("/{sid}")
     async def fetch(ConversationSid: str, sid: str, place: At) -> dict[str, Any]:
-        conversation = await conversation_or_404(pool, place, ConversationSid)
-        return rendered(await participant_or_404(pool, conversation, sid), place)
+        async with pool.acquire() as conn:
+            conversation = await conversation_or_404(conn, place, ConversationSid)
+            await authorize(conn, place, conversation, ChatRequest("read"))
+            return rendered(await participant_or_404(conn, conversation, sid), place)
 
     @router.post("/{sid}")
     async def update(ConversationSid: str, sid: str, form: FormData, place: At) -> dict[str, Any]:
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, ConversationSid)
             participant = await participant_or_404(conn, conversation, sid)
+            values = _update_values(form, participant)
+            await authorize(conn, place, conversation, ChatRequest("edit_participant", fields=frozenset(values),
+                                                                   owner=participant.identity))
             updated = await use_cases.update_participant(
-                conn, conversation=conversation, participant=participant, values=_update_values(form, participant),
-                action=place.action(),
+                conn, conversation=conversation, participant=participant, values=values, action=place.action(),
             )
         return rendered(updated, place)
 
@@ -132,6 +143,7 @@ def participants_router(context: ServiceContext, root: str) -> APIRouter:
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, ConversationSid)
             participant = await participant_or_404(conn, conversation, sid)
+            await authorize(conn, place, conversation, ChatRequest("remove_participant", owner=participant.identity))
             await use_cases.remove_participant(conn, conversation=conversation, participant=participant,
                                                action=place.action())
         return Response(status_code=204)

@@ -16,6 +16,7 @@ from services.conversations import store
 from services.conversations.api.deps import base_of, caller
 from services.conversations.handlers.conversations import Action
 from services.conversations.render import Root
+from shared.auth.principal import Principal, TokenHolder
 from shared.errors import invalid_parameter, not_found
 from shared.forms import Form
 from shared.runtime import ServiceContext
@@ -34,33 +35,61 @@ class Place:
     root: Root
     webhooks: bool  # X-Twilio-Webhook-Enabled: true
     timer_scale: float
+    holder: TokenHolder | None = None  # a chat user (access token), acting as its identity; None: the account
+
+    @property
+    def identity(self) -> str | None:
+        return self.holder.identity if self.holder is not None else None
 
     def action(self) -> Action:
+        if self.holder is not None:  # a chat user's action is an SDK action: it always fires webhooks
+            return Action(base=self.root.base, source="SDK", webhooks=True, timer_scale=self.timer_scale,
+                          client_identity=self.holder.identity)
         return Action(base=self.root.base, source="API", webhooks=self.webhooks, timer_scale=self.timer_scale)
 
 
-def place_of(context: ServiceContext) -> type[Place]:
-    """`Annotated[Place, Depends(...)]` for one router factory."""
+def place_of(context: ServiceContext, *, tokens: bool = False) -> type[Place]:
+    """`Annotated[Place, Depends(...)]` for one router factory. With `tokens`, a chat user's access token is
+    accepted too: it acts in its grant's chat service (the default service when the grant names none)."""
     Caller = caller(context)
+    Anyone = Annotated[Principal, Depends(context.authenticate.principal)]
 
-    async def resolve(request: Request, account: Caller) -> Place:  # type: ignore[valid-type]
+    async def resolve(request: Request, principal: Principal) -> Place:
         named = request.path_params.get("ChatServiceSid")
+        account_sid = principal.sid
+        holder = principal.token
         async with context.pool.acquire() as conn:
-            if named is None:
-                service_sid = await store.ensure_default_service(conn, account_sid=account.sid)  # type: ignore[attr-defined]
-            elif await store.service_exists(conn, account_sid=account.sid, sid=named):  # type: ignore[attr-defined]
+            if named is None and holder is not None and holder.chat_service_sid:
+                named_by_grant = holder.chat_service_sid
+                if not await store.service_exists(conn, account_sid=account_sid, sid=named_by_grant):
+                    raise not_found(f"Service {named_by_grant}")
+                service_sid = named_by_grant
+            elif named is None:
+                service_sid = await store.ensure_default_service(conn, account_sid=account_sid)
+            elif (holder is None or holder.chat_service_sid in (None, named)) and await store.service_exists(
+                    conn, account_sid=account_sid, sid=named):
                 service_sid = named
             else:
                 raise not_found(f"Service {named}")
         return Place(
-            account_sid=account.sid,  # type: ignore[attr-defined]
+            account_sid=account_sid,
             service_sid=service_sid,
             root=Root(base_of(context, request), named),
             webhooks=request.headers.get("x-twilio-webhook-enabled", "").lower() == "true",
             timer_scale=context.settings.conversation_timer_scale,
+            holder=holder,
         )
 
-    return Annotated[Place, Depends(resolve)]  # type: ignore[return-value]
+    if tokens:
+        async def resolve_anyone(request: Request, principal: Anyone) -> Place:  # type: ignore[valid-type]
+            return await resolve(request, principal)  # type: ignore[arg-type]
+
+        return Annotated[Place, Depends(resolve_anyone)]  # type: ignore[return-value]
+
+    async def resolve_account(request: Request, account: Caller) -> Place:  # type: ignore[valid-type]
+        return await resolve(request, Principal(account=account))  # type: ignore[arg-type]
+
+    return Annotated[Place, Depends(resolve_account)]  # type: ignore[return-value]
 
 
 def both_forms(context: ServiceContext, factory: Callable[[ServiceContext, str], APIRouter]) -> list[APIRouter]:

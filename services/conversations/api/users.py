@@ -6,9 +6,11 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.conversations import store as conversations_store
+from services.conversations.api.chat_users import authorize
 from services.conversations.api.deps import FormData
 from services.conversations.api.identity_deps import dated_page, page_of, role_reference, service_place_of
 from services.conversations.api.scope import Place, form_attributes, form_datetime
+from services.conversations.domain.chat_permissions import ChatRequest
 from services.conversations.domain.identity import User, UserConversation
 from services.conversations.handlers import participants as participant_cases
 from services.conversations.handlers import users as use_cases
@@ -46,7 +48,15 @@ def identity_taken(identity: str) -> TwilioError:
 def users_router(context: ServiceContext, root: str) -> APIRouter:
     router = APIRouter(prefix=f"{root}/Users")
     At = service_place_of(context)
+    SelfAt = service_place_of(context, tokens=True)  # a chat user's own conversations (Users/{identity}/…)
     pool = context.pool
+
+    async def self_or_404(conn: store.Connection, place: Place, sid: str) -> User:
+        """The user; a chat user sees only itself (anyone else does not exist for it)."""
+        user = await user_or_404(conn, place, sid)
+        if place.identity is not None and user.identity != place.identity:
+            raise not_found(f"User {sid}")
+        return user
 
     @router.post("", status_code=201)
     async def create(form: FormData, place: At) -> dict[str, Any]:
@@ -98,8 +108,8 @@ def users_router(context: ServiceContext, root: str) -> APIRouter:
         return found
 
     @router.get("/{UserSid}/Conversations")
-    async def list_conversations(UserSid: str, form: FormData, place: At) -> dict[str, Any]:
-        user = await user_or_404(pool, place, UserSid)
+    async def list_conversations(UserSid: str, form: FormData, place: SelfAt) -> dict[str, Any]:
+        user = await self_or_404(pool, place, UserSid)
         page = read_page_request(form, max_size=50)
         after = page.after if isinstance(page.after, str) else None
         rows = await store.list_user_conversations(pool, user=user, after=after, limit=page.size + 1)
@@ -111,12 +121,12 @@ def users_router(context: ServiceContext, root: str) -> APIRouter:
         )
 
     @router.get("/{UserSid}/Conversations/{ConversationSid}")
-    async def fetch_conversation(UserSid: str, ConversationSid: str, place: At) -> dict[str, Any]:
-        user = await user_or_404(pool, place, UserSid)
+    async def fetch_conversation(UserSid: str, ConversationSid: str, place: SelfAt) -> dict[str, Any]:
+        user = await self_or_404(pool, place, UserSid)
         return render.user_conversation(await user_conversation_or_404(pool, user, ConversationSid), place.root)
 
     @router.post("/{UserSid}/Conversations/{ConversationSid}")
-    async def update_conversation(UserSid: str, ConversationSid: str, form: FormData, place: At) -> dict[str, Any]:
+    async def update_conversation(UserSid: str, ConversationSid: str, form: FormData, place: SelfAt) -> dict[str, Any]:
         level = form.choice("NotificationLevel", ["default", "muted"])
         participant_values: dict[str, Any] = {}
         if "LastReadMessageIndex" in form:
@@ -127,7 +137,7 @@ def users_router(context: ServiceContext, root: str) -> APIRouter:
         if (timestamp := form_datetime(form, "LastReadTimestamp")) is not None:
             participant_values["last_read_timestamp"] = timestamp
         async with pool.acquire() as conn, conn.transaction():
-            user = await user_or_404(conn, place, UserSid)
+            user = await self_or_404(conn, place, UserSid)
             found = await user_conversation_or_404(conn, user, ConversationSid)
             if level is not None:
                 await store.set_notification_level(conn, user_sid=user.sid, conversation_sid=found.conversation_sid,
@@ -140,11 +150,12 @@ def users_router(context: ServiceContext, root: str) -> APIRouter:
         return render.user_conversation(found, place.root)
 
     @router.delete("/{UserSid}/Conversations/{ConversationSid}", status_code=204)
-    async def leave_conversation(UserSid: str, ConversationSid: str, place: At) -> Response:
+    async def leave_conversation(UserSid: str, ConversationSid: str, place: SelfAt) -> Response:
         async with pool.acquire() as conn, conn.transaction():
-            user = await user_or_404(conn, place, UserSid)
+            user = await self_or_404(conn, place, UserSid)
             found = await user_conversation_or_404(conn, user, ConversationSid)
             conversation, participant = await _participant_of(conn, place, found)
+            await authorize(conn, place, conversation, ChatRequest("remove_participant", owner=participant.identity))
             await participant_cases.remove_participant(conn, conversation=conversation, participant=participant,
                                                        action=place.action())
         return Response(status_code=204)

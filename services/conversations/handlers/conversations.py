@@ -24,6 +24,7 @@ class Action:
     webhooks: bool = True
     timer_scale: float = 1.0
     correlation_id: str | None = None
+    client_identity: str | None = None  # the chat user acting (SDK actions)
 
 
 def closed_error(conversation: Conversation) -> TwilioError:
@@ -51,7 +52,8 @@ async def create_conversation(
     await announce(conn, account_sid=account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.CONVERSATION_ADDED, webhook_event="onConversationAdded",
         resource=render.conversation(conversation, render.Root(action.base)),
-        fields=conversation_fields(conversation, None), source=action.source, fires_webhooks=action.webhooks,
+        fields=conversation_fields(conversation, None),
+        source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
     ), chat_service_sid=chat_service_sid, correlation_id=action.correlation_id)
     return conversation
 
@@ -76,7 +78,8 @@ async def update_conversation(
         await announce(conn, account_sid=updated.account_sid, conversation_sid=updated.sid, change=Change(
             event=events.CONVERSATION_UPDATED, webhook_event="onConversationUpdated",
             resource=render.conversation(updated, render.Root(action.base)),
-            fields=conversation_fields(updated, None), source=action.source, fires_webhooks=action.webhooks,
+            fields=conversation_fields(updated, None),
+            source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
         ), chat_service_sid=updated.chat_service_sid, correlation_id=action.correlation_id)
     if wanted_state is not None and wanted_state != updated.state:
         updated = await change_state(conn, conversation=updated, state=wanted_state, reason="API", action=action)
@@ -101,7 +104,8 @@ async def change_state(
     await announce(conn, account_sid=updated.account_sid, conversation_sid=updated.sid, change=Change(
         event=events.CONVERSATION_STATE_UPDATED, webhook_event="onConversationStateUpdated",
         resource=render.conversation(updated, render.Root(action.base)),
-        fields=state_fields(updated, state_from=conversation.state, reason=reason), source=action.source,
+        fields=state_fields(updated, state_from=conversation.state, reason=reason),
+        source=action.source, client_identity=action.client_identity,
         fires_webhooks=action.webhooks, previous_state=conversation.state, reason=reason,
     ), chat_service_sid=updated.chat_service_sid, correlation_id=action.correlation_id)
     return updated
@@ -119,7 +123,8 @@ async def remove_conversation(conn: store.Connection, *, conversation: Conversat
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.CONVERSATION_REMOVED, webhook_event="onConversationRemoved",
         resource=render.conversation(conversation, render.Root(action.base)),
-        fields=removed(conversation_fields(conversation, None), datetime.now(UTC)), source=action.source,
+        fields=removed(conversation_fields(conversation, None), datetime.now(UTC)),
+        source=action.source, client_identity=action.client_identity,
         fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
     await store.delete_conversation(conn, sid=conversation.sid)

@@ -40,7 +40,8 @@ async def add_message(
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.MESSAGE_ADDED, webhook_event="onMessageAdded",
         resource=render.message(message, render.Root(action.base)),
-        fields=message_fields(message, conversation), source=action.source, fires_webhooks=action.webhooks,
+        fields=message_fields(message, conversation),
+        source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
     return conversation, message
 
@@ -59,7 +60,8 @@ async def update_message(
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.MESSAGE_UPDATED, webhook_event="onMessageUpdated",
         resource=render.message(updated, render.Root(action.base)),
-        fields=message_fields(updated, conversation), source=action.source, fires_webhooks=action.webhooks,
+        fields=message_fields(updated, conversation),
+        source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
     return updated
 
@@ -69,7 +71,8 @@ async def remove_message(conn: store.Connection, *, conversation: Conversation, 
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.MESSAGE_REMOVED, webhook_event="onMessageRemoved",
         resource=render.message(message, render.Root(action.base)),
-        fields=removed(message_fields(message, conversation), datetime.now(UTC)), source=action.source,
+        fields=removed(message_fields(message, conversation), datetime.now(UTC)),
+        source=action.source, client_identity=action.client_identity,
         fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
 
@@ -104,6 +107,6 @@ async def record_receipt(
         await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
             event="delivery.updated", webhook_event="onDeliveryUpdated",
             resource=render.receipt(receipt, render.Root(action.base)), fields=receipt_fields(receipt, conversation),
-            source=action.source, fires_webhooks=action.webhooks,
+            source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
         ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
     return receipt

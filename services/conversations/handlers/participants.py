@@ -39,7 +39,8 @@ async def add_participant(
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.PARTICIPANT_ADDED, webhook_event="onParticipantAdded",
         resource=render.participant(participant, render.Root(action.base)),
-        fields=participant_fields(participant, conversation), source=action.source, fires_webhooks=action.webhooks,
+        fields=participant_fields(participant, conversation),
+        source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
     return participant
 
@@ -61,7 +62,8 @@ async def update_participant(
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.PARTICIPANT_UPDATED, webhook_event="onParticipantUpdated",
         resource=render.participant(updated, render.Root(action.base)),
-        fields=participant_fields(updated, conversation), source=action.source, fires_webhooks=action.webhooks,
+        fields=participant_fields(updated, conversation),
+        source=action.source, client_identity=action.client_identity, fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)
     return updated
 
@@ -73,6 +75,7 @@ async def remove_participant(
     await announce(conn, account_sid=conversation.account_sid, conversation_sid=conversation.sid, change=Change(
         event=events.PARTICIPANT_REMOVED, webhook_event="onParticipantRemoved",
         resource=render.participant(participant, render.Root(action.base)),
-        fields=removed(participant_fields(participant, conversation), datetime.now(UTC)), source=action.source,
+        fields=removed(participant_fields(participant, conversation), datetime.now(UTC)),
+        source=action.source, client_identity=action.client_identity,
         fires_webhooks=action.webhooks,
     ), chat_service_sid=conversation.chat_service_sid, correlation_id=action.correlation_id)

@@ -98,9 +98,10 @@ async def delete_conversation(conn: Connection, *, sid: str) -> bool:
 async def list_conversations(
     conn: Connection, *, account_sid: str, chat_service_sid: str | None = None, state: str | None = None,
     start: datetime | None = None, end: datetime | None = None, after: list[Any] | None = None,
-    before: list[Any] | None = None, limit: int, descending: bool = False,
+    before: list[Any] | None = None, limit: int, descending: bool = False, participant_identity: str | None = None,
 ) -> list[Conversation]:
-    """Keyset over (date_created, sid) in display order; `after`/`before` are the key seen last, [iso date, sid]."""
+    """Keyset over (date_created, sid) in display order; `after`/`before` are the key seen last, [iso date, sid].
+    With `participant_identity`, only the conversations that chat identity takes part in."""
     bound = after or before
     key = [datetime.fromisoformat(bound[0]), bound[1]] if bound else []
     # Paging back runs the other way round, then restores display order.
@@ -112,6 +113,7 @@ async def list_conversations(
     filters.maybe("state = {}", state)
     filters.maybe("date_created >= {}", start)
     filters.maybe("date_created <= {}", end)
+    filters.maybe("sid IN (SELECT conversation_sid FROM participants WHERE identity = {})", participant_identity)
     if bound:
         filters.where(f"(date_created, sid) {comparison} ({{}}::timestamptz, {{}}::text)", key[0], key[1])
     rows = await conn.fetch(

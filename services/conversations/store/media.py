@@ -27,6 +27,15 @@ async def get_media(conn: Connection, *, chat_service_sid: str, sid: str) -> Med
     return build(Media, row)  # type: ignore[no-any-return]
 
 
+async def media_seen_by(conn: Connection, *, media_sid: str, identity: str) -> bool:
+    """Whether the media was sent in a conversation this chat identity takes part in."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM message_media mm JOIN messages m ON m.sid = mm.message_sid "
+        "JOIN participants p ON p.conversation_sid = m.conversation_sid WHERE mm.media_sid = $1 AND p.identity = $2)",
+        media_sid, identity,
+    ))
+
+
 async def attach_media(conn: Connection, *, message_sid: str, media: list[Media]) -> None:
     await conn.executemany(
         "INSERT INTO message_media (message_sid, media_sid, position) VALUES ($1, $2, $3)",

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from services.router.api.token_gate import token_gate
 from services.router.domain.models import Workspace
 from services.router.store import workspaces
 from services.router.store.base import Keyset
@@ -26,7 +27,8 @@ FormData = Annotated[Form, Depends(read_form)]
 
 
 def caller(context: ServiceContext) -> type[Account]:
-    return Annotated[Account, Depends(context.authenticate)]  # type: ignore[return-value]
+    """The account acted for: account credentials, or an access token its grant's policy admits (token_gate)."""
+    return Annotated[Account, Depends(token_gate(context))]  # type: ignore[return-value]
 
 
 def base_of(context: ServiceContext, request: Request) -> str:

@@ -1,0 +1,39 @@
+"""Facts about what one worker holds, asked by the access-token policy (domain/token_policy.py)."""
+
+from __future__ import annotations
+
+from services.router.domain.token_policy import Requirement
+from services.router.store.base import Connection
+
+HOLDING = ["accepted", "wrapping"]
+OFFERED = ["pending", "accepted", "wrapping", "completed"]
+
+
+async def worker_holds(conn: Connection, requirement: Requirement, *, worker_sid: str, reading: bool = False) -> bool:
+    """Whether `requirement` holds for the worker; reading needs only an offer of the task, acting needs it held."""
+    sid, parent = requirement.sid, requirement.parent_sid
+    statuses = OFFERED if reading else HOLDING
+    match requirement.kind:
+        case "task_reserved" | "task_assigned":
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM reservations WHERE task_sid = $1 AND worker_sid = $2 "
+                "AND reservation_status = ANY($3::text[]))",
+                sid, worker_sid, OFFERED if requirement.kind == "task_reserved" else HOLDING)
+        case "reservation_of_worker":
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM reservations WHERE sid = $1 AND worker_sid = $2 AND task_sid = $3)",
+                sid, worker_sid, parent)
+        case "interaction_task_held":
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM interaction_channels c JOIN interaction_tasks t ON t.channel_sid = c.sid "
+                "JOIN reservations r ON r.task_sid = t.task_sid WHERE c.interaction_sid = $1 AND r.worker_sid = $2 "
+                "AND r.reservation_status = ANY($3::text[]))",
+                sid, worker_sid, statuses)
+        case "own_channel_participant":
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM interaction_participants WHERE sid = $1 AND worker_sid = $2 "
+                "AND channel_sid = $3)",
+                sid, worker_sid, parent)
+        case _:
+            found = False
+    return bool(found)

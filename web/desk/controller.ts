@@ -65,6 +65,8 @@ export class DeskController {
   private lastTypingSent: Record<string, number> = {};
   private lastReadSent: Record<string, number> = {};
   private loadingMedia = new Set<string>();
+  /** The conversations this identity is a participant of: only those can be read (the socket says which). */
+  private memberOf = new Set<string>();
 
   constructor(
     private token: AccessToken,
@@ -74,7 +76,10 @@ export class DeskController {
     this.grants = grants ?? { identity: token.identity, workspaceSid: null, workerSid: null, chatServiceSid: null, expiresAt: 0 };
     this.rest = new Rest(() => this.token.token);
     this.socket = new DeskSocket(() => this.currentToken(), {
-      onConnected: () => void this.resync(),
+      onConnected: (hello) => {
+        this.memberOf = new Set((hello.conversations as string[] | undefined) ?? []);
+        void this.resync();
+      },
       onMessage: (message) => this.onSocket(message),
       onStatus: (status) => {
         this.connection = status;
@@ -237,9 +242,11 @@ export class DeskController {
     sessionStorage.setItem(OFFER_EXPIRY_KEY, JSON.stringify(kept));
   }
 
+  /** History, read horizons and chat service of a task's conversation, once the agent is in it (accepting
+   * adds the agent asynchronously: the socket's `participant.added` for the agent says when). */
   async loadConversationOf(held: HeldTask): Promise<void> {
     const sid = conversationOf(held.task);
-    if (!sid) {
+    if (!sid || !this.memberOf.has(sid)) {
       return;
     }
     const base = `/conversations/v1/Conversations/${sid}`;
@@ -266,6 +273,14 @@ export class DeskController {
     this.set(state);
   }
 
+  private loadConversationsIn(conversationSid: string): void {
+    for (const held of Object.values(this.state.tasks)) {
+      if (conversationOf(held.task) === conversationSid) {
+        void this.loadConversationOf(held);
+      }
+    }
+  }
+
   // --- Live events ---
 
   private onSocket(message: Record<string, unknown>): void {
@@ -283,6 +298,12 @@ export class DeskController {
         }
       }
       return;
+    }
+    if (type === "participant.added" && resource.identity === this.identity && conversationSid) {
+      this.memberOf.add(conversationSid);
+      this.loadConversationsIn(conversationSid);
+    } else if (type === "participant.removed" && resource.identity === this.identity && conversationSid) {
+      this.memberOf.delete(conversationSid);
     }
     if (!conversationSid) {
       return;

@@ -5,7 +5,8 @@
  */
 
 export interface SocketHandlers {
-  onConnected: () => void;
+  /** The server's `connected` message: identity and the conversations this identity is in. */
+  onConnected: (hello: Record<string, unknown>) => void;
   onMessage: (message: Record<string, unknown>) => void;
   onStatus: (status: "connecting" | "online" | "offline") => void;
 }
@@ -71,7 +72,7 @@ export class DeskSocket {
         this.handlers.onStatus("online");
         clearInterval(this.ping);
         this.ping = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
-        this.handlers.onConnected();
+        this.handlers.onConnected(message);
         return;
       }
       this.handlers.onMessage(message);
@@ -84,7 +85,7 @@ export class DeskSocket {
       this.ws = null;
       this.handlers.onStatus("offline");
       // Expired or refused: the token source refreshes (or signs out); otherwise back off and retry.
-      const quick = event.code === CLOSE_EXPIRED || event.code === CLOSE_UNAUTHORIZED;
+      const quick = event.code === CLOSE_EXPIRED || (event.code === CLOSE_UNAUTHORIZED && this.attempts === 0);
       const delay = quick ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts);
       this.attempts += 1;
       this.retry = setTimeout(() => void this.open(), delay);

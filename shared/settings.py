@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # The built browser apps (`make web` writes web/dist); unset means the repository's own web/dist.
     web_dist_directory: str | None = Field(None, alias="PARLEY_WEB_DIST")
 
+    # Supervisors' live statistics: recomputed at most this often per workspace while router events come in.
+    supervisor_statistics_interval_seconds: float = Field(1.0, alias="PARLEY_SUPERVISOR_STATS_INTERVAL", gt=0)
+
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
     # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.

@@ -1,7 +1,8 @@
 """Flows (Studio-like) for conversations of studio-type addresses; the router runs the flow itself.
 
 - A customer's message (its `message.added`, from an SMS/WhatsApp participant whose proxy address is an
-  address configuration of AutoCreation.Type studio) becomes a `flow.message` command for the router.
+  address configuration of AutoCreation.Type studio, or from a web-chat guest whose chat address of that type
+  left a studio hook on the conversation) becomes a `flow.message` command for the router.
 - The router's `flow.send_message` is posted into the conversation by author `system`; the outbound sends
   deliver it to the customer like any API message.
 """
@@ -35,18 +36,32 @@ async def trigger_flow(conn: asyncpg.Connection, envelope: Envelope[Any]) -> Non
     if not conversation_sid or not participant_sid:
         return
     participant = await store.get_participant(conn, conversation_sid=conversation_sid, sid=participant_sid)
-    if participant is None or not participant.address or not participant.proxy_address:
+    if participant is None:
         return
-    address = await store.get_address_configuration(conn, account_sid=envelope.account_sid,
-                                                    sid_or_address=participant.proxy_address)
-    if address is None or address.auto_creation_type != "studio" or not address.studio_flow_sid:
+    if participant.identity and not participant.address:
+        # A chat participant (a web-chat guest): the flow its chat address put on the conversation.
+        flow_sid = await _studio_hook_flow(conn, conversation_sid)
+        channel_type = "web"
+    elif participant.address and participant.proxy_address:
+        address = await store.get_address_configuration(conn, account_sid=envelope.account_sid,
+                                                        sid_or_address=participant.proxy_address)
+        flow_sid = address.studio_flow_sid if address is not None and address.auto_creation_type == "studio" else None
+        channel_type = "whatsapp" if participant.binding_type == "whatsapp" else "sms"
+    else:
         return
-    command = FlowMessage(conversation_sid=conversation_sid, flow_sid=address.studio_flow_sid,
+    if not flow_sid:
+        return
+    command = FlowMessage(conversation_sid=conversation_sid, flow_sid=flow_sid,
                           message_sid=message.get("sid"), participant_sid=participant_sid,
-                          author=message.get("author"), body=message.get("body"),
-                          channel_type="whatsapp" if participant.binding_type == "whatsapp" else "sms")
+                          author=message.get("author"), body=message.get("body"), channel_type=channel_type)
     await add_to_outbox(conn, exchange=COMMANDS, envelope=make_envelope(
         FLOW_MESSAGE, command, account_sid=envelope.account_sid, correlation_id=str(envelope.message_id)))
+
+
+async def _studio_hook_flow(conn: asyncpg.Connection, conversation_sid: str) -> str | None:
+    """The flow of the conversation's address-made studio hook (web chats get one when they start)."""
+    hooks = await store.list_scoped_webhooks(conn, conversation_sid=conversation_sid)
+    return next((hook.flow_sid for hook in hooks if hook.target == "studio" and hook.origin == "address"), None)
 
 
 def studio_flow_consumers(settings: Settings) -> list[Consumer]:

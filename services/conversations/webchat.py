@@ -35,6 +35,16 @@ async def start_web_chat(conn: store.Connection, envelope: Envelope[StartWebChat
                          timer_scale: float = 1.0) -> None:
     request = envelope.payload
     account_sid = envelope.account_sid
+    if not account_sid:
+        # A widget on a web page names only its chat address: the address's account is the one.
+        found = await store.find_address_configuration_by_sid(conn, sid=request.address_sid)
+        account_sid = found.account_sid if found is not None and found.type == "chat" else ""
+    if not account_sid:
+        answer = WebChatStarted(request_id=request.request_id, identity=request.identity, error_status=404,
+                                error_code=20404, error_message=f"Address configuration {request.address_sid} was not found")
+        await add_to_outbox(conn, exchange=EVENTS, envelope=make_envelope(
+            WEB_CHAT_STARTED, answer, account_sid="", correlation_id=str(request.request_id)))
+        return
     try:
         async with conn.transaction():  # a savepoint: a refused request leaves nothing behind but its answer
             answer = await _create(conn, request, account_sid=account_sid, action=Action(
@@ -42,6 +52,7 @@ async def start_web_chat(conn: store.Connection, envelope: Envelope[StartWebChat
     except TwilioError as error:
         answer = WebChatStarted(request_id=request.request_id, identity=request.identity, error_status=error.status,
                                 error_code=error.code, error_message=error.message)
+    answer.account_sid = account_sid
     await add_to_outbox(conn, exchange=EVENTS, envelope=make_envelope(
         WEB_CHAT_STARTED, answer, account_sid=account_sid, correlation_id=str(request.request_id)))
 
@@ -67,6 +78,12 @@ async def _create(conn: store.Connection, request: StartWebChat, *, account_sid:
             conn, account_sid=account_sid, conversation_sid=conversation.sid, target="webhook",
             url=address.webhook_url, method=address.webhook_method or "POST", filters=address.webhook_filters,
             origin="address",
+        )
+    if address.auto_creation_enabled and address.auto_creation_type == "studio" and address.studio_flow_sid:
+        # The guest's first message runs the address's flow (studio_flows.trigger_flow), as Twilio's do.
+        await store.insert_scoped_webhook(
+            conn, account_sid=account_sid, conversation_sid=conversation.sid, target="studio",
+            flow_sid=address.studio_flow_sid, origin="address",
         )
     participant_attributes = {"friendly_name": request.customer_friendly_name} if request.customer_friendly_name else {}
     guest = await add_participant(conn, conversation=conversation, values={

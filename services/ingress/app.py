@@ -13,6 +13,8 @@ from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.realtime import RealtimeHub, prune_log_forever
 from services.ingress.sender import Sender
+from services.ingress.supervisor_feed import BINDINGS as SUPERVISOR_FEED_BINDINGS
+from services.ingress.supervisor_feed import SupervisorFeed
 from services.ingress.web_apps import web_apps_router
 from services.ingress.webchats import WebChatRequests
 from shared.blobs import LocalDirectoryBlobStore
@@ -29,20 +31,23 @@ def build(context: ServiceContext) -> ServiceParts:
     media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory))
     # This replica's own queue on parley.events: web-chat answers and everything its WebSockets forward.
     feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON,
-                                               *AGENT_EVENT_BINDINGS])
+                                               *SUPERVISOR_FEED_BINDINGS, *AGENT_EVENT_BINDINGS])
     webchat_requests = WebChatRequests(context.broker, feed)
     hub = RealtimeHub(context.pool, context.broker)
     feed.listen(hub.on_event)
-    agents = AgentFeed()
+    supervisors = SupervisorFeed(context.settings, hub)  # statistics for supervisors, conversation.updated for all
+    feed.listen(supervisors.on_event)
+    agents = AgentFeed()  # each agent's own reservation and worker events
     feed.listen(agents.on_event)
     return ServiceParts(
         routers=[
             providers_router(context, directory), provider_callbacks_router(context, directory, media),
-            webchats_router(context, webchat_requests), realtime_router(context, hub, agents),
+            webchats_router(context, webchat_requests), realtime_router(context, hub, supervisors, agents),
             web_apps_router(context.settings),
         ],
         consumers=consumers(context.settings),
         loops=[sender.run, feed.run, lambda: prune_log_forever(context.pool)],
+        on_stop=[supervisors.close],
     )
 
 

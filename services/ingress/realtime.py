@@ -158,6 +158,10 @@ class RealtimeHub:
             for client in self._by_identity.get((account_sid, event.identity), ()):
                 self._leave(client, event.conversation_sid)
 
+    def send_to_conversation(self, account_sid: str, conversation_sid: str, message: dict[str, Any]) -> None:
+        """To every client here that participates in the conversation (e.g. supervisor_feed's updates)."""
+        self._fan_out(account_sid, conversation_sid, message)
+
     def _fan_out(self, account_sid: str, conversation_sid: str, message: dict[str, Any], *,
                  skip: str | None = None) -> None:
         for client in self._members(account_sid, conversation_sid):

@@ -37,6 +37,7 @@ class WebChatStarted(BaseModel):
 
     request_id: uuid.UUID
     identity: str
+    account_sid: str | None = Field(default=None, description="The chat's account (a widget's request names none).")
     conversation_sid: str | None = None
     participant_sid: str | None = None
     chat_service_sid: str | None = None

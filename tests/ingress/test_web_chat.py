@@ -53,7 +53,7 @@ async def test_a_guest_chat_is_a_conversation_on_the_chat_address_with_the_guest
         })
         assert response.status_code == 201, response.text
         started = response.json()
-        assert set(started) == {"conversation_sid", "identity"}
+        assert set(started) == {"conversation_sid", "identity", "token"}  # Parley adds the guest's token
         assert started["identity"] == "guest-ada"
         assert started["conversation_sid"].startswith("CH")
 
@@ -82,8 +82,8 @@ async def test_a_web_chat_needs_a_chat_address_and_valid_pre_engagement_data(par
                                      data={"AddressSid": address["sid"], "PreEngagementData": "{not json"})
         assert bad_json.status_code == 400
         assert (await client.post("/flex-api/v2/WebChats", data={})).status_code == 400
-    async with httpx.AsyncClient(base_url=parley.base_url) as anonymous:
-        assert (await anonymous.post("/flex-api/v2/WebChats", data={"AddressSid": address["sid"]})).status_code == 401
+    async with httpx.AsyncClient(base_url=parley.base_url, auth=(parley.account.sid, "wrong")) as wrong:
+        assert (await wrong.post("/flex-api/v2/WebChats", data={"AddressSid": address["sid"]})).status_code == 401
 
 
 async def test_a_guest_token_is_issued_to_the_business_and_refreshed_by_the_guest(parley: RunningParley) -> None:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { DEFAULT_FIELDS, readWidgetConfig, WidgetConfigError } from "./config";
+import { DEFAULT_FIELDS, readFields, readWidgetConfig, WidgetConfigError } from "./config";
 
 const SID = "IG0123456789abcdef0123456789abcdef";
 
@@ -38,5 +38,30 @@ describe("readWidgetConfig", () => {
     expect(() => readWidgetConfig({ addressSid: "IG123" }, "/webchat/widget.js", "http://localhost/")).toThrow(
       /data-address-sid/,
     );
+  });
+});
+
+describe("readFields", () => {
+  it("takes the pre-engagement form from data-fields", () => {
+    const fields = readFields(
+      JSON.stringify([
+        { name: "friendlyName", label: "Name" },
+        { name: "order", label: "Order number", required: false },
+        { name: "question", label: "Question", type: "textarea" },
+      ]),
+    );
+    expect(fields).toEqual([
+      { name: "friendlyName", label: "Name", type: "text", required: true },
+      { name: "order", label: "Order number", type: "text", required: false },
+      { name: "question", label: "Question", type: "textarea", required: true },
+    ]);
+    expect(readFields(undefined)).toBe(DEFAULT_FIELDS);
+  });
+
+  it("refuses fields it could not draw", () => {
+    expect(() => readFields("{")).toThrow(WidgetConfigError);
+    expect(() => readFields("[]")).toThrow(WidgetConfigError);
+    expect(() => readFields(JSON.stringify([{ name: "a b", label: "x" }]))).toThrow(/data-fields/);
+    expect(() => readFields(JSON.stringify([{ name: "a", label: "A", type: "select" }]))).toThrow(/data-fields/);
   });
 });

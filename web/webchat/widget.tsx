@@ -6,20 +6,31 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 
+import { Conversation } from "./Conversation";
 import { readWidgetConfig, type WidgetConfig, WidgetConfigError } from "./config";
+import { GuestChat, type GuestView } from "./guestChat";
 import styles from "./widget.css?inline";
 
 // Only defined while a classic script runs for the first time: read it before anything waits.
 const ownScript = document.currentScript as HTMLScriptElement | null;
 
-export const CHAT_UNAVAILABLE = "Sorry, chat is not available right now. Please try again later.";
-
-function PreEngagementForm({ config, onSubmit }: { config: WidgetConfig; onSubmit: (data: Record<string, string>) => void }) {
+function PreEngagementForm({
+  config,
+  busy,
+  onSubmit,
+}: {
+  config: WidgetConfig;
+  busy: boolean;
+  onSubmit: (data: Record<string, string>) => void;
+}) {
   const firstField = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   useEffect(() => firstField.current?.focus(), []);
 
   function submit(event: SubmitEvent) {
     event.preventDefault();
+    if (busy) {
+      return;
+    }
     const form = event.currentTarget as HTMLFormElement;
     const data: Record<string, string> = {};
     new FormData(form).forEach((value, name) => {
@@ -49,16 +60,23 @@ function PreEngagementForm({ config, onSubmit }: { config: WidgetConfig; onSubmi
           </div>
         );
       })}
-      <button type="submit" class="primary">
-        Start chat
+      {/* aria-disabled, not disabled: the button keeps focus (and Escape keeps working) while it waits. */}
+      <button type="submit" class="primary" aria-disabled={busy}>
+        {busy ? "Starting…" : "Start chat"}
       </button>
     </form>
   );
 }
 
-function Widget({ config }: { config: WidgetConfig }) {
-  const [open, setOpen] = useState(false);
-  const [error, setError] = useState("");
+function useGuestView(chat: GuestChat): GuestView {
+  const [view, setView] = useState(chat.snapshot);
+  useEffect(() => chat.subscribe(setView), [chat]);
+  return view;
+}
+
+function Widget({ config, chat }: { config: WidgetConfig; chat: GuestChat }) {
+  const view = useGuestView(chat);
+  const [open, setOpen] = useState(view.phase !== "form");
   const launcher = useRef<HTMLButtonElement>(null);
 
   function close() {
@@ -71,11 +89,6 @@ function Widget({ config }: { config: WidgetConfig }) {
       event.stopPropagation();
       close();
     }
-  }
-
-  function start(_data: Record<string, string>) {
-    // The guest session (/flex-api/v2/WebChats and the realtime socket) is not wired yet.
-    setError(CHAT_UNAVAILABLE);
   }
 
   return (
@@ -95,13 +108,17 @@ function Widget({ config }: { config: WidgetConfig }) {
               ×
             </button>
           </header>
-          <div class="panel-body">
-            <p class="intro">Tell us who you are and what you need; an agent will answer here.</p>
-            <div class="alert" role="alert">
-              {error}
+          {view.phase === "form" || view.phase === "starting" ? (
+            <div class="panel-body">
+              <p class="intro">Tell us who you are and what you need; an agent will answer here.</p>
+              <div class="alert" role="alert">
+                {view.error}
+              </div>
+              <PreEngagementForm config={config} busy={view.phase === "starting"} onSubmit={(data) => void chat.start(data)} />
             </div>
-            <PreEngagementForm config={config} onSubmit={start} />
-          </div>
+          ) : (
+            <Conversation chat={chat} view={view} />
+          )}
         </section>
       )}
       <button
@@ -127,7 +144,9 @@ function mount(config: WidgetConfig): void {
   const container = document.createElement("div");
   root.append(style, container);
   document.body.append(host);
-  render(<Widget config={config} />, container);
+  const chat = new GuestChat(config);
+  render(<Widget config={config} chat={chat} />, container);
+  void chat.resume();
 }
 
 function boot(): void {

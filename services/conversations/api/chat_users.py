@@ -39,6 +39,20 @@ async def chat_actor(conn: store.Connection, place: Place, conversation: Convers
 
 async def authorize(conn: store.Connection, place: Place, conversation: Conversation, request: ChatRequest) -> None:
     """Nothing for the account; for a chat user: a participant (else 404) whose roles permit `request` (else 50107)."""
+    if await _supervising(conn, place, conversation, request):
+        return
     actor = await chat_actor(conn, place, conversation)
     if actor is not None and (missing := missing_permission(actor, request)) is not None:
         raise not_authorized(missing)
+
+
+async def _supervising(conn: store.Connection, place: Place, conversation: Conversation, request: ChatRequest) -> bool:
+    """A supervisor (task_router role supervisor/admin) who is not in the conversation may read it, and join it
+    as a chat participant of its own identity (the supervisor view's monitor and join)."""
+    holder = place.holder
+    if holder is None or not holder.supervises:
+        return False
+    if await store.get_participant(conn, conversation_sid=conversation.sid, sid=holder.identity) is not None:
+        return False  # a member already: its conversation role decides
+    return request.kind == "read" or (request.kind == "add_participant" and request.owner == holder.identity
+                                      and not request.non_chat and not request.fields)

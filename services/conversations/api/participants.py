@@ -97,7 +97,7 @@ def participants_router(context: ServiceContext, root: str) -> APIRouter:
         async with pool.acquire() as conn, conn.transaction():
             conversation = await conversation_or_404(conn, place, ConversationSid, for_update=True)
             await authorize(conn, place, conversation, ChatRequest(
-                "add_participant", non_chat=values.get("address") is not None,
+                "add_participant", non_chat=values.get("address") is not None, owner=values.get("identity"),
                 fields=frozenset(name for name in ("role_sid", "date_created", "date_updated") if values.get(name))))
             participant = await use_cases.add_participant(
                 conn, conversation=conversation, values=values, action=place.action()

@@ -53,6 +53,12 @@ async def get_address_configuration(conn: Connection, *, account_sid: str, sid_o
     return _build(AddressConfiguration, row)  # type: ignore[no-any-return]
 
 
+async def find_address_configuration_by_sid(conn: Connection, *, sid: str) -> AddressConfiguration | None:
+    """Any account's, by SID alone: a web-chat widget names only its chat address (SIDs are unique)."""
+    row = await conn.fetchrow(f"SELECT {_ADDRESS_COLUMNS} FROM address_configurations WHERE sid = $1", sid)
+    return _build(AddressConfiguration, row)  # type: ignore[no-any-return]
+
+
 async def list_address_configurations(
     conn: Connection, *, account_sid: str, type_: str | None, after: str | None, before: str | None, limit: int
 ) -> list[AddressConfiguration]:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from services.ingress.agent_feed import AgentFeed
 from services.ingress.realtime import Client, RealtimeHub
+from services.ingress.supervisor_feed import SupervisorFeed
 from shared import access_tokens
 from shared.errors import TwilioError
 from shared.runtime import ServiceContext
@@ -49,7 +50,8 @@ def error_message(error: TwilioError) -> dict[str, Any]:
     return {"type": "error", **error.body()}
 
 
-def realtime_router(context: ServiceContext, hub: RealtimeHub, agents: AgentFeed | None = None) -> APIRouter:
+def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: SupervisorFeed | None = None,
+                    agents: AgentFeed | None = None) -> APIRouter:
     router = APIRouter()
     directory = context.authenticate.directory
 
@@ -78,6 +80,7 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, agents: AgentFeed
                 if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
                     raise access_tokens.invalid_token("the first message must be {\"type\": \"auth\", \"token\": …}")
                 claims = await verified(first["token"])
+                token = first["token"]
             except (access_tokens.AccessTokenRefused, TimeoutError, ValueError, WebSocketDisconnect) as error:
                 refusal = error if isinstance(error, TwilioError) else access_tokens.invalid_token("no auth message")
                 with contextlib.suppress(Exception):
@@ -93,9 +96,14 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, agents: AgentFeed
             await websocket.send_json({"type": "connected", "identity": client.identity,
                                        "account_sid": client.account_sid, "conversations": conversations,
                                        "expires_at": claims.expires_at, "worker_sid": worker_sid})
+            if supervisors is not None:
+                supervisors.connected(client, token=token, role=claims.grants.role,
+                                      workspace_sid=claims.grants.workspace_sid)
             await _serve(websocket, hub, client, expires_at=claims.expires_at)
         finally:
             hub.disconnect(client)
+            if supervisors is not None:
+                supervisors.disconnected(client)
             if agents is not None:
                 agents.disconnect(client, worker_sid)
 

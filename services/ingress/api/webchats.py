@@ -1,14 +1,15 @@
 """`/flex-api/v2/WebChats` (Twilio's shape) and the web-chat guest's access tokens under `/ingress/webchat`.
 
-The business's own server calls these with its account credentials, then hands the guest's token
-to the browser; the browser refreshes it with the token itself, never seeing account credentials.
+A business's own server calls these with its account credentials and hands the guest's token to the
+browser; Parley's widget starts a chat itself, naming only its chat address. Either way the browser
+refreshes the token with the token itself, never seeing account credentials.
 """
 
 import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from services.ingress.api.deps import FormData, caller
 from services.ingress.webchats import WebChatRequests
@@ -21,6 +22,8 @@ from shared.sids import is_sid
 
 WEBCHATS_PATH = "/flex-api/v2/WebChats"
 GUEST_TOKENS_PATH = "/ingress/webchat/tokens"
+# A request carrying any of these is authenticated (and refused when wrong); one with none is a widget's.
+CREDENTIAL_HEADERS = ("authorization", "x-twilio-token")
 
 
 def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRouter:
@@ -29,8 +32,14 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
     directory = context.authenticate.directory
 
     @router.post(WEBCHATS_PATH, status_code=201)
-    async def create(form: FormData, account: Caller) -> dict[str, Any]:
+    async def create(request: Request, form: FormData) -> dict[str, Any]:
+        """With account credentials (a business's server), or with none (the widget on a web page, which names
+        its chat address by SID only). Both get the guest's access token with the answer."""
+        anonymous = not any(name in request.headers for name in CREDENTIAL_HEADERS)
+        account_sid = "" if anonymous else (await context.authenticate(request)).sid
         address_sid = form.required("AddressSid", max_length=64)
+        if anonymous and not is_sid(address_sid, "IG"):
+            raise invalid_parameter(f"Parameter 'AddressSid' must be an IG… address configuration SID, not '{address_sid}'")
         pre_engagement = form.str("PreEngagementData", max_length=16_384)
         if pre_engagement is not None:
             try:
@@ -39,16 +48,20 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
                 raise invalid_parameter("Parameter 'PreEngagementData' is not valid JSON") from error
             if not isinstance(parsed, dict):
                 raise invalid_parameter("Parameter 'PreEngagementData' must be a JSON object")
-        request = StartWebChat(
+        start = StartWebChat(
             request_id=uuid.uuid4(), address_sid=address_sid,
-            # Twilio makes up an identity for a guest who brings none.
-            identity=form.str("Identity", max_length=256) or f"guest-{uuid.uuid4().hex}",
+            # Twilio makes up an identity for a guest who brings none; an anonymous caller never picks one
+            # (its token would speak as that identity, an agent's say).
+            identity=(None if anonymous else form.str("Identity", max_length=256)) or f"guest-{uuid.uuid4().hex}",
             chat_friendly_name=form.str("ChatFriendlyName", max_length=256),
             customer_friendly_name=form.str("CustomerFriendlyName", max_length=256),
             pre_engagement_data=pre_engagement,
         )
-        started = await requests.start(account_sid=account.sid, request=request)
-        return {"conversation_sid": started.conversation_sid, "identity": started.identity}
+        started = await requests.start(account_sid=account_sid, request=start)
+        grants = access_tokens.Grants(identity=started.identity, chat_service_sid=started.chat_service_sid)
+        issued = await access_tokens.issue(directory.pool, account_sid=started.account_sid or account_sid,
+                                           grants=grants, ttl=access_tokens.DEFAULT_TTL_SECONDS)
+        return {"conversation_sid": started.conversation_sid, "identity": started.identity, "token": issued.token}
 
     @router.post(GUEST_TOKENS_PATH, status_code=201)
     async def guest_token(form: FormData, account: Caller) -> dict[str, Any]:

@@ -1,0 +1,203 @@
+"""The web-chat widget from the customer's side, in Chromium, against Parley routing the chat to a queue.
+
+The agent's side is played over REST and the agent's own WebSocket (the desk has its own tests): the agent
+accepts the offer, types, replies and reads; the customer sees all of it, sends a picture, reloads the page
+without losing the chat, and is told when the chat has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Locator, Page, expect
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.browser.conftest import Pages
+from tests.support.parley import RunningParley
+from tests.support.waiting import eventually
+from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_web_chat_center
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A one-colour PNG, made here so the test carries no binary file."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PICTURE = png(96, 64, (230, 126, 34))
+
+
+@pytest.fixture
+async def center(web: RunningParley) -> WebChatCenter:
+    async with web.client() as client:
+        return await set_up_web_chat_center(client)
+
+
+@pytest.fixture
+async def account(web: RunningParley) -> AsyncIterator[httpx.AsyncClient]:
+    async with web.client() as client:
+        yield client
+
+
+class AgentSocket:
+    """The agent's realtime connection, as the desk holds it."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+
+    async def next_of(self, wanted: str, *, where: Any = lambda message: True, timeout: float = 10.0) -> dict[str, Any]:
+        for message in self.seen:
+            if message["type"] == wanted and where(message):
+                return message
+
+        async def read() -> dict[str, Any]:
+            while True:
+                message = json.loads(await self.ws.recv())
+                self.seen.append(message)
+                if message["type"] == wanted and where(message):
+                    return dict(message)
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+
+@pytest.fixture
+async def agent_socket(web: RunningParley, account: httpx.AsyncClient) -> AsyncIterator[AgentSocket]:
+    token = (await account.post("/parley/v1/AccessTokens", data={"Identity": "alice"})).json()["token"]
+    ws = await connect(f"ws://127.0.0.1:{web.port}/ingress/ws?token={token}")
+    socket = AgentSocket(ws)
+    assert (await socket.next_of("connected"))["identity"] == "alice"
+    yield socket
+    await ws.close()
+
+
+def widget_log(page: Page) -> Locator:
+    return page.get_by_role("log", name="Messages")
+
+
+async def open_chat(pages: Pages, center: WebChatCenter, *, phone: bool = False) -> Page:
+    page = await pages.open(f"/webchat/?address={center.address_sid}", phone=phone)
+    await page.get_by_role("button", name="Chat with us", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Chat with us")
+    await dialog.get_by_label("Your name").fill("Ana Lima")
+    await dialog.get_by_label("Email").fill("ana@example.com")
+    await dialog.get_by_label("How can we help?").fill("Where is my order?")
+    await pages.screenshot(page, "pre-engagement")
+    await dialog.get_by_role("button", name="Start chat").click()
+    await expect(widget_log(page).get_by_text("Where is my order?")).to_be_visible()
+    await expect(page.get_by_role("textbox", name="Message")).to_be_focused()
+    return page
+
+
+async def accept_the_chat(account: httpx.AsyncClient, center: WebChatCenter) -> tuple[str, str]:
+    """Alice becomes available and accepts the web chat's offer; returns the task and conversation SIDs."""
+    await set_activity(account, center, "alice", "Available")
+
+    async def pending() -> list[dict[str, Any]]:
+        found = await account.get(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Reservations",
+                                  params={"ReservationStatus": "pending"})
+        return list(found.json()["reservations"])
+
+    reservation = (await eventually(pending, what="alice's offer"))[0]
+    accepted = await account.post(f"{center.ws}/Tasks/{reservation['task_sid']}/Reservations/{reservation['sid']}",
+                                  data={"ReservationStatus": "accepted"})
+    assert accepted.status_code == 200, accepted.text
+    task = (await account.get(f"{center.ws}/Tasks/{reservation['task_sid']}")).json()
+    return task["sid"], json.loads(task["attributes"])["conversationSid"]
+
+
+async def test_a_customer_chats_with_an_agent_from_the_widget(
+    pages: Pages, center: WebChatCenter, account: httpx.AsyncClient, agent_socket: AgentSocket
+) -> None:
+    page = await open_chat(pages, center)
+    log = widget_log(page)
+    _, conversation_sid = await accept_the_chat(account, center)
+    await agent_socket.next_of("participant.added", where=lambda m: m["conversation_sid"] == conversation_sid)
+    messages = f"/conversations/v1/Conversations/{conversation_sid}/Messages"
+
+    # The agent types, then replies: the customer sees both.
+    await agent_socket.send({"type": "typing", "conversation_sid": conversation_sid})
+    await expect(page.get_by_text("Agent is typing…")).to_be_visible()
+    await pages.screenshot(page, "agent-typing")
+    reply = await account.post(messages, data={"Author": "alice", "Body": "Hi Ana, let me look that up."})
+    assert reply.status_code == 201, reply.text
+    await expect(log.get_by_text("Hi Ana, let me look that up.")).to_be_visible()
+    await expect(page.get_by_text("Agent is typing…")).to_be_hidden()
+
+    # The customer has read the reply: the agent hears of it.
+    reply_index = reply.json()["index"]
+    horizon = await agent_socket.next_of("read_horizon", where=lambda m: m["last_read_message_index"] >= reply_index)
+    guest = horizon["identity"]
+    assert guest.startswith("guest-")
+
+    # The customer types: the agent sees it; the agent reads the question: the customer sees "Read".
+    await page.get_by_role("textbox", name="Message").press_sequentially("Thanks")
+    await agent_socket.next_of("typing", where=lambda m: m["identity"] == guest)
+    await page.get_by_role("textbox", name="Message").press("Enter")
+    thanks = log.get_by_role("listitem").filter(has_text="Thanks")
+    await expect(thanks.get_by_text("Sent")).to_be_visible()
+    thanks_index = int(await thanks.get_attribute("data-index") or -1)
+    await agent_socket.send({"type": "read", "conversation_sid": conversation_sid, "index": thanks_index})
+    await expect(thanks.get_by_text("Read")).to_be_visible()
+    await expect(log.get_by_role("listitem").filter(has_text="Where is my order?").get_by_text("Read")).to_be_visible()
+    await pages.screenshot(page, "read-receipts")
+
+    # A picture, uploaded with the guest's token, reaches the agent as a media message.
+    await page.locator("#parley-attach").set_input_files(
+        files=[{"name": "parcel.png", "mimeType": "image/png", "buffer": PICTURE}])
+    await expect(log.get_by_role("img", name="parcel.png")).to_be_visible()
+    with_media = await agent_socket.next_of("message.added", where=lambda m: m["resource"].get("media"))
+    assert with_media["resource"]["author"] == guest
+    assert with_media["resource"]["media"][0]["content_type"] == "image/png"
+    await pages.screenshot(page, "picture-sent")
+
+    # A reload keeps the chat: the same messages, once each, and it goes on.
+    count = await log.get_by_role("listitem").count()
+    await page.reload()
+    await expect(log.get_by_role("listitem")).to_have_count(count)
+    await expect(log.get_by_text("Hi Ana, let me look that up.")).to_have_count(1)
+    after = await account.post(messages, data={"Author": "alice", "Body": "Found it: it ships tomorrow."})
+    assert after.status_code == 201
+    await expect(log.get_by_text("Found it: it ships tomorrow.")).to_be_visible()
+    await expect(log.get_by_role("listitem")).to_have_count(count + 1)
+    await pages.screenshot(page, "after-reload")
+
+    # The conversation closes: the widget says the chat has ended, and offers a new one.
+    closed = await account.post(f"/conversations/v1/Conversations/{conversation_sid}", data={"State": "closed"})
+    assert closed.status_code == 200, closed.text
+    await expect(page.get_by_text("This chat has ended.")).to_be_visible()
+    await expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
+    await pages.screenshot(page, "chat-ended")
+    await page.reload()
+    await expect(page.get_by_text("This chat has ended.")).to_be_visible()
+    await page.get_by_role("button", name="Start a new chat").click()
+    await expect(page.get_by_label("Your name")).to_be_visible()
+
+
+async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
+    pages: Pages, center: WebChatCenter
+) -> None:
+    page = await open_chat(pages, center, phone=True)
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await pages.screenshot(page, "phone")
+    await page.context.set_offline(True)
+    await page.evaluate("() => window.dispatchEvent(new Event('offline'))")
+    # Chromium's offline mode leaves open sockets alone: the widget's own connection check tells.
+    await expect(page.get_by_role("status").filter(has_text="offline")).to_be_visible(timeout=15_000)
+    await pages.screenshot(page, "offline")
+    await page.context.set_offline(False)
+    await page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    await expect(page.get_by_role("status").filter(has_text="offline")).to_be_hidden(timeout=15_000)

@@ -1,0 +1,131 @@
+"""What the web-chat widget relies on: a chat started with the address SID alone, routed to a queue by the
+address's flow on the guest's first message, and the conversation's closing pushed to the guest's socket."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.support.parley import RunningParley
+from tests.support.waiting import eventually
+from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
+
+
+@pytest.fixture
+async def center(parley: RunningParley) -> WebChatCenter:
+    async with parley.client() as client:
+        return await set_up_web_chat_center(client)
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[list[ClientConnection]]:
+    opened: list[ClientConnection] = []
+    yield opened
+    for ws in opened:
+        await ws.close()
+
+
+async def receive(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+    return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+
+
+async def receive_type(ws: ClientConnection, wanted: str) -> dict[str, Any]:
+    while (message := await receive(ws))["type"] != wanted:
+        pass
+    return message
+
+
+async def start_as_widget(parley: RunningParley, address_sid: str, **extra: str) -> httpx.Response:
+    """As the widget on a web page does: no credentials at all."""
+    async with httpx.AsyncClient(base_url=parley.base_url) as browser:
+        return await browser.post("/flex-api/v2/WebChats", data={"AddressSid": address_sid, **extra})
+
+
+async def test_a_widget_starts_a_chat_with_the_address_sid_alone_and_gets_the_guests_token(
+    parley: RunningParley, center: WebChatCenter, sockets: list[ClientConnection]
+) -> None:
+    response = await start_as_widget(parley, center.address_sid, CustomerFriendlyName="Ana",
+                                     PreEngagementData=json.dumps({"email": "ana@example.com"}),
+                                     Identity="alice")  # never honoured without credentials
+    assert response.status_code == 201, response.text
+    started = response.json()
+    assert set(started) == {"conversation_sid", "identity", "token"}
+    assert started["identity"].startswith("guest-")
+    claims = jwt.decode(started["token"], options={"verify_signature": False})  # the socket below verifies it
+    assert claims["sub"] == parley.account.sid
+    assert claims["grants"]["identity"] == started["identity"] and "task_router" not in claims["grants"]
+    assert claims["grants"]["chat"]["service_sid"].startswith("IS")
+
+    ws = await connect(f"ws://127.0.0.1:{parley.port}/ingress/ws?token={started['token']}")
+    sockets.append(ws)
+    hello = await receive(ws)
+    assert hello["conversations"] == [started["conversation_sid"]]
+
+
+async def test_without_credentials_only_a_chat_address_sid_starts_a_chat(
+    parley: RunningParley, center: WebChatCenter
+) -> None:
+    async with parley.client() as client:
+        sms = (await client.post("/conversations/v1/Configuration/Addresses", data={
+            "Type": "sms", "Address": "+15550001111", "AutoCreation.Enabled": "true",
+            "AutoCreation.Type": "default"})).json()
+        before = (await client.get("/conversations/v1/Conversations")).json()["conversations"]
+    by_address = await start_as_widget(parley, "website-chat")
+    assert (by_address.status_code, by_address.json()["code"]) == (400, 20001)
+    for refused in (sms["sid"], "IG" + "0" * 32):  # an SMS address is as unknown as a missing one
+        answer = await start_as_widget(parley, refused)
+        assert (answer.status_code, answer.json()["code"]) == (404, 20404), answer.text
+    wrong = await httpx.AsyncClient(base_url=parley.base_url, auth=("AC" + "0" * 32, "nope")).post(
+        "/flex-api/v2/WebChats", data={"AddressSid": center.address_sid})
+    assert wrong.status_code == 401  # credentials, when given, must be right
+    async with parley.client() as client:
+        assert (await client.get("/conversations/v1/Conversations")).json()["conversations"] == before
+
+
+async def test_the_guests_first_message_runs_the_addresss_flow_into_the_queue(
+    parley: RunningParley, center: WebChatCenter
+) -> None:
+    started = (await start_as_widget(parley, center.address_sid, CustomerFriendlyName="Ana")).json()
+    conversation_sid = started["conversation_sid"]
+    async with parley.client() as client:
+        async def queued() -> list[dict[str, Any]]:
+            return list((await client.get(f"{center.ws}/Tasks")).json()["tasks"])
+
+        assert await queued() == []
+        posted = await client.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
+                                   data={"Author": started["identity"], "Body": "Where is my order?"})
+        assert posted.status_code == 201, posted.text
+        tasks = await eventually(queued, what="the web chat's task")
+        assert len(tasks) == 1 and tasks[0]["task_queue_sid"] == center.queue_sid
+        attributes = json.loads(tasks[0]["attributes"])
+        assert attributes["conversationSid"] == conversation_sid and attributes["channelType"] == "web"
+
+        # Only the first message routes; later ones add nothing.
+        await client.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
+                          data={"Author": started["identity"], "Body": "Hello?"})
+        await client.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
+                          data={"Author": "system", "Body": "marker"})
+        await eventually(lambda: client.get(f"/conversations/v1/Conversations/{conversation_sid}/Messages"),
+                         until=lambda answer: len(answer.json()["messages"]) == 3, what="three messages")
+        assert len(await queued()) == 1
+
+
+async def test_the_guests_socket_hears_the_conversation_close(
+    parley: RunningParley, center: WebChatCenter, sockets: list[ClientConnection]
+) -> None:
+    started = (await start_as_widget(parley, center.address_sid)).json()
+    ws = await connect(f"ws://127.0.0.1:{parley.port}/ingress/ws?token={started['token']}")
+    sockets.append(ws)
+    assert (await receive(ws))["type"] == "connected"
+    async with parley.client() as client:
+        closed = await client.post(f"/conversations/v1/Conversations/{started['conversation_sid']}",
+                                   data={"State": "closed"})
+        assert closed.status_code == 200, closed.text
+    update = await receive_type(ws, "conversation.updated")
+    assert update["conversation_sid"] == started["conversation_sid"]
+    assert update["resource"]["state"] == "closed"

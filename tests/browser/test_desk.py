@@ -81,6 +81,9 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
         await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("wrapping up")
         await eventually(lambda: center.task(customer.task_sid), until=lambda t: t["assignment_status"] == "wrapping",
                          what="the task wrapping up")
+        # As the only agent, wrapping up ends the chat: the conversation closes for the customer too.
+        await eventually(lambda: center.get(f"/conversations/v1/Conversations/{customer.conversation_sid}"),
+                         until=lambda c: c["state"] == "closed", what="the conversation closed")
         await pages.screenshot(page, "wrapping-up")
         await page.get_by_role("button", name="Complete").click()
         await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("No active tasks.")

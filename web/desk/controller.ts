@@ -462,29 +462,42 @@ export class DeskController {
     return `/flex-api/v1/Interactions/${interaction}/Channels/${channel}`;
   }
 
-  /** My participant in the task's interaction channel (the agent participant with my reservation). */
-  private async myChannelParticipant(held: HeldTask): Promise<string | null> {
+  /** My participant in the task's interaction channel (the agent participant with my reservation), and
+   * whether another agent is still active in it (then ending the chat is not mine alone to do). */
+  private async channelParticipants(held: HeldTask): Promise<{ mine: string | null; othersActive: boolean }> {
     const url = this.channelUrl(held.task);
     if (!url) {
-      return null;
+      return { mine: null, othersActive: false };
     }
     const found = await this.rest.get<{ participants: Record<string, unknown>[] }>(`${url}/Participants`, { PageSize: "50" });
     if (!found.ok) {
       this.say(found.message);
-      return null;
+      return { mine: null, othersActive: false };
     }
-    const mine = found.data.participants.find((participant) => {
+    const agents = found.data.participants.filter((participant) => participant.type === "agent");
+    const isMine = (participant: Record<string, unknown>) => {
       const routing = (participant.routing_properties ?? {}) as Record<string, unknown>;
-      return participant.type === "agent" && (routing.reservation_sid === held.reservationSid || routing.worker_sid === this.grants.workerSid);
-    });
-    return mine ? String(mine.sid) : null;
+      return routing.reservation_sid === held.reservationSid || routing.worker_sid === this.grants.workerSid;
+    };
+    const mine = agents.find(isMine);
+    const othersActive = agents.some((participant) => !isMine(participant) && participant.status === "joined");
+    return { mine: mine ? String(mine.sid) : null, othersActive };
+  }
+
+  private async myChannelParticipant(held: HeldTask): Promise<string | null> {
+    return (await this.channelParticipants(held)).mine;
   }
 
   private async leaveChannel(held: HeldTask, status: "wrapup" | "closed"): Promise<boolean> {
     const url = this.channelUrl(held.task);
-    const participant = await this.myChannelParticipant(held);
-    if (url && participant) {
-      const result = await this.rest.post<Record<string, unknown>>(`${url}/Participants/${participant}`, { Status: status });
+    const { mine, othersActive } = url ? await this.channelParticipants(held) : { mine: null, othersActive: false };
+    if (url && mine) {
+      // Wrapping up as the last agent ends the chat (Flex's "End chat"): the channel closes, so do the
+      // conversation and the customer's side of it; with another agent still in, only I wrap up.
+      const ending = status === "wrapup" && !othersActive;
+      const result = ending
+        ? await this.rest.post<Record<string, unknown>>(url, { Status: "closed" })
+        : await this.rest.post<Record<string, unknown>>(`${url}/Participants/${mine}`, { Status: status });
       if (!result.ok) {
         this.say(result.message);
       }
@@ -502,7 +515,7 @@ export class DeskController {
     const held = this.state.tasks[taskSid];
     if (held && (await this.leaveChannel(held, "wrapup"))) {
       this.set(withTask(this.state, { ...held, status: "wrapping" }));
-      this.say("Wrapping up: complete the task when you are done.");
+      this.say("Chat ended: wrap up, then complete the task.");
     }
   }
 

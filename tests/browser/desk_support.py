@@ -193,9 +193,10 @@ async def customer_chat(center: Center, *, name: str = "Ada Lovelace", identity:
     return customer
 
 
-async def sign_in(page: Page, agent: DeskAgent) -> None:
+async def sign_in(page: Page, agent: DeskAgent, password: str = PASSWORD) -> None:
+    """Any agent with an `email` (this module's DeskAgent, or tests/support/web_chat_center.py's Agent)."""
     await page.get_by_label("Email").fill(agent.email)
-    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 

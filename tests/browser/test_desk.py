@@ -51,7 +51,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
         # The customer types: the agent sees it; the agent types and replies: the customer sees both.
         await customer.sees("participant.added", joined="alice")  # from here the agent's socket is in the chat
         await customer.socket.send('{"type": "typing", "conversation_sid": "%s"}' % customer.conversation_sid)
-        await expect(page.get_by_text("guest-ada is typing…")).to_be_visible()
+        await expect(page.get_by_text("Ada Lovelace is typing…")).to_be_visible()
         composer = page.get_by_label("Message", exact=True)
         await composer.fill("Hi Ada, I am looking into it")
         await composer.press("Space")

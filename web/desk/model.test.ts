@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   applyAgentEvent,
+  authorLabel,
   type ChatMessage,
   deliveryStatus,
   EMPTY,
@@ -83,5 +84,16 @@ describe("conversations", () => {
     expect(deliveryStatus(state.conversations.CH1, summarised, "bob")).toBe("Not delivered");
     // A horizon never moves back.
     expect(withReadHorizon(state, "CH1", "ada", -1)).toBe(state);
+  });
+});
+
+describe("authors", () => {
+  it("read as You, the customer's name, or the other agent", () => {
+    const sms = { sid: "WT1", attributes: { customerAddress: "+15550001", customerName: "Ada" } };
+    expect(authorLabel("bob", "bob", sms)).toBe("You");
+    expect(authorLabel("+15550001", "bob", sms)).toBe("Ada");
+    expect(authorLabel("carol", "bob", sms)).toBe("carol");
+    const web = { sid: "WT2", attributes: { from: "Grace" } };
+    expect(authorLabel("guest-1f2e", "bob", web)).toBe("Grace");
   });
 });

@@ -86,6 +86,19 @@ export function customerOf(task: TaskInfo): string {
   return "Customer";
 }
 
+/** How a message's author shows: "You", the customer's name for the customer's address or guest identity,
+ * else the author as it is (another agent). */
+export function authorLabel(author: string | null, me: string, task: TaskInfo): string {
+  if (author === me) {
+    return "You";
+  }
+  const address = task.attributes.customerAddress;
+  if (author === null || author === address || (typeof address !== "string" && author.startsWith("guest-"))) {
+    return customerOf(task);
+  }
+  return author;
+}
+
 export function channelOf(task: TaskInfo): string {
   const type = task.attributes.channelType;
   if (typeof type === "string" && type) {

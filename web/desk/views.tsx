@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 import type { DeskController } from "./controller";
 import {
+  authorLabel,
   channelOf,
   type ChatMessage,
   conversationOf,
@@ -145,7 +146,7 @@ export function ConversationPanel({ desk, held }: Desk & { held: HeldTask | null
         {customerOf(held.task)} <span class="muted">· {channelOf(held.task)}</span>
       </h2>
       {conversationSid ? (
-        <Chat desk={desk} conversationSid={conversationSid} key={conversationSid} />
+        <Chat desk={desk} conversationSid={conversationSid} held={held} key={conversationSid} />
       ) : (
         <p class="muted">This task has no conversation.</p>
       )}
@@ -154,11 +155,11 @@ export function ConversationPanel({ desk, held }: Desk & { held: HeldTask | null
   );
 }
 
-function Chat({ desk, conversationSid }: Desk & { conversationSid: string }) {
+function Chat({ desk, conversationSid, held }: Desk & { conversationSid: string; held: HeldTask }) {
   const conversation = desk.state.conversations[conversationSid];
   const messages = conversation?.messages ?? [];
   const now = useTick(1000);
-  const typing = typingNow(conversation, desk.identity, now);
+  const typing = typingNow(conversation, desk.identity, now).map((identity) => authorLabel(identity, desk.identity, held.task));
   const log = useRef<HTMLOListElement>(null);
   const lastIndex = messages.at(-1)?.index;
 
@@ -173,7 +174,7 @@ function Chat({ desk, conversationSid }: Desk & { conversationSid: string }) {
     <>
       <ol class="messages" role="log" aria-label="Messages" ref={log}>
         {messages.map((message) => (
-          <MessageItem key={message.sid} desk={desk} conversationSid={conversationSid} message={message} />
+          <MessageItem key={message.sid} desk={desk} conversationSid={conversationSid} message={message} held={held} />
         ))}
       </ol>
       <p class="typing" aria-live="polite">
@@ -184,7 +185,7 @@ function Chat({ desk, conversationSid }: Desk & { conversationSid: string }) {
   );
 }
 
-function MessageItem({ desk, conversationSid, message }: Desk & { conversationSid: string; message: ChatMessage }) {
+function MessageItem({ desk, conversationSid, message, held }: Desk & { conversationSid: string; message: ChatMessage; held: HeldTask }) {
   const conversation = desk.state.conversations[conversationSid];
   const mine = message.author === desk.identity;
   const service = conversation?.chatServiceSid;
@@ -199,7 +200,7 @@ function MessageItem({ desk, conversationSid, message }: Desk & { conversationSi
   return (
     <li class={mine ? "message mine" : "message theirs"} data-index={message.index}>
       <p class="meta">
-        <span class="author">{mine ? "You" : message.author ?? "Customer"}</span> <time dateTime={message.date_created}>{time}</time>
+        <span class="author">{authorLabel(message.author, desk.identity, held.task)}</span> <time dateTime={message.date_created}>{time}</time>
       </p>
       {message.body && <p class="body">{message.body}</p>}
       {(message.media ?? []).map((media) => {
@@ -213,7 +214,7 @@ function MessageItem({ desk, conversationSid, message }: Desk & { conversationSi
         }
         return link.contentType.startsWith("image/") ? (
           <a key={media.sid} href={link.url} target="_blank" rel="noreferrer">
-            <img class="attachment" src={link.url} alt={`Image from ${mine ? "you" : message.author ?? "the customer"}: ${link.filename}`} />
+            <img class="attachment" src={link.url} alt={`Image from ${authorLabel(message.author, desk.identity, held.task)}: ${link.filename}`} />
           </a>
         ) : (
           <a key={media.sid} class="file" href={link.url} target="_blank" rel="noreferrer">

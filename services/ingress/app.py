@@ -5,6 +5,7 @@ from pathlib import Path
 from services.ingress.api.provider_callbacks import provider_callbacks_router
 from services.ingress.api.providers import providers_router
 from services.ingress.api.realtime import realtime_router
+from services.ingress.agent_feed import AGENT_EVENT_BINDINGS, AgentFeed
 from services.ingress.api.webchats import webchats_router
 from services.ingress.consumers import consumers
 from services.ingress.event_feed import EventFeed
@@ -30,16 +31,18 @@ def build(context: ServiceContext) -> ServiceParts:
     media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory))
     # This replica's own queue on parley.events: web-chat answers and everything its WebSockets forward.
     feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON,
-                                               *SUPERVISOR_FEED_BINDINGS])
+                                               *SUPERVISOR_FEED_BINDINGS, *AGENT_EVENT_BINDINGS])
     webchat_requests = WebChatRequests(context.broker, feed)
     hub = RealtimeHub(context.pool, context.broker)
     feed.listen(hub.on_event)
     supervisors = SupervisorFeed(context.settings, hub)  # statistics for supervisors, conversation.updated for all
     feed.listen(supervisors.on_event)
+    agents = AgentFeed()  # each agent's own reservation and worker events
+    feed.listen(agents.on_event)
     return ServiceParts(
         routers=[
             providers_router(context, directory), provider_callbacks_router(context, directory, media),
-            webchats_router(context, webchat_requests), realtime_router(context, hub, supervisors),
+            webchats_router(context, webchat_requests), realtime_router(context, hub, supervisors, agents),
             web_apps_router(context.settings),
         ],
         consumers=consumers(context.settings),

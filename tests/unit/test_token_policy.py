@@ -89,9 +89,10 @@ def test_flex_interactions_an_agent_may_touch() -> None:
     assert allowed(own, Requirement("own_channel_participant", "UT1", parent_sid="UO1"))
     assert not decide(AGENT, ask("POST", f"{channel}/Participants/{{sid}}", {"Status": "joined"}, sid="UT1",
                                  **params)).allowed
-    assert not decide(AGENT, ask("POST", f"{FLEX}/{{interaction_sid}}/Channels/{{sid}}", {"Status": "closed"},
+    # Closing the channel ("End chat") and agent-initiated outbound: tests/unit/test_token_policy_desk.py.
+    assert not decide(AGENT, ask("POST", f"{FLEX}/{{interaction_sid}}/Channels/{{sid}}", {"Status": "inactive"},
                                  interaction_sid="KD1", sid="UO1")).allowed
-    assert not decide(AGENT, ask("POST", FLEX)).allowed  # creating interactions is the back end's
+    assert not decide(AGENT, ask("POST", FLEX)).allowed  # anything but agent-initiated is the back end's
     assert not decide(Grant(W, None, None), ask("GET", f"{FLEX}/{{sid}}", sid="KD1")).allowed
 
 

@@ -1,12 +1,15 @@
-/** The agent desktop (/desk/): sign-in for now; offers, tasks and conversations come next. */
+/** The agent desktop (/desk/): sign in, then offers, tasks and conversations, live. */
 import "../shared/base.css";
+import "./desk.css";
 
 import { render } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
 import type { AccessToken } from "../shared/api";
 import { clearToken, loadToken, saveToken } from "../shared/session";
 import { SignIn } from "../shared/SignIn";
+import { DeskController } from "./controller";
+import { ActivitySwitch, ConversationPanel, OfferList, OutboundForm, TaskList } from "./views";
 
 function Desk() {
   const [token, setToken] = useState<AccessToken | null>(() => loadToken());
@@ -21,28 +24,83 @@ function Desk() {
     setToken(null);
   }
 
+  return token ? (
+    <Workspace token={token} onSignOut={signOut} />
+  ) : (
+    <>
+      <header class="app-header">
+        <p class="brand">Parley</p>
+      </header>
+      <main class="app-main">
+        <SignIn title="Sign in to the agent desktop" onSignedIn={signedIn} />
+      </main>
+    </>
+  );
+}
+
+function useController(token: AccessToken, onSignOut: () => void): DeskController {
+  const controller = useMemo(
+    () =>
+      new DeskController(token, (fresh) => {
+        if (fresh) {
+          saveToken(fresh);
+        } else {
+          onSignOut();
+        }
+      }),
+    // One controller per sign-in; refreshed tokens are the controller's own business.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [token.agent_sid, token.identity],
+  );
+  const [, setVersion] = useState(0);
+  useEffect(() => {
+    const unsubscribe = controller.subscribe(() => setVersion((version) => version + 1));
+    controller.start();
+    return () => {
+      unsubscribe();
+      controller.stop();
+    };
+  }, [controller]);
+  return controller;
+}
+
+function Workspace({ token, onSignOut }: { token: AccessToken; onSignOut: () => void }) {
+  const desk = useController(token, onSignOut);
+  const [selected, setSelected] = useState<string | null>(null);
+  const tasks = Object.values(desk.state.tasks);
+  const current = (selected && desk.state.tasks[selected]) || tasks[0] || null;
+
+  async function accept(reservationSid: string, taskSid: string) {
+    if (await desk.accept(reservationSid)) {
+      setSelected(taskSid);
+    }
+  }
+
   return (
     <>
       <header class="app-header">
         <p class="brand">Parley</p>
-        {token && (
-          <div>
-            <span>Signed in as {token.identity}</span>{" "}
-            <button type="button" class="secondary" onClick={signOut}>
-              Sign out
-            </button>
-          </div>
-        )}
+        <div class="header-tools">
+          <span class={`connection ${desk.connection}`} role="status">
+            {desk.connection === "online" ? "Connected" : desk.connection === "connecting" ? "Connecting…" : "Offline, reconnecting…"}
+          </span>
+          <ActivitySwitch desk={desk} />
+          <span class="who">Signed in as {desk.identity}</span>
+          <button type="button" class="secondary" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
       </header>
-      <main class="app-main">
-        {token ? (
-          <section class="card" aria-labelledby="work-title">
-            <h1 id="work-title">Your work</h1>
-            <p>No offers or tasks right now.</p>
-          </section>
-        ) : (
-          <SignIn title="Sign in to the agent desktop" onSignedIn={signedIn} />
-        )}
+      <p class="notice" role="status" aria-live="polite">
+        {desk.notice}
+      </p>
+      <main class="app-main desk">
+        <div class="desk-side">
+          <OfferList desk={desk} onAccept={accept} />
+          <TaskList tasks={tasks} current={current?.task.sid ?? null} onSelect={setSelected} />
+          <OutboundForm desk={desk} onStarted={(taskSid) => setSelected(taskSid)} />
+        </div>
+        <ConversationPanel desk={desk} held={current} />
       </main>
     </>
   );

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from services.ingress.agent_feed import AgentFeed
 from services.ingress.realtime import Client, RealtimeHub
 from services.ingress.supervisor_feed import SupervisorFeed
 from shared import access_tokens
@@ -49,7 +50,8 @@ def error_message(error: TwilioError) -> dict[str, Any]:
     return {"type": "error", **error.body()}
 
 
-def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: SupervisorFeed | None = None) -> APIRouter:
+def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: SupervisorFeed | None = None,
+                    agents: AgentFeed | None = None) -> APIRouter:
     router = APIRouter()
     directory = context.authenticate.directory
 
@@ -86,11 +88,14 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: Supe
                     await websocket.close(code=CLOSE_UNAUTHORIZED)
                 return
         client = Client(account_sid=claims.account_sid, identity=claims.identity)
+        worker_sid = claims.grants.worker_sid  # an agent's socket also carries its worker's TaskRouter events
+        if agents is not None:
+            agents.connect(client, worker_sid)
         try:
             conversations = await hub.connect(client, resume_from=resume_from)
             await websocket.send_json({"type": "connected", "identity": client.identity,
                                        "account_sid": client.account_sid, "conversations": conversations,
-                                       "expires_at": claims.expires_at})
+                                       "expires_at": claims.expires_at, "worker_sid": worker_sid})
             if supervisors is not None:
                 supervisors.connected(client, token=token, role=claims.grants.role,
                                       workspace_sid=claims.grants.workspace_sid)
@@ -99,6 +104,8 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: Supe
             hub.disconnect(client)
             if supervisors is not None:
                 supervisors.disconnected(client)
+            if agents is not None:
+                agents.disconnect(client, worker_sid)
 
     return router
 

@@ -7,13 +7,15 @@ token's task_router grant (workspace W, worker K, role). Anything not allowed he
   a reservation for, and move a task assigned to K to wrapping/completed;
 - role supervisor or admin besides: read every worker, task and statistic of W, and K's attributes;
 - Flex Interactions: read an interaction whose task K holds; on its channel, set K's own participant to
-  wrapup/closed, create invites and transfers.
+  wrapup/closed, create invites and transfers, close the channel (without Routing: its tasks wrap up);
+  create an agent-initiated interaction routed to K.
 Some rules depend on stored facts (whose is this reservation?): the decision names that `Requirement`,
 and the caller checks it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -80,7 +82,25 @@ def decide(grant: Grant, asked: Asked) -> Decision:
         return _taskrouter(grant, asked, asked.template[len(TASKROUTER_ROOT):].strip("/").split("/"))
     if asked.template.startswith(INTERACTIONS_ROOT + "/"):
         return _interactions(grant, asked, asked.template[len(INTERACTIONS_ROOT):].strip("/").split("/"))
+    if asked.template == INTERACTIONS_ROOT and asked.method == "POST":
+        return _agent_initiated(grant, asked)
     return refuse("this resource requires account credentials")
+
+
+def _agent_initiated(grant: Grant, asked: Asked) -> Decision:
+    """An agent starts an outbound SMS/WhatsApp conversation for itself (Flex's agent-initiated outbound)."""
+    try:
+        channel = json.loads(asked.form.get("Channel") or "{}")
+        routing = json.loads(asked.form.get("Routing") or "{}")
+    except ValueError:
+        channel, routing = {}, {}
+    properties = routing.get("properties") if isinstance(routing, dict) else None
+    if (isinstance(channel, dict) and isinstance(properties, dict)
+            and channel.get("initiated_by") == "agent" and grant.worker_sid is not None
+            and properties.get("worker_sid") == grant.worker_sid
+            and properties.get("workspace_sid") == grant.workspace_sid):
+        return allow()
+    return refuse("an agent may only start agent-initiated interactions routed to its own worker")
 
 
 def _taskrouter(grant: Grant, asked: Asked, path: list[str]) -> Decision:
@@ -151,6 +171,8 @@ def _interactions(grant: Grant, asked: Asked, path: list[str]) -> Decision:
     if asked.method != "POST":
         return refuse("the token's role does not permit this action")
     tail = path[2:]  # after {interaction}/Channels
+    if tail == ["{sid}"] and asked.form.get("Status") == "closed" and _only(asked.form, {"Status"}):
+        return allow(held)  # "End chat": the channel's tasks wrap up and the conversation closes
     if tail in (["{channel_sid}", "Invites"], ["{channel_sid}", "Transfers"]):
         return allow(held)
     if tail == ["{channel_sid}", "Participants", "{sid}"]:

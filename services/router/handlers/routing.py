@@ -112,7 +112,9 @@ async def reserve(conn: Connection, workspace: Workspace, task: Task, queue: Tas
         event_type="reservation.created", resource_type="reservation", resource_sid=sid,
         description=f"Reservation {sid} created for Worker {worker.friendly_name}",
         resource=render.reservation(reservation, base),
-        fields=[("ReservationSid", sid), *task_fields(task), *worker_fields(worker)],
+        # The timeout lets an agent's screen count down to it (as Twilio's worker SDK shows `timeout`).
+        fields=[("ReservationSid", sid), ("ReservationTimeout", str(reservation_timeout)), *task_fields(task),
+                *worker_fields(worker)],
         task_sid=task.sid, worker_sid=worker.sid, reservation_sid=sid, task_queue_sid=queue.sid,
         workflow_sid=task.workflow_sid, task_channel=task.task_channel_unique_name))
     workflow = await workflows.get_workflow_by_sid(conn, sid=task.workflow_sid) if task.workflow_sid else None

@@ -1,0 +1,179 @@
+"""The agent desktop in Chromium: offers with a countdown, the conversation both ways, wrap-up, time-outs, reloads.
+
+The customer is a web-chat guest driven over HTTP and the realtime WebSocket (tests/browser/desk_support.py);
+test_desk_journey.py has the customer in the widget instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import Pages
+from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
+from tests.support.parley import RunningParley
+from tests.support.waiting import eventually
+
+
+def offer_of(page: Page, customer: str):  # noqa: ANN201 (a Playwright locator)
+    return page.get_by_role("region", name="Offers").get_by_role("listitem").filter(has_text=customer)
+
+
+async def countdown(page: Page, customer: str) -> int:
+    text = await offer_of(page, customer).get_by_test_id("countdown").inner_text()
+    return int(text)
+
+
+async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        page = await pages.open("/desk/")
+        await sign_in(page, center.agents["alice"])
+        await choose_activity(page, "Available")
+
+        customer = await customer_chat(center, first_message="Hello, my order has not arrived")
+        offer = offer_of(page, "Ada Lovelace")
+        await expect(offer).to_be_visible()
+        await expect(offer).to_contain_text("Web chat")
+        first = await countdown(page, "Ada Lovelace")
+        assert 0 < first <= 120
+        await eventually(lambda: countdown(page, "Ada Lovelace"), until=lambda left: left < first,
+                         what="the countdown to tick")
+        await pages.screenshot(page, "offer-with-countdown")
+
+        await offer.get_by_role("button", name="Accept").click()
+        await expect(offer).to_have_count(0)
+        chat = page.get_by_role("log", name="Messages")
+        await expect(chat).to_contain_text("Hello, my order has not arrived")
+        await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("Ada Lovelace")
+        assert (await center.task(customer.task_sid))["assignment_status"] == "assigned"
+
+        # The customer types: the agent sees it; the agent types and replies: the customer sees both.
+        await customer.sees("participant.added", joined="alice")  # from here the agent's socket is in the chat
+        await customer.socket.send('{"type": "typing", "conversation_sid": "%s"}' % customer.conversation_sid)
+        await expect(page.get_by_text("Ada Lovelace is typing…")).to_be_visible()
+        composer = page.get_by_label("Message", exact=True)
+        await composer.fill("Hi Ada, I am looking into it")
+        await composer.press("Space")
+        await customer.sees("typing", identity="alice")
+        await page.get_by_role("button", name="Send").click()
+        reply = await customer.sees("message.added", author="alice")
+        assert reply["resource"]["body"] == "Hi Ada, I am looking into it"
+        mine = chat.get_by_role("listitem").filter(has_text="Hi Ada, I am looking into it")
+        await expect(mine).to_contain_text("Sent")
+
+        # The customer reads it: the agent sees the read receipt.
+        await customer.read_up_to(reply["index"])
+        await expect(mine).to_contain_text("Read")
+        # The agent's own read horizon reached the customer (the desk marks what it shows as read).
+        await customer.sees("read_horizon", identity="alice")
+
+        # The customer sends a picture: the agent sees it.
+        await customer.send_picture("receipt.png")
+        picture = chat.get_by_role("img", name=re.compile("receipt.png"))
+        await expect(picture).to_be_visible()
+        await eventually(lambda: picture.evaluate("img => img.naturalWidth"), until=lambda width: width > 0,
+                         what="the picture loaded")
+        await pages.screenshot(page, "conversation")
+
+        # Wrap up, then complete: the task is done and leaves the list.
+        await page.get_by_role("button", name="Wrap up").click()
+        await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("wrapping up")
+        await eventually(lambda: center.task(customer.task_sid), until=lambda t: t["assignment_status"] == "wrapping",
+                         what="the task wrapping up")
+        # As the only agent, wrapping up ends the chat: the conversation closes for the customer too.
+        await eventually(lambda: center.get(f"/conversations/v1/Conversations/{customer.conversation_sid}"),
+                         until=lambda c: c["state"] == "closed", what="the conversation closed")
+        await pages.screenshot(page, "wrapping-up")
+        await page.get_by_role("button", name="Complete").click()
+        await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("No active tasks.")
+        await eventually(lambda: center.task(customer.task_sid), until=lambda t: t["assignment_status"] == "completed",
+                         what="the task completed")
+        await customer.close()
+
+
+async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web, reservation_timeout=4) as center:
+        alice = await pages.open("/desk/")
+        await sign_in(alice, center.agents["alice"])
+        await choose_activity(alice, "Available")
+        bob = await pages.open("/desk/", phone=True)  # Bob works from his phone
+        await sign_in(bob, center.agents["bob"])
+
+        customer = await customer_chat(center, name="Grace Hopper", identity="guest-grace")
+        await expect(offer_of(alice, "Grace Hopper")).to_be_visible()
+        await pages.screenshot(alice, "offer")
+        await choose_activity(bob, "Available")
+
+        # Alice lets it lapse: it disappears from her screen, she is moved to the timeout activity,
+        # and the task is offered to Bob.
+        await expect(offer_of(alice, "Grace Hopper")).to_have_count(0, timeout=15_000)
+        await expect(alice.get_by_label("Activity")).to_have_value(center.activities["Offline"])
+        bobs_offer = offer_of(bob, "Grace Hopper")
+        await expect(bobs_offer).to_be_visible()
+        await pages.screenshot(bob, "offer-on-phone")
+        await bobs_offer.get_by_role("button", name="Accept").click()  # before his own offer lapses
+        await expect(bob.get_by_role("region", name="Your tasks")).to_contain_text("Grace Hopper")
+        assert await bob.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await pages.screenshot(alice, "offer-gone")
+        assert [r["reservation_status"] for r in await center.reservations_of("alice", "timeout")] == ["timeout"]
+        assert (await center.task(customer.task_sid))["assignment_status"] == "assigned"
+        await customer.close()
+
+
+async def test_the_desk_reloaded_mid_conversation_comes_back_whole(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        # Two chats at once, so a second offer can wait while Alice talks with the first customer.
+        await center.post(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Channels/chat", {"Capacity": "2"})
+        page = await pages.open("/desk/")
+        await sign_in(page, center.agents["alice"])
+        await choose_activity(page, "Available")
+        customer = await customer_chat(center, name="Katherine Johnson", identity="guest-kj",
+                                       first_message="Can you check my booking?")
+        await offer_of(page, "Katherine Johnson").get_by_role("button", name="Accept").click()
+        chat = page.get_by_role("log", name="Messages")
+        await expect(chat).to_contain_text("Can you check my booking?")
+        await page.get_by_label("Message", exact=True).fill("Of course, one moment")
+        await page.get_by_role("button", name="Send").click()
+        await customer.sees("message.added", author="alice")
+        # A second customer's offer is waiting when the page reloads.
+        second = await customer_chat(center, name="Dorothy Vaughan", identity="guest-dv")
+        await expect(offer_of(page, "Dorothy Vaughan")).to_be_visible()
+
+        await page.reload()
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+        await expect(page.get_by_label("Activity")).to_have_value(center.activities["Available"])
+        await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("Katherine Johnson")
+        await expect(chat).to_contain_text("Can you check my booking?")
+        await expect(chat).to_contain_text("Of course, one moment")
+        await expect(offer_of(page, "Dorothy Vaughan")).to_be_visible()
+        assert await countdown(page, "Dorothy Vaughan") > 0  # the deadline survived the reload
+        # Live again: what the customer writes now arrives.
+        await customer.write("Booking reference PX-42")
+        await expect(chat).to_contain_text("Booking reference PX-42")
+        await pages.screenshot(page, "after-reload")
+        await customer.close()
+        await second.close()
+
+
+async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        page = await pages.open("/desk/", phone=True)
+        await sign_in(page, center.agents["alice"])
+        await choose_activity(page, "Available")
+        customer = await customer_chat(center, name="Mary Jackson", identity="guest-mj", first_message="Hi there")
+        accept = offer_of(page, "Mary Jackson").get_by_role("button", name="Accept")
+        await expect(accept).to_be_visible()
+        await accept.focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("log", name="Messages")).to_contain_text("Hi there")
+        composer = page.get_by_label("Message", exact=True)
+        await composer.focus()
+        await page.keyboard.type("Typed on a phone")
+        await page.keyboard.press("Enter")  # Enter sends
+        await customer.sees("message.added", author="alice", body="Typed on a phone")
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await pages.screenshot(page, "phone")
+        await customer.close()
+
+

@@ -1,0 +1,606 @@
+/**
+ * The desk's engine: holds the state (model.ts), keeps the socket open, resyncs through REST on every
+ * (re)connect, and performs the agent's actions. The view subscribes and renders; it holds no logic.
+ */
+import type { AccessToken, ApiResult } from "../shared/api";
+import {
+  type AgentEvent,
+  applyAgentEvent,
+  type ChatMessage,
+  conversationOf,
+  type DeskState,
+  EMPTY,
+  type HeldTask,
+  type TaskInfo,
+  taskFromRest,
+  withChatService,
+  withMessages,
+  withOffer,
+  withoutMessage,
+  withoutOffer,
+  withReadHorizon,
+  withReceipt,
+  withTask,
+  withTyping,
+} from "./model";
+import { type Grants, readGrants, Rest } from "./rest";
+import { DeskSocket } from "./socket";
+
+export interface Activity {
+  sid: string;
+  friendly_name: string;
+  available: boolean;
+}
+
+export interface Queue {
+  sid: string;
+  friendly_name: string;
+}
+
+export interface MediaLink {
+  url: string;
+  contentType: string;
+  filename: string;
+}
+
+export type Connection = "connecting" | "online" | "offline";
+
+const REFRESH_URL = "/ingress/webchat/tokens/refresh";
+const OFFER_EXPIRY_KEY = "parley.desk.offerExpiry";
+const TYPING_EVERY_MS = 2000;
+const HISTORY_PAGE = "100";
+
+export class DeskController {
+  state: DeskState = EMPTY;
+  activities: Activity[] = [];
+  queues: Queue[] = [];
+  connection: Connection = "connecting";
+  notice = "";
+  media: Record<string, MediaLink> = {};
+  readonly grants: Grants;
+  readonly rest: Rest;
+  private listeners = new Set<() => void>();
+  private socket: DeskSocket;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastTypingSent: Record<string, number> = {};
+  private lastReadSent: Record<string, number> = {};
+  private loadingMedia = new Set<string>();
+  /** The conversations this identity is a participant of: only those can be read (the socket says which). */
+  private memberOf = new Set<string>();
+
+  constructor(
+    private token: AccessToken,
+    private readonly onToken: (token: AccessToken | null) => void,
+  ) {
+    const grants = readGrants(token.token);
+    this.grants = grants ?? { identity: token.identity, workspaceSid: null, workerSid: null, chatServiceSid: null, expiresAt: 0 };
+    this.rest = new Rest(() => this.token.token);
+    this.socket = new DeskSocket(() => this.currentToken(), {
+      onConnected: (hello) => {
+        this.memberOf = new Set((hello.conversations as string[] | undefined) ?? []);
+        void this.resync();
+      },
+      onMessage: (message) => this.onSocket(message),
+      onStatus: (status) => {
+        this.connection = status;
+        this.changed();
+      },
+    });
+  }
+
+  get identity(): string {
+    return this.grants.identity;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    this.scheduleRefresh();
+    this.socket.start();
+  }
+
+  stop(): void {
+    clearTimeout(this.refreshTimer);
+    this.socket.stop();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      listener();
+    }
+  }
+
+  private set(state: DeskState): void {
+    this.state = state;
+    this.changed();
+  }
+
+  private say(notice: string): void {
+    this.notice = notice;
+    this.changed();
+  }
+
+  private get ws(): string {
+    return `/taskrouter/v1/Workspaces/${this.grants.workspaceSid}`;
+  }
+
+  private get worker(): string {
+    return `${this.ws}/Workers/${this.grants.workerSid}`;
+  }
+
+  // --- Token ---
+
+  private async currentToken(): Promise<string | null> {
+    if (Date.parse(this.token.date_expires) - Date.now() < 60_000) {
+      await this.refresh();
+    }
+    return this.token.token;
+  }
+
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    const left = Date.parse(this.token.date_expires) - Date.now();
+    // Refresh well before expiry: at four fifths of what is left, and at least a minute ahead.
+    const wait = Math.max(5_000, Math.min(left * 0.8, left - 60_000));
+    this.refreshTimer = setTimeout(() => void this.refresh(), wait);
+  }
+
+  async refresh(): Promise<boolean> {
+    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Token: this.token.token });
+    if (!result.ok) {
+      if (result.status === 401) {
+        this.stop();
+        this.onToken(null); // expired for good: sign in again
+      }
+      return false;
+    }
+    this.token = { ...result.data, agent_sid: this.token.agent_sid };
+    this.onToken(this.token);
+    this.scheduleRefresh();
+    return true;
+  }
+
+  // --- Resync: the whole state from REST ---
+
+  async resync(): Promise<void> {
+    if (!this.grants.workspaceSid || !this.grants.workerSid) {
+      this.say("This sign-in has no TaskRouter worker: offers cannot reach you.");
+      return;
+    }
+    const [worker, activities, pending, accepted, wrapping] = await Promise.all([
+      this.rest.get<Record<string, unknown>>(this.worker),
+      this.rest.get<{ activities: Activity[] }>(`${this.ws}/Activities`, { PageSize: "50" }),
+      this.reservations("pending"),
+      this.reservations("accepted"),
+      this.reservations("wrapping"),
+    ]);
+    if (activities.ok) {
+      this.activities = activities.data.activities;
+    }
+    let state: DeskState = { ...this.state, offers: {}, tasks: {} };
+    if (worker.ok) {
+      state = { ...state, activitySid: String(worker.data.activity_sid), activityName: String(worker.data.activity_name) };
+    }
+    const expiries = this.offerExpiries();
+    const tasks = await this.tasksOf([...pending, ...accepted, ...wrapping].map((r) => String(r.task_sid)));
+    for (const reservation of pending) {
+      const sid = String(reservation.sid);
+      state = withOffer(state, { reservationSid: sid, task: tasks[String(reservation.task_sid)], expiresAt: expiries[sid] ?? null });
+    }
+    for (const reservation of [...accepted, ...wrapping]) {
+      const status = reservation.reservation_status === "wrapping" ? "wrapping" : "accepted";
+      state = withTask(state, { reservationSid: String(reservation.sid), status, task: tasks[String(reservation.task_sid)] });
+    }
+    this.set(state);
+    if (this.queues.length === 0) {
+      const queues = await this.rest.get<{ task_queues: Queue[] }>(`${this.ws}/TaskQueues`, { PageSize: "100" });
+      if (queues.ok) {
+        this.queues = queues.data.task_queues;
+      }
+    }
+    await Promise.all(Object.values(this.state.tasks).map((held) => this.loadConversationOf(held)));
+  }
+
+  private async reservations(status: string): Promise<Record<string, unknown>[]> {
+    const result = await this.rest.get<{ reservations: Record<string, unknown>[] }>(`${this.worker}/Reservations`, {
+      ReservationStatus: status,
+      PageSize: "50",
+    });
+    return result.ok ? result.data.reservations : [];
+  }
+
+  private async tasksOf(sids: string[]): Promise<Record<string, TaskInfo>> {
+    const found: Record<string, TaskInfo> = {};
+    await Promise.all(
+      [...new Set(sids)].map(async (sid) => {
+        const result = await this.rest.get<Record<string, unknown>>(`${this.ws}/Tasks/${sid}`);
+        found[sid] = result.ok ? taskFromRest(result.data) : { sid, attributes: {} };
+      }),
+    );
+    return found;
+  }
+
+  private offerExpiries(): Record<string, number> {
+    try {
+      return JSON.parse(sessionStorage.getItem(OFFER_EXPIRY_KEY) ?? "{}");
+    } catch {
+      return {};
+    }
+  }
+
+  /** Offers' deadlines survive a reload (the REST reservation does not carry its timeout). */
+  private keepOfferExpiries(): void {
+    const kept: Record<string, number> = {};
+    for (const offer of Object.values(this.state.offers)) {
+      if (offer.expiresAt !== null) {
+        kept[offer.reservationSid] = offer.expiresAt;
+      }
+    }
+    sessionStorage.setItem(OFFER_EXPIRY_KEY, JSON.stringify(kept));
+  }
+
+  /** History, read horizons and chat service of a task's conversation, once the agent is in it (accepting
+   * adds the agent asynchronously: the socket's `participant.added` for the agent says when). */
+  async loadConversationOf(held: HeldTask): Promise<void> {
+    const sid = conversationOf(held.task);
+    if (!sid || !this.memberOf.has(sid)) {
+      return;
+    }
+    const base = `/conversations/v1/Conversations/${sid}`;
+    const [conversation, messages, participants] = await Promise.all([
+      this.rest.get<Record<string, unknown>>(base),
+      this.rest.get<{ messages: ChatMessage[] }>(`${base}/Messages`, { Order: "desc", PageSize: HISTORY_PAGE }),
+      this.rest.get<{ participants: Record<string, unknown>[] }>(`${base}/Participants`, { PageSize: "50" }),
+    ]);
+    let state = this.state;
+    if (conversation.ok && typeof conversation.data.chat_service_sid === "string") {
+      state = withChatService(state, sid, conversation.data.chat_service_sid);
+    }
+    if (messages.ok) {
+      state = withMessages(state, sid, messages.data.messages);
+    }
+    if (participants.ok) {
+      for (const participant of participants.data.participants) {
+        const identity = participant.identity ?? participant.sid;
+        if (typeof participant.last_read_message_index === "number") {
+          state = withReadHorizon(state, sid, String(identity), participant.last_read_message_index);
+        }
+      }
+    }
+    this.set(state);
+  }
+
+  private loadConversationsIn(conversationSid: string): void {
+    for (const held of Object.values(this.state.tasks)) {
+      if (conversationOf(held.task) === conversationSid) {
+        void this.loadConversationOf(held);
+      }
+    }
+  }
+
+  // --- Live events ---
+
+  private onSocket(message: Record<string, unknown>): void {
+    const type = String(message.type);
+    const conversationSid = message.conversation_sid as string | undefined;
+    const resource = (message.resource ?? {}) as Record<string, unknown>;
+    if (type.startsWith("reservation.") || type.startsWith("worker.")) {
+      const before = this.state;
+      this.set(applyAgentEvent(this.state, message as unknown as AgentEvent, Date.now()));
+      this.keepOfferExpiries();
+      if (type === "reservation.accepted") {
+        const task = this.state.tasks[String((message.task as Record<string, unknown>)?.sid)];
+        if (task && !before.tasks[task.task.sid]) {
+          void this.loadConversationOf(task);
+        }
+      }
+      return;
+    }
+    if (type === "participant.added" && resource.identity === this.identity && conversationSid) {
+      this.memberOf.add(conversationSid);
+      this.loadConversationsIn(conversationSid);
+    } else if (type === "participant.removed" && resource.identity === this.identity && conversationSid) {
+      this.memberOf.delete(conversationSid);
+    }
+    if (!conversationSid) {
+      return;
+    }
+    switch (type) {
+      case "message.added":
+      case "message.updated":
+        this.set(withMessages(this.state, conversationSid, [resource as unknown as ChatMessage]));
+        return;
+      case "message.removed":
+        this.set(withoutMessage(this.state, conversationSid, String(resource.sid)));
+        return;
+      case "delivery.updated":
+        this.set(
+          withReceipt(this.state, conversationSid, String(resource.message_sid), String(resource.participant_sid), String(resource.status)),
+        );
+        return;
+      case "typing":
+        this.set(withTyping(this.state, conversationSid, String(message.identity), Date.now()));
+        setTimeout(() => this.changed(), 5100); // let the indicator go
+        return;
+      case "read_horizon":
+        this.set(withReadHorizon(this.state, conversationSid, String(message.identity), Number(message.last_read_message_index)));
+        return;
+      default:
+        return;
+    }
+  }
+
+  // --- The agent's actions ---
+
+  async setActivity(activitySid: string): Promise<void> {
+    const result = await this.rest.post<Record<string, unknown>>(this.worker, { ActivitySid: activitySid });
+    if (!result.ok) {
+      this.say(result.message);
+      return;
+    }
+    this.set({ ...this.state, activitySid: String(result.data.activity_sid), activityName: String(result.data.activity_name) });
+    this.say(`You are now ${result.data.activity_name}.`);
+  }
+
+  private async updateReservation(reservationSid: string, status: string): Promise<ApiResult<Record<string, unknown>>> {
+    return this.rest.post<Record<string, unknown>>(`${this.worker}/Reservations/${reservationSid}`, { ReservationStatus: status });
+  }
+
+  async accept(reservationSid: string): Promise<boolean> {
+    const offer = this.state.offers[reservationSid];
+    const result = await this.updateReservation(reservationSid, "accepted");
+    if (!result.ok) {
+      this.say(result.message);
+      this.set(withoutOffer(this.state, reservationSid));
+      return false;
+    }
+    if (offer) {
+      const held: HeldTask = { reservationSid, status: "accepted", task: offer.task };
+      this.set(withTask(this.state, held));
+      void this.loadConversationOf(held);
+    }
+    return true;
+  }
+
+  async reject(reservationSid: string): Promise<void> {
+    const result = await this.updateReservation(reservationSid, "rejected");
+    if (!result.ok) {
+      this.say(result.message);
+    }
+    this.set(withoutOffer(this.state, reservationSid));
+  }
+
+  /** Typing: at most one indicator every two seconds per conversation. */
+  typing(conversationSid: string): void {
+    const now = Date.now();
+    if (now - (this.lastTypingSent[conversationSid] ?? 0) < TYPING_EVERY_MS) {
+      return;
+    }
+    if (this.socket.send({ type: "typing", conversation_sid: conversationSid })) {
+      this.lastTypingSent[conversationSid] = now;
+    }
+  }
+
+  /** The agent has seen the conversation up to its last message. */
+  markRead(conversationSid: string): void {
+    const messages = this.state.conversations[conversationSid]?.messages ?? [];
+    const last = messages.at(-1)?.index;
+    if (last === undefined || (this.lastReadSent[conversationSid] ?? -1) >= last) {
+      return;
+    }
+    if (this.socket.send({ type: "read", conversation_sid: conversationSid, index: last })) {
+      this.lastReadSent[conversationSid] = last;
+    }
+  }
+
+  async send(conversationSid: string, body: string, file: File | null): Promise<boolean> {
+    let mediaSid: string | undefined;
+    if (file) {
+      const service = this.state.conversations[conversationSid]?.chatServiceSid ?? this.grants.chatServiceSid;
+      if (!service) {
+        this.say("Attachments need the conversation's chat service; reload and try again.");
+        return false;
+      }
+      const filename = encodeURIComponent(file.name);
+      const uploaded = await this.rest.upload<{ sid: string }>(
+        `/mcs/v1/Services/${service}/Media?Filename=${filename}`,
+        file,
+        file.type || "application/octet-stream",
+      );
+      if (!uploaded.ok) {
+        this.say(uploaded.message);
+        return false;
+      }
+      mediaSid = uploaded.data.sid;
+    }
+    const posted = await this.rest.post<ChatMessage>(`/conversations/v1/Conversations/${conversationSid}/Messages`, {
+      Author: this.identity,
+      Body: body,
+      MediaSid: mediaSid,
+    });
+    if (!posted.ok) {
+      this.say(posted.message);
+      return false;
+    }
+    this.set(withMessages(this.state, conversationSid, [posted.data]));
+    return true;
+  }
+
+  /** A link to a message's media (a signed, expiring URL from MCS), fetched once. */
+  async mediaLink(serviceSid: string, mediaSid: string): Promise<void> {
+    if (this.media[mediaSid] || this.loadingMedia.has(mediaSid)) {
+      return;
+    }
+    this.loadingMedia.add(mediaSid);
+    const result = await this.rest.get<Record<string, unknown>>(`/mcs/v1/Services/${serviceSid}/Media/${mediaSid}`);
+    this.loadingMedia.delete(mediaSid);
+    if (result.ok) {
+      const links = (result.data.links ?? {}) as Record<string, string>;
+      this.media = {
+        ...this.media,
+        [mediaSid]: {
+          url: links.content_direct_temporary,
+          contentType: String(result.data.content_type),
+          filename: String(result.data.filename ?? mediaSid),
+        },
+      };
+      this.changed();
+    }
+  }
+
+  // --- Flex: wrap-up, complete, transfer, invite, outbound ---
+
+  private channelUrl(task: TaskInfo): string | null {
+    const interaction = task.attributes.flexInteractionSid;
+    const channel = task.attributes.flexInteractionChannelSid;
+    if (typeof interaction !== "string" || typeof channel !== "string") {
+      return null;
+    }
+    return `/flex-api/v1/Interactions/${interaction}/Channels/${channel}`;
+  }
+
+  /** My participant in the task's interaction channel (the agent participant with my reservation), and
+   * whether another agent is still active in it (then ending the chat is not mine alone to do). */
+  private async channelParticipants(held: HeldTask): Promise<{ mine: string | null; othersActive: boolean }> {
+    const url = this.channelUrl(held.task);
+    if (!url) {
+      return { mine: null, othersActive: false };
+    }
+    const found = await this.rest.get<{ participants: Record<string, unknown>[] }>(`${url}/Participants`, { PageSize: "50" });
+    if (!found.ok) {
+      this.say(found.message);
+      return { mine: null, othersActive: false };
+    }
+    const agents = found.data.participants.filter((participant) => participant.type === "agent");
+    const isMine = (participant: Record<string, unknown>) => {
+      const routing = (participant.routing_properties ?? {}) as Record<string, unknown>;
+      return routing.reservation_sid === held.reservationSid || routing.worker_sid === this.grants.workerSid;
+    };
+    const mine = agents.find(isMine);
+    const othersActive = agents.some((participant) => !isMine(participant) && participant.status === "joined");
+    return { mine: mine ? String(mine.sid) : null, othersActive };
+  }
+
+  private async myChannelParticipant(held: HeldTask): Promise<string | null> {
+    return (await this.channelParticipants(held)).mine;
+  }
+
+  private async leaveChannel(held: HeldTask, status: "wrapup" | "closed"): Promise<boolean> {
+    const url = this.channelUrl(held.task);
+    const { mine, othersActive } = url ? await this.channelParticipants(held) : { mine: null, othersActive: false };
+    if (url && mine) {
+      // Wrapping up as the last agent ends the chat (Flex's "End chat"): the channel closes, so do the
+      // conversation and the customer's side of it; with another agent still in, only I wrap up.
+      const ending = status === "wrapup" && !othersActive;
+      const result = ending
+        ? await this.rest.post<Record<string, unknown>>(url, { Status: "closed" })
+        : await this.rest.post<Record<string, unknown>>(`${url}/Participants/${mine}`, { Status: status });
+      if (!result.ok) {
+        this.say(result.message);
+      }
+      return result.ok;
+    }
+    // Not a Flex interaction: the reservation itself moves.
+    const result = await this.updateReservation(held.reservationSid, status === "wrapup" ? "wrapping" : "completed");
+    if (!result.ok) {
+      this.say(result.message);
+    }
+    return result.ok;
+  }
+
+  async wrapUp(taskSid: string): Promise<void> {
+    const held = this.state.tasks[taskSid];
+    if (held && (await this.leaveChannel(held, "wrapup"))) {
+      this.set(withTask(this.state, { ...held, status: "wrapping" }));
+      this.say("Chat ended: wrap up, then complete the task.");
+    }
+  }
+
+  async complete(taskSid: string): Promise<void> {
+    const held = this.state.tasks[taskSid];
+    if (held && (await this.leaveChannel(held, "closed"))) {
+      this.set({ ...this.state, tasks: Object.fromEntries(Object.entries(this.state.tasks).filter(([sid]) => sid !== taskSid)) });
+      this.say("Task completed.");
+    }
+  }
+
+  async transfer(taskSid: string, to: string, kind: "cold" | "warm"): Promise<boolean> {
+    const held = this.state.tasks[taskSid];
+    const url = held && this.channelUrl(held.task);
+    const participant = held && (await this.myChannelParticipant(held));
+    if (!url || !participant) {
+      this.say("Only conversations routed as Flex interactions can be transferred.");
+      return false;
+    }
+    const result = await this.rest.postJson<Record<string, unknown>>(`${url}/Transfers`, { from: participant, to, type: kind });
+    this.say(result.ok ? `Transfer requested (${kind}).` : result.message);
+    return result.ok;
+  }
+
+  async invite(taskSid: string, queueSid: string): Promise<boolean> {
+    const held = this.state.tasks[taskSid];
+    const url = held && this.channelUrl(held.task);
+    if (!url) {
+      this.say("Only conversations routed as Flex interactions can take a second agent.");
+      return false;
+    }
+    const properties: Record<string, unknown> = {
+      workspace_sid: this.grants.workspaceSid,
+      task_channel_unique_name: held.task.channelUniqueName ?? "chat",
+      attributes: { invitedBy: this.identity },
+    };
+    if (held.task.workflowSid) {
+      properties.workflow_sid = held.task.workflowSid;
+    }
+    if (queueSid) {
+      properties.queue_sid = queueSid;
+    }
+    const result = await this.rest.post<Record<string, unknown>>(`${url}/Invites`, { Routing: JSON.stringify({ properties }) });
+    this.say(result.ok ? "Invitation sent: the next available agent joins." : result.message);
+    return result.ok;
+  }
+
+  /** An agent-initiated SMS/WhatsApp conversation (Flex Interactions); answers the new task's SID. */
+  async startOutbound(channel: "sms" | "whatsapp", to: string, from: string, queueSid: string, body: string): Promise<string | null> {
+    const prefix = channel === "whatsapp" ? "whatsapp:" : "";
+    const address = (value: string) => (value.startsWith(prefix) ? value : prefix + value);
+    const created = await this.rest.post<Record<string, unknown>>("/flex-api/v1/Interactions", {
+      Channel: JSON.stringify({
+        type: channel,
+        initiated_by: "agent",
+        participants: [{ address: address(to), proxy_address: address(from) }],
+      }),
+      Routing: JSON.stringify({
+        properties: {
+          workspace_sid: this.grants.workspaceSid,
+          worker_sid: this.grants.workerSid,
+          queue_sid: queueSid,
+          task_channel_unique_name: "chat",
+          attributes: { customerAddress: address(to), from: address(to) },
+        },
+      }),
+    });
+    if (!created.ok) {
+      this.say(created.message);
+      return null;
+    }
+    const routing = (created.data.routing ?? {}) as { properties?: Record<string, unknown> };
+    const task = routing.properties ? taskFromRest(routing.properties) : null;
+    const conversationSid = task && conversationOf(task);
+    if (task) {
+      const reservations = await this.reservations("accepted");
+      const mine = reservations.find((reservation) => reservation.task_sid === task.sid);
+      const held: HeldTask = { reservationSid: String(mine?.sid ?? ""), status: "accepted", task };
+      this.set(withTask(this.state, held));
+      await this.loadConversationOf(held);
+    }
+    if (conversationSid && body.trim()) {
+      await this.send(conversationSid, body.trim(), null);
+    }
+    this.say("Conversation started.");
+    return task?.sid ?? null;
+  }
+}

@@ -121,7 +121,7 @@ async def test_inbound_to_a_studio_flex_flow_address_runs_its_flow(center: Conta
     assert (await center.pending_reservation(task["sid"]))["worker_sid"] == center.alice.sid
 
 
-async def test_inbound_to_a_task_flex_flow_creates_the_task_and_an_address_configuration_wins(
+async def test_inbound_to_a_task_flex_flow_creates_the_task_directly(
     center: ContactCenter,
 ) -> None:
     flex_flow = await center.post(ROOT, task_form(center), status=201)

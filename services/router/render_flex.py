@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from services.router.domain.flex_flows import FlexFlow, WebChannel, shown_integration
@@ -32,10 +33,11 @@ def web_channel(value: WebChannel, base: str) -> dict[str, Any]:
     }
 
 
-def configuration(row: Any, base: str, *, defaults: dict[str, Any]) -> dict[str, Any]:
-    """What the client stored over Parley's defaults (the workspace and its target workflow and queue)."""
+def configuration(row: Any, base: str, *, fields: Iterable[str], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Every field of Twilio's resource: what the client stored, over Parley's defaults, else null."""
     return {
+        **dict.fromkeys(fields), **defaults, **row["values"],
         "account_sid": row["account_sid"], "date_created": iso(row["date_created"]),
         "date_updated": iso(row["date_updated"]), "status": "ok", "service_version": "parley",
-        **defaults, **row["values"], "url": f"{base}{CONFIGURATION}",
+        "url": f"{base}{CONFIGURATION}",
     }

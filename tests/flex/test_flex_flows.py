@@ -1,10 +1,12 @@
 """Flex Flows (`/flex-api/v1/FlexFlows`): CRUD, paging, errors, and what they do for inbound messages."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from services.router.domain.flex_flows import FlexFlow
 from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
 from tests.flex.test_flows import greeting_flow
 from tests.support.receiver import Receiver
@@ -121,7 +123,7 @@ async def test_inbound_to_a_studio_flex_flow_address_runs_its_flow(center: Conta
     assert (await center.pending_reservation(task["sid"]))["worker_sid"] == center.alice.sid
 
 
-async def test_inbound_to_a_task_flex_flow_creates_the_task_and_an_address_configuration_wins(
+async def test_inbound_to_a_task_flex_flow_creates_the_task_directly(
     center: ContactCenter,
 ) -> None:
     flex_flow = await center.post(ROOT, task_form(center), status=201)
@@ -192,3 +194,19 @@ async def test_an_external_flex_flow_posts_the_conversations_messages_to_its_url
     assert hook.field("Author") == CUSTOMER
     assert hook.has_valid_signature(center.parley.account.auth_token)
     assert await tasks_of(center) == [] and center.carrier.requests == []
+
+
+def test_the_address_a_flex_flow_answers() -> None:
+    now = datetime.now(UTC)
+
+    def flow(channel_type: str, identity: str | None, enabled: bool = True) -> FlexFlow:
+        return FlexFlow(sid="FO" + "0" * 32, account_sid="AC" + "0" * 32, friendly_name="f", chat_service_sid=SERVICE,
+                        channel_type=channel_type, contact_identity=identity, enabled=enabled,
+                        integration_type="task", integration={}, long_lived=False, janitor_enabled=False,
+                        date_created=now, date_updated=now)
+
+    assert flow("sms", PARLEY_NUMBER).answers_address == PARLEY_NUMBER
+    assert flow("whatsapp", PARLEY_NUMBER).answers_address == f"whatsapp:{PARLEY_NUMBER}"
+    assert flow("whatsapp", f"whatsapp:{PARLEY_NUMBER}").answers_address == f"whatsapp:{PARLEY_NUMBER}"
+    assert flow("sms", PARLEY_NUMBER, enabled=False).answers_address is None
+    assert flow("web", "anything").answers_address is None and flow("sms", None).answers_address is None

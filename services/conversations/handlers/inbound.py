@@ -84,7 +84,8 @@ async def prepare_inbound(pool: asyncpg.Pool, pre_events: PreEvents, envelope: E
         else:
             address = await store.get_address_configuration(conn, account_sid=account_sid,
                                                             sid_or_address=inbound.to_address)
-            flex_flow = await flex_flow_for(conn, account_sid=account_sid, address=inbound.to_address)
+            flex_flow = None if address is not None else await flex_flow_for(
+                conn, account_sid=account_sid, address=inbound.to_address)
             if (address is None or not address.auto_creation_enabled) and flex_flow is None:
                 return InboundPlan(conversation_sid=None)  # parked in the transaction
             wanted = address.conversation_service_sid if address is not None else None
@@ -207,7 +208,8 @@ async def _auto_create(
 ) -> tuple[Conversation, Participant]:
     address = await store.get_address_configuration(conn, account_sid=account_sid, sid_or_address=inbound.to_address)
     # No address configuration at all: a Flex Flow answering the address may take it (flex_flow_addresses.py).
-    flex_flow = await flex_flow_for(conn, account_sid=account_sid, address=inbound.to_address)
+    flex_flow = None if address is not None else await flex_flow_for(
+        conn, account_sid=account_sid, address=inbound.to_address)
     if (address is None or not address.auto_creation_enabled) and flex_flow is None:
         raise NoAddressConfiguration(
             f"No address configuration with auto-creation enabled for {inbound.to_address}; message parked"

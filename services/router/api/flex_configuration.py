@@ -103,7 +103,7 @@ def flex_configuration_router(context: ServiceContext) -> APIRouter:
     async def answer(request: Request, account_sid: str) -> dict[str, Any]:
         async with pool.acquire() as conn:
             row, defaults = await configuration_of(conn, account_sid)
-        return render.configuration(row, base_of(context, request), defaults=defaults)
+        return render.configuration(row, base_of(context, request), fields=SETTABLE, defaults=defaults)
 
     @router.get("")
     async def fetch(request: Request, account: Caller) -> dict[str, Any]:

@@ -56,9 +56,11 @@ class FlexFlow:
     @property
     def answers_address(self) -> str | None:
         """The address inbound messages to which this flow takes, when it takes any."""
-        if self.enabled and self.channel_type in ADDRESS_CHANNEL_TYPES and self.contact_identity:
-            return self.contact_identity
-        return None
+        if not (self.enabled and self.channel_type in ADDRESS_CHANNEL_TYPES and self.contact_identity):
+            return None
+        if self.channel_type == "whatsapp" and not self.contact_identity.startswith("whatsapp:"):
+            return f"whatsapp:{self.contact_identity}"  # the form WhatsApp messages arrive addressed to
+        return self.contact_identity
 
 
 @dataclass(frozen=True)

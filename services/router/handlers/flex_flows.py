@@ -4,7 +4,6 @@ conversation to their integration (run the flow, or create the interaction and i
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from services.router.domain.flex_flows import INTERACTION_CHANNEL, FlexFlow
@@ -25,7 +24,6 @@ from shared.contracts.flex import (
 from shared.errors import TwilioError
 from shared.rpc import RpcClient, RpcTimeout, RpcUnroutable
 
-log = logging.getLogger(__name__)
 RPC_TIMEOUT = 10.0
 
 

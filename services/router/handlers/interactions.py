@@ -318,7 +318,9 @@ async def interaction_task_canceled(conn: Connection, task: Task, *, base: str) 
         await store.set_transfer_status(conn, sid=link["transfer_sid"], status="failed")
     if link["invite_sid"] is not None or link["transfer_sid"] is not None:
         return
-    channel = await store.get_channel(conn, account_sid=task.account_sid, sid=link["channel_sid"], for_update=True)
+    # The task row is locked already; waiting for the channel here, in the opposite order to a channel close
+    # (channel, then its tasks), could deadlock with it. A busy channel is being acted on: leave it to that.
+    channel = await store.lock_channel_unless_busy(conn, sid=link["channel_sid"])
     if channel is None or channel.status not in ("setup", "active"):
         return
     if await store.agents_of_channel(conn, channel_sid=channel.sid, statuses=["joined", "wrapup"]):

@@ -72,6 +72,13 @@ async def get_channel(conn: Connection, *, account_sid: str, interaction_sid: st
     return build(InteractionChannel, row)  # type: ignore[no-any-return]
 
 
+async def lock_channel_unless_busy(conn: Connection, *, sid: str) -> InteractionChannel | None:
+    """The channel locked, or None when another transaction holds it (it is acting on the channel already)."""
+    row = await conn.fetchrow(f"SELECT {CHANNEL_COLUMNS} FROM interaction_channels WHERE sid = $1 "
+                              f"FOR UPDATE SKIP LOCKED", sid)
+    return build(InteractionChannel, row)  # type: ignore[no-any-return]
+
+
 async def channel_of_interaction(conn: Connection, *, interaction_sid: str) -> InteractionChannel | None:
     row = await conn.fetchrow(f"SELECT {CHANNEL_COLUMNS} FROM interaction_channels WHERE interaction_sid = $1",
                               interaction_sid)

@@ -6,9 +6,10 @@ test_desk_journey.py has the customer in the widget instead.
 
 from __future__ import annotations
 
+import json
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
@@ -16,7 +17,7 @@ from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
 
 
-def offer_of(page: Page, customer: str):  # noqa: ANN201 (a Playwright locator)
+def offer_of(page: Page, customer: str) -> Locator:
     return page.get_by_role("region", name="Offers").get_by_role("listitem").filter(has_text=customer)
 
 
@@ -50,7 +51,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
 
         # The customer types: the agent sees it; the agent types and replies: the customer sees both.
         await customer.sees("participant.added", joined="alice")  # from here the agent's socket is in the chat
-        await customer.socket.send('{"type": "typing", "conversation_sid": "%s"}' % customer.conversation_sid)
+        await customer.socket.send(json.dumps({"type": "typing", "conversation_sid": customer.conversation_sid}))
         await expect(page.get_by_text("Ada Lovelace is typing…")).to_be_visible()
         composer = page.get_by_label("Message", exact=True)
         await composer.fill("Hi Ada, I am looking into it")

@@ -62,11 +62,14 @@ export class DeskController {
   private listeners = new Set<() => void>();
   private socket: DeskSocket;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private resyncRetry: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent: Record<string, number> = {};
   private lastReadSent: Record<string, number> = {};
   private loadingMedia = new Set<string>();
   /** The conversations this identity is a participant of: only those can be read (the socket says which). */
   private memberOf = new Set<string>();
+  /** Outbound conversations' first messages, waiting for the agent to be in the conversation. */
+  private firstMessages: Record<string, string> = {};
 
   constructor(
     private token: AccessToken,
@@ -104,6 +107,7 @@ export class DeskController {
 
   stop(): void {
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.resyncRetry);
     this.socket.stop();
   }
 
@@ -179,6 +183,11 @@ export class DeskController {
     ]);
     if (activities.ok) {
       this.activities = activities.data.activities;
+    }
+    if (!worker.ok || !activities.ok) {
+      // Parley busy or unreachable: try the whole resync again shortly rather than show a half-empty desk.
+      clearTimeout(this.resyncRetry);
+      this.resyncRetry = setTimeout(() => void this.resync(), 2000);
     }
     let state: DeskState = { ...this.state, offers: {}, tasks: {} };
     if (worker.ok) {
@@ -273,6 +282,14 @@ export class DeskController {
     this.set(state);
   }
 
+  private sendFirstMessage(conversationSid: string): void {
+    const body = this.firstMessages[conversationSid];
+    if (body !== undefined && this.memberOf.has(conversationSid)) {
+      delete this.firstMessages[conversationSid];
+      void this.send(conversationSid, body, null);
+    }
+  }
+
   private loadConversationsIn(conversationSid: string): void {
     for (const held of Object.values(this.state.tasks)) {
       if (conversationOf(held.task) === conversationSid) {
@@ -302,6 +319,7 @@ export class DeskController {
     if (type === "participant.added" && resource.identity === this.identity && conversationSid) {
       this.memberOf.add(conversationSid);
       this.loadConversationsIn(conversationSid);
+      this.sendFirstMessage(conversationSid);
     } else if (type === "participant.removed" && resource.identity === this.identity && conversationSid) {
       this.memberOf.delete(conversationSid);
     }
@@ -598,7 +616,9 @@ export class DeskController {
       await this.loadConversationOf(held);
     }
     if (conversationSid && body.trim()) {
-      await this.send(conversationSid, body.trim(), null);
+      // Parley adds the agent to the new conversation asynchronously: the first message waits for that.
+      this.firstMessages[conversationSid] = body.trim();
+      this.sendFirstMessage(conversationSid);
     }
     this.say("Conversation started.");
     return task?.sid ?? null;

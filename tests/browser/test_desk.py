@@ -85,6 +85,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
         # As the only agent, wrapping up ends the chat: the conversation closes for the customer too.
         await eventually(lambda: center.get(f"/conversations/v1/Conversations/{customer.conversation_sid}"),
                          until=lambda c: c["state"] == "closed", what="the conversation closed")
+        await expect(page.get_by_text("This conversation is closed.")).to_be_visible()
         await pages.screenshot(page, "wrapping-up")
         await page.get_by_role("button", name="Complete").click()
         await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("No active tasks.")
@@ -109,6 +110,8 @@ async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pa
         # Alice lets it lapse: it disappears from her screen, she is moved to the timeout activity,
         # and the task is offered to Bob.
         await expect(offer_of(alice, "Grace Hopper")).to_have_count(0, timeout=15_000)
+        await expect(alice.get_by_role("status").filter(has_text="The offer from Grace Hopper (Web chat) timed out."))\
+            .to_be_visible()
         await expect(alice.get_by_label("Activity")).to_have_value(center.activities["Offline"])
         bobs_offer = offer_of(bob, "Grace Hopper")
         await expect(bobs_offer).to_be_visible()
@@ -169,7 +172,7 @@ async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: Ru
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("log", name="Messages")).to_contain_text("Hi there")
         composer = page.get_by_label("Message", exact=True)
-        await composer.focus()
+        await expect(composer).to_be_focused()  # focus follows the work: from Accept to the reply box
         await page.keyboard.type("Typed on a phone")
         await page.keyboard.press("Enter")  # Enter sends
         await customer.sees("message.added", author="alice", body="Typed on a phone")

@@ -7,13 +7,16 @@ import {
   type AgentEvent,
   applyAgentEvent,
   type ChatMessage,
+  channelOf,
   conversationOf,
+  customerOf,
   type DeskState,
   EMPTY,
   type HeldTask,
   type TaskInfo,
   taskFromRest,
   withChatService,
+  withConversationState,
   withMessages,
   withOffer,
   withoutMessage,
@@ -268,6 +271,9 @@ export class DeskController {
     if (conversation.ok && typeof conversation.data.chat_service_sid === "string") {
       state = withChatService(state, sid, conversation.data.chat_service_sid);
     }
+    if (conversation.ok && typeof conversation.data.state === "string") {
+      state = withConversationState(state, sid, conversation.data.state);
+    }
     if (messages.ok) {
       state = withMessages(state, sid, messages.data.messages);
     }
@@ -280,6 +286,22 @@ export class DeskController {
       }
     }
     this.set(state);
+  }
+
+  /** Screen readers hear of offers arriving and lapsing (the notice is a polite live region). */
+  private announceOffer(type: string, before: DeskState, reservationSid: string): void {
+    const offer = this.state.offers[reservationSid] ?? before.offers[reservationSid];
+    if (!offer) {
+      return;
+    }
+    const who = `${customerOf(offer.task)} (${channelOf(offer.task)})`;
+    if (type === "reservation.created") {
+      this.say(`New offer: ${who}.`);
+    } else if (type === "reservation.timeout") {
+      this.say(`The offer from ${who} timed out.`);
+    } else if (type === "reservation.rescinded" || type === "reservation.canceled") {
+      this.say(`The offer from ${who} was withdrawn.`);
+    }
   }
 
   private sendFirstMessage(conversationSid: string): void {
@@ -308,6 +330,7 @@ export class DeskController {
       const before = this.state;
       this.set(applyAgentEvent(this.state, message as unknown as AgentEvent, Date.now()));
       this.keepOfferExpiries();
+      this.announceOffer(type, before, String(resource.sid ?? ""));
       if (type === "reservation.accepted") {
         const task = this.state.tasks[String((message.task as Record<string, unknown>)?.sid)];
         if (task && !before.tasks[task.task.sid]) {
@@ -330,6 +353,11 @@ export class DeskController {
       case "message.added":
       case "message.updated":
         this.set(withMessages(this.state, conversationSid, [resource as unknown as ChatMessage]));
+        return;
+      case "conversation.updated":
+        if (typeof resource.state === "string") {
+          this.set(withConversationState(this.state, conversationSid, resource.state));
+        }
         return;
       case "message.removed":
         this.set(withoutMessage(this.state, conversationSid, String(resource.sid)));

@@ -73,6 +73,8 @@ function Workspace({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
   async function accept(reservationSid: string, taskSid: string) {
     if (await desk.accept(reservationSid)) {
       setSelected(taskSid);
+      // The Accept button is gone: focus moves to where the agent now works, the reply box.
+      requestAnimationFrame(() => document.getElementById("composer-text")?.focus());
     }
   }
 

@@ -127,3 +127,19 @@ async def test_the_twilio_library_drives_an_agents_own_worker_with_its_token(cen
         assert (refused.value.status, refused.value.code) == (403, 20403)
     finally:
         await client.http_client.close()  # type: ignore[attr-defined]
+
+
+async def test_an_agent_refreshes_its_token_with_its_token_and_cannot_widen_it(center: ContactCenter) -> None:
+    async with await agent_token(center, center.alice) as alice:
+        refreshed = await alice.post("/parley/v1/AccessTokens", data={"WorkerSid": center.bob.sid, "Ttl": "600"})
+        assert refreshed.status_code == 201, refreshed.text
+        assert (refreshed.json()["identity"], refreshed.json()["ttl"]) == ("alice", 600)
+    async with httpx.AsyncClient(base_url=center.parley.base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {refreshed.json()['token']}"}) as fresh:
+        # Still Alice's worker only: the WorkerSid asked for was ignored.
+        forbidden(await fresh.post(f"{center.ws}/Workers/{center.bob.sid}", data={"ActivitySid": center.available_sid}))
+        mine = await fresh.post(f"{center.ws}/Workers/{center.alice.sid}", data={"ActivitySid": center.available_sid})
+        assert mine.status_code == 200, mine.text
+    guest = (await center.post("/ingress/webchat/tokens", {"Identity": "guest-zed"}, status=201))["token"]
+    async with httpx.AsyncClient(base_url=center.parley.base_url, headers={"X-Twilio-Token": guest}) as zed:
+        assert (await zed.post("/parley/v1/AccessTokens", data={})).status_code == 401  # not an agent

@@ -48,7 +48,8 @@ export interface MediaLink {
 
 export type Connection = "connecting" | "online" | "offline";
 
-const REFRESH_URL = "/ingress/webchat/tokens/refresh";
+// An agent's still valid token gets a fresh one for the same agent (docs/auth.md).
+const REFRESH_URL = "/parley/v1/AccessTokens";
 const OFFER_EXPIRY_KEY = "parley.desk.offerExpiry";
 const TYPING_EVERY_MS = 2000;
 const HISTORY_PAGE = "100";
@@ -156,7 +157,7 @@ export class DeskController {
   }
 
   async refresh(): Promise<boolean> {
-    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Token: this.token.token });
+    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Ttl: this.token.ttl ? String(this.token.ttl) : undefined });
     if (!result.ok) {
       if (result.status === 401) {
         this.stop();

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
@@ -181,3 +181,53 @@ async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: Ru
         await customer.close()
 
 
+
+
+async def test_a_dropped_socket_reconnects_and_resyncs_what_it_missed(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        await center.post(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Channels/chat", {"Capacity": "2"})
+        page = await pages.open("/desk/")
+        await sign_in(page, center.agents["alice"])
+        await choose_activity(page, "Available")
+        customer = await customer_chat(center, name="Katherine Johnson", identity="guest-kj",
+                                       first_message="Is my booking confirmed?")
+        await offer_of(page, "Katherine Johnson").get_by_role("button", name="Accept").click()
+        chat = page.get_by_role("log", name="Messages")
+        await expect(chat).to_contain_text("Is my booking confirmed?")
+        await customer.sees("participant.added", joined="alice")
+
+        # From now on the desk's socket goes through the test, which can cut it and keep it down.
+        connections: list[WebSocketRoute] = []
+        down = False
+
+        async def through(socket: WebSocketRoute) -> None:
+            if down:
+                await socket.close(code=1011)
+                return
+            socket.connect_to_server()
+            connections.append(socket)
+
+        await page.route_web_socket(re.compile(r"/ingress/ws"), through)
+        await page.reload()
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+        await expect(page.get_by_role("main")).to_have_attribute("aria-busy", "false")  # the resync is done
+        assert connections
+
+        down = True
+        await connections[-1].close(code=1011)
+        await expect(page.get_by_role("status").filter(has_text="Offline, reconnecting…")).to_be_visible()
+        # While the agent is away: a message in the held conversation, and a new offer.
+        await customer.write("Reference KJ-7, please check")
+        second = await customer_chat(center, name="Dorothy Vaughan", identity="guest-dv")
+        await eventually(lambda: center.reservations_of("alice", "pending"), until=lambda found: len(found) == 1,
+                         what="the second offer made while the desk was offline")
+        await pages.screenshot(page, "offline")
+        assert await chat.get_by_text("Reference KJ-7, please check").count() == 0
+
+        down = False  # the desk's next attempt gets through, and it resyncs
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible(timeout=20_000)
+        await expect(chat).to_contain_text("Reference KJ-7, please check")
+        await expect(offer_of(page, "Dorothy Vaughan")).to_be_visible()
+        await pages.screenshot(page, "resynced")
+        await customer.close()
+        await second.close()

@@ -59,6 +59,8 @@ export class DeskController {
   activities: Activity[] = [];
   queues: Queue[] = [];
   connection: Connection = "connecting";
+  /** A resync is under way (the view marks the desk aria-busy meanwhile). */
+  syncing = false;
   notice = "";
   media: Record<string, MediaLink> = {};
   readonly grants: Grants;
@@ -178,6 +180,17 @@ export class DeskController {
       this.say("This sign-in has no TaskRouter worker: offers cannot reach you.");
       return;
     }
+    this.syncing = true;
+    this.changed();
+    try {
+      await this.resyncAll();
+    } finally {
+      this.syncing = false;
+      this.changed();
+    }
+  }
+
+  private async resyncAll(): Promise<void> {
     const [worker, activities, pending, accepted, wrapping] = await Promise.all([
       this.rest.get<Record<string, unknown>>(this.worker),
       this.rest.get<{ activities: Activity[] }>(`${this.ws}/Activities`, { PageSize: "50" }),

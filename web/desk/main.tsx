@@ -96,7 +96,7 @@ function Workspace({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
       <p class="notice" role="status" aria-live="polite">
         {desk.notice}
       </p>
-      <main class="app-main desk">
+      <main class="app-main desk" aria-busy={desk.syncing ? "true" : "false"}>
         <div class="desk-side">
           <OfferList desk={desk} onAccept={accept} />
           <TaskList tasks={tasks} current={current?.task.sid ?? null} onSelect={setSelected} />

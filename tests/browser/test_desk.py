@@ -77,6 +77,15 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
                          what="the picture loaded")
         await pages.screenshot(page, "conversation")
 
+        # The agent sends a PDF (uploaded to MCS with the agent's token): the customer gets it as media.
+        await page.get_by_label("Attach a file").set_input_files(files=[{
+            "name": "invoice.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"}])
+        await composer.fill("Here is your invoice")
+        await page.get_by_role("button", name="Send").click()
+        sent = await customer.sees("message.added", author="alice", body="Here is your invoice")
+        assert [m["content_type"] for m in sent["resource"]["media"]] == ["application/pdf"]
+        await expect(chat.get_by_role("link", name=re.compile("invoice.pdf"))).to_be_visible()
+
         # Wrap up, then complete: the task is done and leaves the list.
         await page.get_by_role("button", name="Wrap up").click()
         await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("wrapping up")

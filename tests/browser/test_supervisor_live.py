@@ -3,6 +3,7 @@ REST here), and a supervisor opening an agent's conversation read-only, then joi
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -114,7 +115,7 @@ async def test_the_waiting_count_rises_and_falls_live_and_the_supervisor_joins_a
     await alice_row.get_by_role("button", name="Open the conversation of Alice with Ana Lima").click()
     view = page.get_by_role("region", name="Alice with Ana Lima")
     transcript = view.get_by_role("log", name="Conversation messages")
-    await expect(transcript).to_contain_text("Where is my order?")
+    await expect(transcript).to_contain_text("Ana Lima Where is my order?")
     await expect(view).to_contain_text("Read-only")
     await account.post(f"/conversations/v1/Conversations/{first}/Messages",
                        data={"Author": "alice", "Body": "Checking it now."})
@@ -123,6 +124,7 @@ async def test_the_waiting_count_rises_and_falls_live_and_the_supervisor_joins_a
     # Joining makes the supervisor a participant who can write.
     await view.get_by_role("button", name="Join conversation").click()
     await expect(view).to_contain_text("You are a participant")
+    await expect(view).to_contain_text(re.compile(r"Participants: (?=[^.]*Ana Lima)(?=[^.]*alice)(?=[^.]*sam)"))
     participants = (await account.get(f"/conversations/v1/Conversations/{first}/Participants")).json()
     assert "sam" in {p["identity"] for p in participants["participants"]}
     await view.get_by_label("Message as sam").fill("Supervisor here, all good.")

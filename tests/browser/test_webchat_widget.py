@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -38,6 +39,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 PICTURE = png(96, 64, (230, 126, 34))
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 @pytest.fixture
@@ -166,6 +169,12 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     assert with_media["resource"]["author"] == guest
     assert with_media["resource"]["media"][0]["content_type"] == "image/png"
     await pages.screenshot(page, "picture-sent")
+    await page.locator("#parley-attach").set_input_files(
+        files=[{"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    await expect(log.get_by_role("link", name="receipt.pdf")).to_have_attribute("href", re.compile("/Content/Direct"))
+    with_pdf = await agent_socket.next_of(
+        "message.added", where=lambda m: (m["resource"].get("media") or [{}])[0].get("content_type") == "application/pdf")
+    assert with_pdf["resource"]["author"] == guest
 
     # A reload keeps the chat: the same messages, once each, and it goes on.
     count = await log.get_by_role("listitem").count()

@@ -119,6 +119,7 @@ const STATUS_TEXT: Record<SocketStatus, string> = {
 interface Opened {
   conversationSid: string;
   title: string;
+  customer: string | null;
 }
 
 function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => void }) {
@@ -177,6 +178,7 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
               setOpened({
                 conversationSid: task.conversation_sid!,
                 title: `${agent.friendly_name ?? agent.sid} with ${task.customer ?? "customer"}`,
+                customer: task.customer,
               })
             }
           />
@@ -186,6 +188,7 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
             key={opened.conversationSid}
             conversationSid={opened.conversationSid}
             title={opened.title}
+            customer={opened.customer}
             identity={token.identity}
             rest={{ token: token.token }}
             live={live}

@@ -187,6 +187,16 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     await expect(log.get_by_role("listitem")).to_have_count(count + 1)
     await pages.screenshot(page, "after-reload")
 
+    # With the panel closed, the launcher says what came in meanwhile; opening it clears that.
+    launcher = page.get_by_role("button", name="Chat with us", exact=True)
+    await page.get_by_role("button", name="Close chat").click()
+    await account.post(messages, data={"Author": "alice", "Body": "Anything else?"})
+    await expect(launcher).to_have_accessible_description("1 new message")
+    await pages.screenshot(page, "new-message-badge")
+    await launcher.click()
+    await expect(log.get_by_text("Anything else?")).to_be_visible()
+    await expect(page.get_by_text("1 new message")).to_have_count(0)
+
     # The conversation closes: the widget says the chat has ended, and offers a new one.
     closed = await account.post(f"/conversations/v1/Conversations/{conversation_sid}", data={"State": "closed"})
     assert closed.status_code == 200, closed.text

@@ -17,7 +17,22 @@ import { readTokenClaims } from "../shared/tokenRest";
 import { ConversationView } from "./ConversationView";
 import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WorkerRow } from "./liveStatistics";
 
-function QueueTable({ queues }: { queues: QueueRow[] }) {
+/** Seconds since the snapshot arrived, ticking while someone waits: the longest wait grows between pushes. */
+function useSecondsSince(since: number, ticking: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    setNow(Date.now());
+    if (!ticking) {
+      return;
+    }
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [since, ticking]);
+  return Math.max(0, Math.floor((now - since) / 1000));
+}
+
+function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: number }) {
+  const elapsed = useSecondsSince(receivedAt, queues.some((queue) => queue.waiting > 0));
   return (
     // Scrolls sideways on a narrow screen: focusable, so keyboard users can scroll it too.
     <div class="table-scroll" role="region" aria-labelledby="queues-caption" tabIndex={0}>
@@ -44,7 +59,7 @@ function QueueTable({ queues }: { queues: QueueRow[] }) {
               <tr key={queue.sid}>
                 <th scope="row">{queue.friendly_name ?? queue.sid}</th>
                 <td>{queue.waiting}</td>
-                <td>{formatWait(queue.longest_wait_seconds)}</td>
+                <td>{formatWait(queue.waiting > 0 ? queue.longest_wait_seconds + elapsed : 0)}</td>
                 <td>{queue.available_agents}</td>
                 <td>{queue.busy_agents}</td>
               </tr>
@@ -124,7 +139,7 @@ interface Opened {
 
 function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => void }) {
   const claims = useMemo(() => readTokenClaims(token.token), [token.token]);
-  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [snapshot, setSnapshot] = useState<{ data: Snapshot; receivedAt: number } | null>(null);
   const [status, setStatus] = useState<SocketStatus>("connecting");
   const [opened, setOpened] = useState<Opened | null>(null);
   const [live, setLive] = useState<RealtimeMessage | null>(null);
@@ -137,7 +152,8 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
     const socket = new RealtimeSocket({
       baseUrl: location.origin,
       token: () => token.token,
-      onMessage: (message) => (isSnapshot(message) ? setSnapshot(message) : setLive(message)),
+      onMessage: (message) =>
+        isSnapshot(message) ? setSnapshot({ data: message, receivedAt: Date.now() }) : setLive(message),
       onStatus: setStatus,
       onUnauthorized: onSignOut,
     });
@@ -163,17 +179,17 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
         </p>
       </div>
       <div class="alert" role="alert">
-        {snapshot?.error ? `Statistics are not available: ${snapshot.error}` : ""}
+        {snapshot?.data.error ? `Statistics are not available: ${snapshot.data.error}` : ""}
       </div>
       <div class="dashboard">
         <section class="card" aria-labelledby="queues-title">
           <h2 id="queues-title">Queues</h2>
-          <QueueTable queues={snapshot?.queues ?? []} />
+          <QueueTable queues={snapshot?.data.queues ?? []} receivedAt={snapshot?.receivedAt ?? 0} />
         </section>
         <section class="card" aria-labelledby="agents-title">
           <h2 id="agents-title">Agents</h2>
           <AgentTable
-            workers={snapshot?.workers ?? []}
+            workers={snapshot?.data.workers ?? []}
             onOpen={(task, agent) =>
               setOpened({
                 conversationSid: task.conversation_sid!,

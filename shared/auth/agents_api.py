@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from shared import access_tokens
 from shared.auth import agents
 from shared.auth.accounts import Account
-from shared.auth.deps import Authenticator
+from shared.auth.deps import Authenticator, basic_credentials, presented_token
 from shared.errors import conflict, invalid_parameter, missing_parameter, not_found, unauthorized
 from shared.forms import Form
 from shared.http import iso
@@ -127,23 +127,37 @@ def access_tokens_router(authenticate: Authenticator) -> APIRouter:
 
     @router.post("", status_code=201)
     async def create(request: Request) -> dict[str, Any]:
-        """An agent's `Email` + `Password`, or account credentials (Basic) with an `Identity`."""
+        """An agent's `Email` + `Password`, account credentials (Basic) with an `Identity`, or a still valid
+        access token of an agent (X-Twilio-Token or Bearer), which gets a fresh one for the same agent."""
         form = await Form.read(request)
         email = form.str("Email")
+        by_account = False  # only the account may name other grants than the agent's own
         if email is not None:
             agent: agents.Agent | None = await signed_in_agent(email, form.str("Password") or "")
             assert agent is not None
+            account_sid, identity = agent.account_sid, agent.identity
+        elif basic_credentials(request) is None and presented_token(request) is not None:
+            holder = (await authenticate.principal(request)).token
+            assert holder is not None
+            agent = await agents.get_agent_by_identity(pool, account_sid=holder.account_sid, identity=holder.identity)
+            if agent is None:  # only agents refresh here; guests have /ingress/webchat/tokens/refresh
+                raise unauthorized()
             account_sid, identity = agent.account_sid, agent.identity
         else:
             account = await authenticate(request)
             identity = form.required("Identity", max_length=256)
             account_sid = account.sid
             agent = await agents.get_agent_by_identity(pool, account_sid=account_sid, identity=identity)
+            by_account = True
+
+        def grant(name: str, prefix: str, own: str | None) -> str | None:
+            return (_sid_param(form, name, prefix) if by_account else None) or own
+
         grants = access_tokens.Grants(
             identity=identity,
-            chat_service_sid=_sid_param(form, "ChatServiceSid", "IS") or (agent.chat_service_sid if agent else None),
-            workspace_sid=_sid_param(form, "WorkspaceSid", "WS") or (agent.workspace_sid if agent else None),
-            worker_sid=_sid_param(form, "WorkerSid", "WK") or (agent.worker_sid if agent else None),
+            chat_service_sid=grant("ChatServiceSid", "IS", agent.chat_service_sid if agent else None),
+            workspace_sid=grant("WorkspaceSid", "WS", agent.workspace_sid if agent else None),
+            worker_sid=grant("WorkerSid", "WK", agent.worker_sid if agent else None),
             role=_task_router_role(agent),
         )
         return await issue_token(pool, account_sid=account_sid, grants=grants, ttl=_ttl(form),

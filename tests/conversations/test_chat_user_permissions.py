@@ -188,3 +188,37 @@ async def test_tokens_from_twilios_helper_are_accepted_and_bad_ones_refused(parl
     async with httpx.AsyncClient(base_url=parley.base_url) as nobody:
         response = await nobody.get(f"{V1}/Conversations/{chat}")
         assert (response.status_code, response.json()["code"]) == (401, 20003)
+
+
+async def test_a_guest_uploads_and_sends_media_and_finds_its_conversations(parley: RunningParley) -> None:
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    async with parley.client() as account:
+        chat, guest_token = await start_guest_chat(account, "guest-fay")
+        _, other_token = await start_guest_chat(account, "guest-gus")
+        await account.post(f"{V1}/Conversations/{chat}/Participants", data={"Identity": "agent-hal"})
+        service = (await account.get(f"{V1}/Conversations/{chat}")).json()["chat_service_sid"]
+        await account.post(f"{V1}/Services/{service}/Users", data={"Identity": "guest-fay"})
+        hal_token = await agent_token(account, "agent-hal")
+    media_root = f"/mcs/v1/Services/{service}/Media"
+    async with as_token(parley, guest_token) as fay:
+        uploaded = await fay.post(media_root, content=picture, headers={"Content-Type": "image/png"})
+        assert uploaded.status_code == 201, uploaded.text
+        media_sid = uploaded.json()["sid"]
+        sent = await fay.post(f"{V1}/Conversations/{chat}/Messages", data={"MediaSid": media_sid})
+        assert sent.status_code == 201, sent.text
+        assert [m["sid"] for m in sent.json()["media"]] == [media_sid]
+        # Its conversations, the ways an SDK client finds them.
+        mine = await fay.get(f"{V1}/ParticipantConversations", params={"Identity": "guest-fay"})
+        assert [c["conversation_sid"] for c in mine.json()["conversations"]] == [chat]
+        refused_as_chat_action(await fay.get(f"{V1}/ParticipantConversations", params={"Identity": "guest-gus"}))
+        user_conversations = await fay.get(f"{V1}/Users/guest-fay/Conversations")
+        assert [c["conversation_sid"] for c in user_conversations.json()["conversations"]] == [chat]
+        assert (await fay.get(f"{V1}/Users/agent-hal/Conversations")).status_code == 404
+        forbidden_elsewhere = await fay.post("/mcs/v1/Services/IS" + "0" * 32 + "/Media", content=picture,
+                                             headers={"Content-Type": "image/png"})
+        assert forbidden_elsewhere.status_code == 404
+    async with as_token(parley, hal_token) as hal:  # a member of the conversation it was sent in
+        content = await hal.get(f"{media_root}/{media_sid}/Content")
+        assert (content.status_code, content.content) == (200, picture)
+    async with as_token(parley, other_token) as gus:  # not a member: the media does not exist for it
+        assert (await gus.get(f"{media_root}/{media_sid}")).status_code == 404

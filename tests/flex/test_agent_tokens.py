@@ -4,6 +4,10 @@ its own channel participant; a supervisor reads the workspace; anything else is 
 from typing import Any
 
 import httpx
+import pytest
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
 
 from tests.flex.conftest import Agent, ContactCenter
 
@@ -91,3 +95,51 @@ async def test_a_supervisor_reads_the_workspace_but_acts_only_as_itself(center: 
         # Another workspace is not the grant's.
         other: dict[str, Any] = await center.post("/taskrouter/v1/Workspaces", {"FriendlyName": "Other"}, status=201)
         forbidden(await alice.get(f"/taskrouter/v1/Workspaces/{other['sid']}/Activities"))
+
+
+class TokenHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """The twilio library's own HTTP client, sending an access token instead of the Basic credentials it is given."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    async def request(self, method: str, url: str, params: Any = None, data: Any = None, headers: Any = None,
+                      auth: Any = None, timeout: Any = None, allow_redirects: bool = False) -> Any:
+        return await super().request(method, url, params=params, data=data,
+                                     headers={**(headers or {}), "X-Twilio-Token": self.token}, auth=None,
+                                     timeout=timeout, allow_redirects=allow_redirects)
+
+
+async def test_the_twilio_library_drives_an_agents_own_worker_with_its_token(center: ContactCenter) -> None:
+    async with await agent_token(center, center.alice) as alice:
+        token = alice.headers["X-Twilio-Token"]
+    client = Client(center.parley.account.sid, "not-sent", http_client=TokenHttpClient(token))
+    client.taskrouter.base_url = f"{center.parley.base_url}/taskrouter"
+    try:
+        me = client.taskrouter.v1.workspaces(center.workspace_sid).workers(center.alice.sid)
+        updated = await me.update_async(activity_sid=center.available_sid)
+        assert (updated.activity_sid, updated.available) == (center.available_sid, True)
+        assert (await me.fetch_async()).friendly_name == "Alice"
+        with pytest.raises(TwilioRestException) as refused:
+            await client.taskrouter.v1.workspaces(center.workspace_sid).workers(center.bob.sid).update_async(
+                activity_sid=center.available_sid)
+        assert (refused.value.status, refused.value.code) == (403, 20403)
+    finally:
+        await client.http_client.close()  # type: ignore[attr-defined]
+
+
+async def test_an_agent_refreshes_its_token_with_its_token_and_cannot_widen_it(center: ContactCenter) -> None:
+    async with await agent_token(center, center.alice) as alice:
+        refreshed = await alice.post("/parley/v1/AccessTokens", data={"WorkerSid": center.bob.sid, "Ttl": "600"})
+        assert refreshed.status_code == 201, refreshed.text
+        assert (refreshed.json()["identity"], refreshed.json()["ttl"]) == ("alice", 600)
+    async with httpx.AsyncClient(base_url=center.parley.base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {refreshed.json()['token']}"}) as fresh:
+        # Still Alice's worker only: the WorkerSid asked for was ignored.
+        forbidden(await fresh.post(f"{center.ws}/Workers/{center.bob.sid}", data={"ActivitySid": center.available_sid}))
+        mine = await fresh.post(f"{center.ws}/Workers/{center.alice.sid}", data={"ActivitySid": center.available_sid})
+        assert mine.status_code == 200, mine.text
+    guest = (await center.post("/ingress/webchat/tokens", {"Identity": "guest-zed"}, status=201))["token"]
+    async with httpx.AsyncClient(base_url=center.parley.base_url, headers={"X-Twilio-Token": guest}) as zed:
+        assert (await zed.post("/parley/v1/AccessTokens", data={})).status_code == 401  # not an agent

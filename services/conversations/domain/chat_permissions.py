@@ -20,6 +20,9 @@ _PARTICIPANT_FIELDS = {"attributes": ("editOwnParticipantAttributes", "editAnyPa
                        # one's own read horizon needs nothing (any member may mark what it read)
                        "last_read_message_index": (None, NOT_FOR_CHAT_USERS),
                        "last_read_timestamp": (None, NOT_FOR_CHAT_USERS)}
+# Who may change anyone's may change its own.
+_OWN_IMPLIED_BY = {"editOwnMessage": "editAnyMessage", "editOwnMessageAttributes": "editAnyMessageAttributes",
+                   "deleteOwnMessage": "deleteAnyMessage", "editOwnParticipantAttributes": "editAnyParticipantAttributes"}
 _CONVERSATION_FIELDS = {"friendly_name": "editConversationName", "unique_name": "editConversationName",
                         "attributes": "editConversationAttributes"}
 
@@ -57,7 +60,8 @@ def required_permissions(actor: Actor, request: ChatRequest) -> list[str]:
             needed = []
         case "send_message":
             needed = [*(["sendMessage"] if request.with_body or not request.with_media else []),
-                      *(["sendMediaMessage"] if request.with_media else [])]
+                      *(["sendMediaMessage"] if request.with_media else []),
+                      *([NOT_FOR_CHAT_USERS] if request.fields else [])]  # back-dating is the account's
         case "edit_message":
             needed = _own_or_any(actor, request, _MESSAGE_FIELDS)  # type: ignore[arg-type]
         case "delete_message":
@@ -80,4 +84,7 @@ def required_permissions(actor: Actor, request: ChatRequest) -> list[str]:
 
 
 def missing_permission(actor: Actor, request: ChatRequest) -> str | None:
-    return next((name for name in required_permissions(actor, request) if name not in actor.permissions), None)
+    def granted(name: str) -> bool:
+        return name in actor.permissions or _OWN_IMPLIED_BY.get(name) in actor.permissions
+
+    return next((name for name in required_permissions(actor, request) if not granted(name)), None)

@@ -105,6 +105,8 @@ def _own_worker(grant: Grant, asked: Asked, path: list[str]) -> Decision:
     """/Workers/{K}…"""
     if asked.method == "GET":
         return allow()
+    if asked.method != "POST":
+        return refuse("the token's role does not permit this action")
     if len(path) == 2:  # update K
         fields = {"ActivitySid", "RejectPendingReservations"} | ({"Attributes"} if grant.supervises else set())
         return allow() if _only(asked.form, fields) else refuse(f"a worker may change only {', '.join(sorted(fields))}")
@@ -123,6 +125,8 @@ def _reservation_move(asked: Asked, requirement: Requirement | None) -> Decision
 def _held_task(grant: Grant, asked: Asked, path: list[str]) -> Decision:
     """/Tasks/{sid}… of a task reserved for or assigned to K."""
     task_sid = asked.params.get("sid", "")
+    if asked.method not in ("GET", "POST"):
+        return refuse("the token's role does not permit this action")
     if len(path) == 2:
         if asked.method == "GET":
             return allow(Requirement("task_reserved", task_sid))
@@ -144,6 +148,8 @@ def _interactions(grant: Grant, asked: Asked, path: list[str]) -> Decision:
     held = Requirement("interaction_task_held", interaction_sid)
     if asked.method == "GET":
         return allow(held)
+    if asked.method != "POST":
+        return refuse("the token's role does not permit this action")
     tail = path[2:]  # after {interaction}/Channels
     if tail in (["{channel_sid}", "Invites"], ["{channel_sid}", "Transfers"]):
         return allow(held)

@@ -7,9 +7,9 @@ import "../shared/base.css";
 import "./supervisor.css";
 
 import { render } from "preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import type { AccessToken } from "../shared/api";
+import { ACCESS_TOKENS_URL, type AccessToken, postForm } from "../shared/api";
 import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shared/realtimeSocket";
 import { clearToken, loadToken, saveToken } from "../shared/session";
 import { SignIn } from "../shared/SignIn";
@@ -137,8 +137,26 @@ interface Opened {
   customer: string | null;
 }
 
-function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => void }) {
+const REFRESH_BEFORE_EXPIRY_MS = 120_000;
+
+/** A fresh token for the signed-in agent, asked with the current one (no password needed). */
+async function refreshToken(current: AccessToken): Promise<AccessToken | null> {
+  const fresh = await postForm<AccessToken>(ACCESS_TOKENS_URL, {}, { token: current.token });
+  return fresh.ok ? fresh.data : null;
+}
+
+function Dashboard({
+  token,
+  onRefreshed,
+  onSignOut,
+}: {
+  token: AccessToken;
+  onRefreshed: (token: AccessToken) => void;
+  onSignOut: () => void;
+}) {
   const claims = useMemo(() => readTokenClaims(token.token), [token.token]);
+  const current = useRef(token);
+  current.current = token;
   const [snapshot, setSnapshot] = useState<{ data: Snapshot; receivedAt: number } | null>(null);
   const [status, setStatus] = useState<SocketStatus>("connecting");
   const [opened, setOpened] = useState<Opened | null>(null);
@@ -149,9 +167,18 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
     if (!supervises) {
       return;
     }
+    const renew = async () => {
+      const fresh = await refreshToken(current.current);
+      if (fresh) {
+        current.current = fresh;
+        onRefreshed(fresh);
+      }
+      return fresh !== null;
+    };
     const socket = new RealtimeSocket({
       baseUrl: location.origin,
-      token: () => token.token,
+      token: () => current.current.token,
+      refresh: renew,
       onMessage: (message) =>
         isSnapshot(message) ? setSnapshot({ data: message, receivedAt: Date.now() }) : setLive(message),
       onStatus: setStatus,
@@ -159,7 +186,19 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
     });
     socket.start();
     return () => socket.stop();
-  }, [token.token, supervises]);
+  }, [supervises]);
+
+  // Renew before the token runs out, so the socket and REST calls never see it expire.
+  useEffect(() => {
+    const wait = Date.parse(token.date_expires) - Date.now() - REFRESH_BEFORE_EXPIRY_MS;
+    const timer = setTimeout(async () => {
+      const fresh = await refreshToken(current.current);
+      if (fresh) {
+        onRefreshed(fresh);
+      }
+    }, Math.max(5_000, wait));
+    return () => clearTimeout(timer);
+  }, [token.token]);
 
   if (!supervises) {
     return (
@@ -244,7 +283,7 @@ function Supervisor() {
       </header>
       <main class="app-main">
         {token ? (
-          <Dashboard token={token} onSignOut={signOut} />
+          <Dashboard token={token} onRefreshed={signedIn} onSignOut={signOut} />
         ) : (
           <SignIn title="Sign in to the supervisor view" onSignedIn={signedIn} />
         )}

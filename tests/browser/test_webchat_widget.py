@@ -213,7 +213,7 @@ async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
     pages: Pages, center: WebChatCenter
 ) -> None:
     page = await open_chat(pages, center, phone=True)
-    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert await page.evaluate("document.documentElement.scrollWidth <= screen.width")
     await pages.screenshot(page, "phone")
     await page.context.set_offline(True)
     await page.evaluate("() => window.dispatchEvent(new Event('offline'))")

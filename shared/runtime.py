@@ -24,6 +24,7 @@ from shared.auth.api import accounts_router
 from shared.auth.deps import Authenticator
 from shared.broker.connection import Broker
 from shared.broker.consumer import Consumer, ConsumerRunner
+from shared.cors import install_cors
 from shared.db import create_pool, ensure_database
 from shared.http import install_error_handlers
 from shared.migrations import migrate_service
@@ -78,6 +79,7 @@ class Runtime:
         self.settings = settings
         self.services = list(services)
         self.app = FastAPI(title="Parley", docs_url="/parley/docs", openapi_url="/parley/openapi.json")
+        install_cors(self.app, settings)  # the web-chat widget calls Parley from businesses' own sites
         self.broker = Broker(settings)
         self.dev_account: Account | None = None
         self._pools: list[asyncpg.Pool] = []

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # The built browser apps (`make web` writes web/dist); unset means the repository's own web/dist.
     web_dist_directory: str | None = Field(None, alias="PARLEY_WEB_DIST")
 
+    # Origins whose pages may call Parley from the browser (the web-chat widget on a business's site):
+    # `*`, a comma-separated list of origins, or empty for none.
+    cors_allowed_origins: str = Field("*", alias="PARLEY_CORS_ALLOWED_ORIGINS")
+
     # Supervisors' live statistics: recomputed at most this often per workspace while router events come in.
     supervisor_statistics_interval_seconds: float = Field(1.0, alias="PARLEY_SUPERVISOR_STATS_INTERVAL", gt=0)
 

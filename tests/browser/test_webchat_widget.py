@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -17,12 +18,15 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
+from starlette.responses import HTMLResponse, Response
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.browser.conftest import Pages
 from tests.support.parley import RunningParley
+from tests.support.receiver import ReceivedRequest, Receiver
 from tests.support.waiting import eventually
 from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_web_chat_center
+
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A one-colour PNG, made here so the test carries no binary file."""
@@ -35,6 +39,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 PICTURE = png(96, 64, (230, 126, 34))
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 @pytest.fixture
@@ -88,8 +94,8 @@ def widget_log(page: Page) -> Locator:
     return page.get_by_role("log", name="Messages")
 
 
-async def open_chat(pages: Pages, center: WebChatCenter, *, phone: bool = False) -> Page:
-    page = await pages.open(f"/webchat/?address={center.address_sid}", phone=phone)
+async def open_chat(pages: Pages, center: WebChatCenter, *, phone: bool = False, url: str | None = None) -> Page:
+    page = await pages.open(url or f"/webchat/?address={center.address_sid}", phone=phone)
     await page.get_by_role("button", name="Chat with us", exact=True).click()
     dialog = page.get_by_role("dialog", name="Chat with us")
     await dialog.get_by_label("Your name").fill("Ana Lima")
@@ -163,6 +169,12 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     assert with_media["resource"]["author"] == guest
     assert with_media["resource"]["media"][0]["content_type"] == "image/png"
     await pages.screenshot(page, "picture-sent")
+    await page.locator("#parley-attach").set_input_files(
+        files=[{"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    await expect(log.get_by_role("link", name="receipt.pdf")).to_have_attribute("href", re.compile("/Content/Direct"))
+    with_pdf = await agent_socket.next_of(
+        "message.added", where=lambda m: (m["resource"].get("media") or [{}])[0].get("content_type") == "application/pdf")
+    assert with_pdf["resource"]["author"] == guest
 
     # A reload keeps the chat: the same messages, once each, and it goes on.
     count = await log.get_by_role("listitem").count()
@@ -174,6 +186,16 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     await expect(log.get_by_text("Found it: it ships tomorrow.")).to_be_visible()
     await expect(log.get_by_role("listitem")).to_have_count(count + 1)
     await pages.screenshot(page, "after-reload")
+
+    # With the panel closed, the launcher says what came in meanwhile; opening it clears that.
+    launcher = page.get_by_role("button", name="Chat with us", exact=True)
+    await page.get_by_role("button", name="Close chat").click()
+    await account.post(messages, data={"Author": "alice", "Body": "Anything else?"})
+    await expect(launcher).to_have_accessible_description("1 new message")
+    await pages.screenshot(page, "new-message-badge")
+    await launcher.click()
+    await expect(log.get_by_text("Anything else?")).to_be_visible()
+    await expect(page.get_by_text("1 new message")).to_have_count(0)
 
     # The conversation closes: the widget says the chat has ended, and offers a new one.
     closed = await account.post(f"/conversations/v1/Conversations/{conversation_sid}", data={"State": "closed"})
@@ -191,7 +213,7 @@ async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
     pages: Pages, center: WebChatCenter
 ) -> None:
     page = await open_chat(pages, center, phone=True)
-    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert await page.evaluate("document.documentElement.scrollWidth <= screen.width")
     await pages.screenshot(page, "phone")
     await page.context.set_offline(True)
     await page.evaluate("() => window.dispatchEvent(new Event('offline'))")
@@ -201,3 +223,28 @@ async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
     await page.context.set_offline(False)
     await page.evaluate("() => window.dispatchEvent(new Event('online'))")
     await expect(page.get_by_role("status").filter(has_text="offline")).to_be_hidden(timeout=15_000)
+
+
+async def test_the_one_script_tag_works_on_a_business_site_of_another_origin(
+    pages: Pages, web: RunningParley, center: WebChatCenter, account: httpx.AsyncClient
+) -> None:
+    def shop_page(_: ReceivedRequest) -> Response:
+        return HTMLResponse(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Shop</title></head><body>"
+            "<h1>Another business</h1>"
+            f'<script src="{web.base_url}/webchat/widget.js" data-address-sid="{center.address_sid}" defer></script>'
+            "</body></html>")
+
+    shop = Receiver(responder=shop_page)
+    await shop.start()
+    try:
+        assert not shop.url.startswith(web.base_url)
+        page = await open_chat(pages, center, url=f"{shop.url}/")
+        _, conversation_sid = await accept_the_chat(account, center)
+        reply = await account.post(f"/conversations/v1/Conversations/{conversation_sid}/Messages",
+                                   data={"Author": "alice", "Body": "Hello from Parley"})
+        assert reply.status_code == 201
+        await expect(widget_log(page).get_by_text("Hello from Parley")).to_be_visible()
+        await pages.screenshot(page, "another-origin")
+    finally:
+        await shop.stop()

@@ -1,18 +1,38 @@
-/** The supervisor's live view (/supervisor/): queues now; agents and live statistics come next. */
+/**
+ * The supervisor's live view (/supervisor/): sign in as an agent with role supervisor; queues (waiting,
+ * longest wait, available and busy agents) and agents (activity, current tasks) as the realtime socket
+ * pushes them; open any agent's conversation read-only, and join it.
+ */
 import "../shared/base.css";
+import "./supervisor.css";
 
 import { render } from "preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
-export interface QueueRow {
-  sid: string;
-  name: string;
-  waiting: number;
-  longestWaitSeconds: number;
-  availableAgents: number;
-  busyAgents: number;
+import { ACCESS_TOKENS_URL, type AccessToken, postForm } from "../shared/api";
+import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shared/realtimeSocket";
+import { clearToken, loadToken, saveToken } from "../shared/session";
+import { SignIn } from "../shared/SignIn";
+import { readTokenClaims } from "../shared/tokenRest";
+import { ConversationView } from "./ConversationView";
+import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WorkerRow } from "./liveStatistics";
+
+/** Seconds since the snapshot arrived, ticking while someone waits: the longest wait grows between pushes. */
+function useSecondsSince(since: number, ticking: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    setNow(Date.now());
+    if (!ticking) {
+      return;
+    }
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [since, ticking]);
+  return Math.max(0, Math.floor((now - since) / 1000));
 }
 
-function QueueTable({ queues }: { queues: QueueRow[] }) {
+function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: number }) {
+  const elapsed = useSecondsSince(receivedAt, queues.some((queue) => queue.waiting > 0));
   return (
     // Scrolls sideways on a narrow screen: focusable, so keyboard users can scroll it too.
     <div class="table-scroll" role="region" aria-labelledby="queues-caption" tabIndex={0}>
@@ -37,11 +57,11 @@ function QueueTable({ queues }: { queues: QueueRow[] }) {
           ) : (
             queues.map((queue) => (
               <tr key={queue.sid}>
-                <th scope="row">{queue.name}</th>
+                <th scope="row">{queue.friendly_name ?? queue.sid}</th>
                 <td>{queue.waiting}</td>
-                <td>{queue.longestWaitSeconds} s</td>
-                <td>{queue.availableAgents}</td>
-                <td>{queue.busyAgents}</td>
+                <td>{formatWait(queue.waiting > 0 ? queue.longest_wait_seconds + elapsed : 0)}</td>
+                <td>{queue.available_agents}</td>
+                <td>{queue.busy_agents}</td>
               </tr>
             ))
           )}
@@ -51,18 +71,222 @@ function QueueTable({ queues }: { queues: QueueRow[] }) {
   );
 }
 
+function AgentTable({ workers, onOpen }: { workers: WorkerRow[]; onOpen: (task: HeldTask, agent: WorkerRow) => void }) {
+  return (
+    <div class="table-scroll" role="region" aria-labelledby="agents-caption" tabIndex={0}>
+      <table>
+        <caption id="agents-caption">Agents: activity and current tasks, live</caption>
+        <thead>
+          <tr>
+            <th scope="col">Agent</th>
+            <th scope="col">Activity</th>
+            <th scope="col">Current tasks</th>
+          </tr>
+        </thead>
+        <tbody>
+          {workers.length === 0 ? (
+            <tr>
+              <td class="empty" colSpan={3}>
+                No agents to show yet.
+              </td>
+            </tr>
+          ) : (
+            workers.map((worker) => (
+              <tr key={worker.sid}>
+                <th scope="row">{worker.friendly_name ?? worker.sid}</th>
+                <td>
+                  <span class={`activity ${worker.available ? "available" : ""}`}>{worker.activity_name ?? "—"}</span>
+                </td>
+                <td class="tasks">
+                  {worker.tasks.length === 0
+                    ? "—"
+                    : worker.tasks.map((task) => (
+                        <div key={task.sid} class="task">
+                          <span>{describeTask(task)}</span>
+                          {task.conversation_sid && (
+                            <button
+                              type="button"
+                              class="secondary small"
+                              onClick={() => onOpen(task, worker)}
+                              aria-label={`Open the conversation of ${worker.friendly_name ?? worker.sid} with ${task.customer ?? "the customer"}`}
+                            >
+                              Open
+                            </button>
+                          )}
+                        </div>
+                      ))}
+                </td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const STATUS_TEXT: Record<SocketStatus, string> = {
+  connecting: "Connecting…",
+  online: "Live",
+  offline: "Offline: reconnecting…",
+};
+
+interface Opened {
+  conversationSid: string;
+  title: string;
+  customer: string | null;
+}
+
+const REFRESH_BEFORE_EXPIRY_MS = 120_000;
+
+/** A fresh token for the signed-in agent, asked with the current one (no password needed). */
+async function refreshToken(current: AccessToken): Promise<AccessToken | null> {
+  const fresh = await postForm<AccessToken>(ACCESS_TOKENS_URL, {}, { token: current.token });
+  return fresh.ok ? fresh.data : null;
+}
+
+function Dashboard({
+  token,
+  onRefreshed,
+  onSignOut,
+}: {
+  token: AccessToken;
+  onRefreshed: (token: AccessToken) => void;
+  onSignOut: () => void;
+}) {
+  const claims = useMemo(() => readTokenClaims(token.token), [token.token]);
+  const current = useRef(token);
+  current.current = token;
+  const [snapshot, setSnapshot] = useState<{ data: Snapshot; receivedAt: number } | null>(null);
+  const [status, setStatus] = useState<SocketStatus>("connecting");
+  const [opened, setOpened] = useState<Opened | null>(null);
+  const [live, setLive] = useState<RealtimeMessage | null>(null);
+  const supervises = claims?.role === "supervisor" || claims?.role === "admin";
+
+  useEffect(() => {
+    if (!supervises) {
+      return;
+    }
+    const renew = async () => {
+      const fresh = await refreshToken(current.current);
+      if (fresh) {
+        current.current = fresh;
+        onRefreshed(fresh);
+      }
+      return fresh !== null;
+    };
+    const socket = new RealtimeSocket({
+      baseUrl: location.origin,
+      token: () => current.current.token,
+      refresh: renew,
+      onMessage: (message) =>
+        isSnapshot(message) ? setSnapshot({ data: message, receivedAt: Date.now() }) : setLive(message),
+      onStatus: setStatus,
+      onUnauthorized: onSignOut,
+    });
+    socket.start();
+    return () => socket.stop();
+  }, [supervises]);
+
+  // Renew before the token runs out, so the socket and REST calls never see it expire.
+  useEffect(() => {
+    const wait = Date.parse(token.date_expires) - Date.now() - REFRESH_BEFORE_EXPIRY_MS;
+    const timer = setTimeout(async () => {
+      const fresh = await refreshToken(current.current);
+      if (fresh) {
+        onRefreshed(fresh);
+      }
+    }, Math.max(5_000, wait));
+    return () => clearTimeout(timer);
+  }, [token.token]);
+
+  if (!supervises) {
+    return (
+      <section class="card" aria-labelledby="not-supervisor">
+        <h1 id="not-supervisor">Supervisor</h1>
+        <p role="alert">This view is for supervisors. {token.identity} is signed in as an agent.</p>
+      </section>
+    );
+  }
+
+  return (
+    <>
+      <div class="dashboard-head">
+        <h1>Supervisor</h1>
+        <p class={`live-status ${status}`} role="status">
+          {STATUS_TEXT[status]}
+        </p>
+      </div>
+      <div class="alert" role="alert">
+        {snapshot?.data.error ? `Statistics are not available: ${snapshot.data.error}` : ""}
+      </div>
+      <div class="dashboard">
+        <section class="card" aria-labelledby="queues-title">
+          <h2 id="queues-title">Queues</h2>
+          <QueueTable queues={snapshot?.data.queues ?? []} receivedAt={snapshot?.receivedAt ?? 0} />
+        </section>
+        <section class="card" aria-labelledby="agents-title">
+          <h2 id="agents-title">Agents</h2>
+          <AgentTable
+            workers={snapshot?.data.workers ?? []}
+            onOpen={(task, agent) =>
+              setOpened({
+                conversationSid: task.conversation_sid!,
+                title: `${agent.friendly_name ?? agent.sid} with ${task.customer ?? "customer"}`,
+                customer: task.customer,
+              })
+            }
+          />
+        </section>
+        {opened && (
+          <ConversationView
+            key={opened.conversationSid}
+            conversationSid={opened.conversationSid}
+            title={opened.title}
+            customer={opened.customer}
+            identity={token.identity}
+            rest={{ token: token.token }}
+            live={live}
+            onClose={() => setOpened(null)}
+          />
+        )}
+      </div>
+    </>
+  );
+}
+
 function Supervisor() {
+  const [token, setToken] = useState<AccessToken | null>(() => loadToken());
+
+  function signedIn(issued: AccessToken) {
+    saveToken(issued);
+    setToken(issued);
+  }
+
+  function signOut() {
+    clearToken();
+    setToken(null);
+  }
+
   return (
     <>
       <header class="app-header">
         <p class="brand">Parley</p>
+        {token && (
+          <div>
+            <span>Signed in as {token.identity}</span>{" "}
+            <button type="button" class="secondary" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        )}
       </header>
       <main class="app-main">
-        <h1>Supervisor</h1>
-        <section class="card" aria-labelledby="queues-title">
-          <h2 id="queues-title">Queues</h2>
-          <QueueTable queues={[]} />
-        </section>
+        {token ? (
+          <Dashboard token={token} onRefreshed={signedIn} onSignOut={signOut} />
+        ) : (
+          <SignIn title="Sign in to the supervisor view" onSignedIn={signedIn} />
+        )}
       </main>
     </>
   );

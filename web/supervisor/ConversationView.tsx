@@ -1,0 +1,165 @@
+/**
+ * One conversation as a supervisor sees it: read-only (the history, refreshed while open) until the
+ * supervisor joins it as a participant; then live over the socket, with a composer to write in it.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import type { RealtimeMessage } from "../shared/realtimeSocket";
+import { getWithToken, postWithToken, type TokenRequest } from "../shared/tokenRest";
+
+interface Message {
+  sid: string;
+  index: number;
+  author: string | null;
+  body: string | null;
+  media: { sid: string; filename?: string | null; content_type: string }[] | null;
+}
+
+interface Participant {
+  identity: string | null;
+  messaging_binding: { address?: string } | null;
+}
+
+const REFRESH_EVERY_MS = 2_000;
+
+export interface ConversationViewProps {
+  conversationSid: string;
+  title: string;
+  /** The customer's name, shown for a web-chat guest's made-up identity. */
+  customer: string | null;
+  identity: string;
+  rest: TokenRequest;
+  /** Socket messages about this conversation (live once joined). */
+  live: RealtimeMessage | null;
+  onClose: () => void;
+}
+
+function authorName(author: string | null, customer: string | null): string {
+  if (!author) {
+    return "unknown";
+  }
+  return author.startsWith("guest-") && customer ? customer : author;
+}
+
+export function ConversationView({ conversationSid, title, customer, identity, rest, live, onClose }: ConversationViewProps) {
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [participants, setParticipants] = useState<Participant[]>([]);
+  const [error, setError] = useState("");
+  const [draft, setDraft] = useState("");
+  const [busy, setBusy] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const path = `/conversations/v1/Conversations/${conversationSid}`;
+  const joined = participants.some((participant) => participant.identity === identity);
+
+  async function load() {
+    const [history, members] = await Promise.all([
+      getWithToken<{ messages: Message[] }>(`${path}/Messages`, rest, { PageSize: "100" }),
+      getWithToken<{ participants: Participant[] }>(`${path}/Participants`, rest),
+    ]);
+    if (!history.ok || !members.ok) {
+      setError(history.ok ? (members as { message: string }).message : (history as { message: string }).message);
+      return;
+    }
+    setError("");
+    setMessages(history.data.messages);
+    setParticipants(members.data.participants);
+  }
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, [conversationSid]);
+
+  // Until joined, the socket carries nothing of this conversation: look again now and then.
+  useEffect(() => {
+    void load();
+    if (joined) {
+      return;
+    }
+    const timer = setInterval(() => void load(), REFRESH_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [conversationSid, joined]);
+
+  useEffect(() => {
+    if (live?.conversation_sid !== conversationSid) {
+      return;
+    }
+    if (live.type.startsWith("message.") || live.type.startsWith("participant.")) {
+      void load();
+    }
+  }, [live]);
+
+  async function join() {
+    setBusy(true);
+    const answer = await postWithToken(`${path}/Participants`, rest, { Identity: identity });
+    setBusy(false);
+    if (!answer.ok) {
+      setError(answer.message);
+      return;
+    }
+    await load();
+  }
+
+  async function send(event: Event) {
+    event.preventDefault();
+    if (!draft.trim()) {
+      return;
+    }
+    setBusy(true);
+    const answer = await postWithToken(`${path}/Messages`, rest, { Body: draft.trim() });
+    setBusy(false);
+    if (!answer.ok) {
+      setError(answer.message);
+      return;
+    }
+    setDraft("");
+    await load();
+  }
+
+  return (
+    <section class="card conversation" aria-labelledby="conversation-title">
+      <div class="conversation-head">
+        <h2 id="conversation-title" tabIndex={-1} ref={heading}>
+          {title}
+        </h2>
+        <button type="button" class="secondary" onClick={onClose}>
+          Hide conversation
+        </button>
+      </div>
+      <p class="muted">
+        {joined ? "You are a participant of this conversation." : "Read-only: join to write in it."}{" "}
+        Participants:{" "}
+        {participants.map((p) => (p.identity ? authorName(p.identity, customer) : p.messaging_binding?.address || "?")).join(", ")}
+      </p>
+      <div class="alert" role="alert">
+        {error}
+      </div>
+      <ol class="transcript" role="log" aria-label="Conversation messages" tabIndex={0}>
+        {messages.map((message) => (
+          <li key={message.sid}>
+            <span class="author">{authorName(message.author, customer)}</span>{" "}
+            <span>{message.body ?? ""}</span>
+            {(message.media ?? []).map((item) => (
+              <span key={item.sid} class="muted">
+                {" "}
+                [{item.filename || item.content_type}]
+              </span>
+            ))}
+          </li>
+        ))}
+      </ol>
+      {joined ? (
+        <form class="composer" onSubmit={send}>
+          <label for="supervisor-message">Message as {identity}</label>
+          <textarea id="supervisor-message" rows={2} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+          <button type="submit" disabled={busy || !draft.trim()}>
+            Send
+          </button>
+        </form>
+      ) : (
+        <button type="button" onClick={join} disabled={busy}>
+          Join conversation
+        </button>
+      )}
+    </section>
+  );
+}

@@ -104,7 +104,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
 
 
 async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pages: Pages, web: RunningParley) -> None:
-    async with contact_center(web, reservation_timeout=4) as center:
+    async with contact_center(web, reservation_timeout=6) as center:
         alice = await pages.open("/desk/")
         await sign_in(alice, center.agents["alice"])
         await choose_activity(alice, "Available")

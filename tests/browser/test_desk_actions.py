@@ -132,3 +132,18 @@ async def test_a_short_lived_token_is_refreshed_and_the_desk_stays_connected(pag
         # The refreshed token works: the agent changes activity with it.
         await choose_activity(page, "Available")
         assert (await center.get(f"{center.ws}/Workers/{alice.worker_sid}"))["activity_name"] == "Available"
+
+
+async def test_a_rejected_offer_leaves_the_screen_and_the_task_waits_for_someone_else(
+    pages: Pages, web: RunningParley,
+) -> None:
+    async with contact_center(web) as center:
+        page = await pages.open("/desk/")
+        await sign_in(page, center.agents["alice"])
+        await choose_activity(page, "Available")
+        customer = await customer_chat(center, name="Mary Jackson", identity="guest-mj")
+        await offers(page).get_by_role("button", name="Reject").click()
+        await expect(offers(page)).to_have_count(0)
+        assert [r["reservation_status"] for r in await center.reservations_of("alice", "rejected")] == ["rejected"]
+        assert (await center.task(customer.task_sid))["assignment_status"] in ("pending", "reserved")
+        await customer.close()

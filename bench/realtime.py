@@ -4,6 +4,11 @@ Parley runs as a subprocess; the bench mints access tokens with an API key of th
 sockets, makes each identity a participant of one of the conversations (participant.added on the
 fabric, as the conversations service announces it), then announces message.added events and times
 their arrival at every member socket.
+
+`--agents N` runs the agent path instead: N available TaskRouter workers, each an agent's socket with a
+worker grant; tasks arrive at a steady rate (`--rate` per second, through the REST API) and the bench
+times each offer from the task's creation request to its `reservation.created` on the agent's socket
+(create-to-screen), and from the router recording the reservation to the socket (offer-to-screen).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import argparse
 import asyncio
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import aio_pika
@@ -106,13 +112,105 @@ async def run(sockets: int, conversations: int, messages: int) -> None:
         await connection.close()
 
 
+async def run_agents(agents: int, tasks: int, rate: float) -> None:
+    async with parley_process() as parley, httpx.AsyncClient(
+            base_url=parley.base_url, auth=(parley.account_sid, parley.auth_token), timeout=30) as http:
+        key = await api_key(parley)
+
+        async def created(path: str, data: dict[str, str]) -> dict[str, Any]:
+            response = await http.post(path, data=data)
+            assert response.status_code == 201, response.text
+            return dict(response.json())
+
+        workspace = await created("/taskrouter/v1/Workspaces", {"FriendlyName": "Bench agents"})
+        ws = f"/taskrouter/v1/Workspaces/{workspace['sid']}"
+        activities = {a["friendly_name"]: a["sid"] for a in (await http.get(f"{ws}/Activities")).json()["activities"]}
+        queue = await created(f"{ws}/TaskQueues", {"FriendlyName": "Everyone", "TargetWorkers": "1 == 1"})
+        workflow = await created(f"{ws}/Workflows", {"FriendlyName": "Bench", "Configuration": json.dumps(
+            {"task_routing": {"filters": [], "default_filter": {"queue": queue["sid"]}}})})
+        limit = asyncio.Semaphore(20)
+
+        async def worker(n: int) -> str:
+            async with limit:
+                made = await created(f"{ws}/Workers", {"FriendlyName": f"agent-{n}", "Attributes": "{}",
+                                                       "ActivitySid": activities["Available"]})
+                return str(made["sid"])
+
+        started = time.perf_counter()
+        workers = await asyncio.gather(*(worker(n) for n in range(agents)))
+        print(f"{agents} available workers in {time.perf_counter() - started:.1f}s")
+
+        url = parley.base_url.replace("http://", "ws://") + "/ingress/ws?token="
+        sent_at: dict[str, float] = {}  # task sid → when its creation was requested
+        to_screen: list[float] = []  # creation requested → offer on the agent's socket
+        from_event: list[float] = []  # reservation recorded (the event's occurred_at) → offer on the socket
+        offers: set[str] = set()
+
+        async def open_agent(n: int, worker_sid: str) -> ClientConnection:
+            async with limit:
+                grants = Grants(identity=f"agent-{n}", workspace_sid=workspace["sid"], worker_sid=worker_sid)
+                socket = await connect(url + mint(key=key, grants=grants, ttl=3600), max_queue=None)
+                await socket.recv()  # connected
+                return socket
+
+        async def read(socket: ClientConnection) -> None:
+            async for raw in socket:
+                arrived, wall = time.perf_counter(), time.time()
+                message = json.loads(raw)
+                if message.get("type") != "reservation.created":
+                    continue
+                task_sid = message["task"]["sid"]
+                offers.add(task_sid)
+                if task_sid in sent_at:
+                    to_screen.append(arrived - sent_at[task_sid])
+                if "occurred_at" in message:
+                    from_event.append(wall - datetime.fromisoformat(message["occurred_at"]).timestamp())
+
+        started = time.perf_counter()
+        sockets = await asyncio.gather(*(open_agent(n, sid) for n, sid in enumerate(workers)))
+        readers = [asyncio.create_task(read(socket)) for socket in sockets]
+        print(f"{agents} agent sockets open in {time.perf_counter() - started:.1f}s")
+
+        async def create_task(n: int) -> None:
+            began = time.perf_counter()
+            response = await http.post(f"{ws}/Tasks", data={"WorkflowSid": workflow["sid"],
+                                                            "Attributes": json.dumps({"n": n})})
+            assert response.status_code == 201, response.text
+            sent_at.setdefault(response.json()["sid"], began)
+
+        started = time.perf_counter()
+        creating = []
+        for n in range(tasks):  # a steady arrival rate, whatever the answers' latency
+            creating.append(asyncio.create_task(create_task(n)))
+            await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.perf_counter()))
+        await asyncio.gather(*creating)
+        deadline = time.monotonic() + 60
+        while len(offers) < tasks and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        print(f"{tasks} tasks at {rate:g}/s to {agents} agents: {len(offers)}/{tasks} offers on screen in {elapsed:.1f}s")
+        print(f"create-to-screen p50 {percentile(to_screen, 0.5) * 1000:.1f} ms, "
+              f"p99 {percentile(to_screen, 0.99) * 1000:.1f} ms")
+        print(f"offer-to-screen p50 {percentile(from_event, 0.5) * 1000:.1f} ms, "
+              f"p99 {percentile(from_event, 0.99) * 1000:.1f} ms")
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--messages", type=int, default=100)
+    parser.add_argument("--agents", type=int, default=0, help="run the agent path with this many agents")
+    parser.add_argument("--tasks", type=int, default=400)
+    parser.add_argument("--rate", type=float, default=10.0, help="tasks per second (agent path)")
     args = parser.parse_args()
-    asyncio.run(run(args.sockets, args.conversations, args.messages))
+    if args.agents:
+        asyncio.run(run_agents(args.agents, min(args.tasks, args.agents), args.rate))
+    else:
+        asyncio.run(run(args.sockets, args.conversations, args.messages))
 
 
 if __name__ == "__main__":

@@ -132,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("--provider", help="the provider SID (PV…) that received it")
     export = commands.add_parser("export-contracts", help="write the message contracts as JSON Schema")
     export.add_argument("--out", default="docs/contracts", type=Path)
+    demo = commands.add_parser("demo-web-chat", help="set up a running Parley so the web-chat demo reaches agents")
+    demo.add_argument("--base-url", default="http://127.0.0.1:8080", help="where Parley answers")
+    demo.add_argument("--account", required=True, help="the account SID (AC…)")
+    demo.add_argument("--token", required=True, help="the account's auth token")
     args = parser.parse_args(argv)
     if args.command == "run":
         _run()
@@ -142,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "export-contracts":
         for path in export_contracts(args.out):
             print(path)
+    elif args.command == "demo-web-chat":
+        from shared.demo_web_chat import set_up_demo  # httpx: only this command needs it
+
+        print(asyncio.run(set_up_demo(args.base_url, args.account, args.token)))
     return 0
 
 

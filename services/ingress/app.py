@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from services.ingress.agent_feed import AGENT_EVENT_BINDINGS, AgentFeed
 from services.ingress.api.provider_callbacks import provider_callbacks_router
 from services.ingress.api.providers import providers_router
 from services.ingress.api.realtime import realtime_router
-from services.ingress.agent_feed import AGENT_EVENT_BINDINGS, AgentFeed
 from services.ingress.api.webchats import webchats_router
 from services.ingress.consumers import consumers
 from services.ingress.event_feed import EventFeed

@@ -54,7 +54,6 @@ class SupervisorFeed:
         self._base_url = settings.external_base_url()
         self._workspaces: dict[tuple[str, str], _Workspace] = {}
         self._http: httpx.AsyncClient | None = None
-        self._first: set[asyncio.Task[None]] = set()  # held so they are not collected mid-way
 
     # --- Connections ---
 
@@ -65,9 +64,8 @@ class SupervisorFeed:
         key = (client.account_sid, workspace_sid)
         workspace = self._workspaces.setdefault(key, _Workspace())
         workspace.watchers[client.id] = (client, token)
-        first = asyncio.get_running_loop().create_task(self._first_snapshot(client, token, workspace_sid))
-        self._first.add(first)
-        first.add_done_callback(self._first.discard)
+        # Through the same rate-limited round as live updates, so an older snapshot never lands after a newer one.
+        self._schedule(client.account_sid, workspace_sid)
 
     def disconnected(self, client: Client) -> None:
         for key, workspace in list(self._workspaces.items()):
@@ -124,9 +122,6 @@ class SupervisorFeed:
                 client.deliver(message)
             if not workspace.dirty:
                 return
-
-    async def _first_snapshot(self, client: Client, token: str, workspace_sid: str) -> None:
-        client.deliver(await self._snapshot(token, workspace_sid))
 
     async def _snapshot(self, token: str, workspace_sid: str) -> dict[str, Any]:
         if self._http is None:

@@ -16,6 +16,7 @@ import httpx
 # Tasks an agent holds: reserved ones are still offers, counted as waiting like TaskRouter does.
 HELD = ("assigned", "wrapping")
 PAGE_SIZE = 1000
+BULK_QUEUES = 50  # Twilio's limit on TaskQueueSids per bulk statistics request
 
 
 class SnapshotUnavailable(Exception):
@@ -75,6 +76,22 @@ def summarize(*, workspace_sid: str, queues: list[dict[str, Any]], queue_statist
             "workers": worker_rows}
 
 
+async def _queue_statistics(http: httpx.AsyncClient, root: str, headers: dict[str, str],
+                            queue_sids: list[str]) -> dict[str, dict[str, Any]]:
+    """The queues' real-time figures, BULK_QUEUES at a time (TaskRouter's bulk TaskQueues/RealTimeStatistics)."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(queue_sids), BULK_QUEUES):
+        try:
+            response = await http.post(f"{root}/TaskQueues/RealTimeStatistics", headers=headers,
+                                       json={"TaskQueueSids": queue_sids[start:start + BULK_QUEUES]})
+        except httpx.HTTPError as error:
+            raise SnapshotUnavailable(f"TaskRouter could not be reached: {error}") from error
+        if response.status_code != 200:
+            raise SnapshotUnavailable(f"TaskRouter answered {response.status_code} for TaskQueues/RealTimeStatistics")
+        found.update({row["task_queue_sid"]: row for row in response.json().get("task_queue_data", [])})
+    return found
+
+
 async def fetch_snapshot(http: httpx.AsyncClient, *, token: str, workspace_sid: str) -> dict[str, Any]:
     """Reads the workspace as the token's holder; raises SnapshotUnavailable when TaskRouter says no."""
     root = f"/taskrouter/v1/Workspaces/{workspace_sid}"
@@ -95,7 +112,7 @@ async def fetch_snapshot(http: httpx.AsyncClient, *, token: str, workspace_sid: 
 
     size: list[tuple[str, str | int | float | bool | None]] = [("PageSize", PAGE_SIZE)]
     queues = (await get("/TaskQueues", size))["task_queues"]
-    queue_statistics = {queue["sid"]: await get(f"/TaskQueues/{queue['sid']}/RealTimeStatistics") for queue in queues}
+    queue_statistics = await _queue_statistics(http, root, headers, [queue["sid"] for queue in queues])
     workers = (await get("/Workers", size))["workers"]
     held = (await get("/Tasks", size + [("AssignmentStatus", status) for status in HELD]))["tasks"]
     holders: dict[str, str] = {}

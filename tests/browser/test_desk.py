@@ -6,9 +6,10 @@ test_desk_journey.py has the customer in the widget instead.
 
 from __future__ import annotations
 
+import json
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
@@ -16,7 +17,7 @@ from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
 
 
-def offer_of(page: Page, customer: str):  # noqa: ANN201 (a Playwright locator)
+def offer_of(page: Page, customer: str) -> Locator:
     return page.get_by_role("region", name="Offers").get_by_role("listitem").filter(has_text=customer)
 
 
@@ -50,7 +51,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
 
         # The customer types: the agent sees it; the agent types and replies: the customer sees both.
         await customer.sees("participant.added", joined="alice")  # from here the agent's socket is in the chat
-        await customer.socket.send('{"type": "typing", "conversation_sid": "%s"}' % customer.conversation_sid)
+        await customer.socket.send(json.dumps({"type": "typing", "conversation_sid": customer.conversation_sid}))
         await expect(page.get_by_text("Ada Lovelace is typing…")).to_be_visible()
         composer = page.get_by_label("Message", exact=True)
         await composer.fill("Hi Ada, I am looking into it")
@@ -76,6 +77,15 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
                          what="the picture loaded")
         await pages.screenshot(page, "conversation")
 
+        # The agent sends a PDF (uploaded to MCS with the agent's token): the customer gets it as media.
+        await page.get_by_label("Attach a file").set_input_files(files=[{
+            "name": "invoice.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"}])
+        await composer.fill("Here is your invoice")
+        await page.get_by_role("button", name="Send").click()
+        sent = await customer.sees("message.added", author="alice", body="Here is your invoice")
+        assert [m["content_type"] for m in sent["resource"]["media"]] == ["application/pdf"]
+        await expect(chat.get_by_role("link", name=re.compile("invoice.pdf"))).to_be_visible()
+
         # Wrap up, then complete: the task is done and leaves the list.
         await page.get_by_role("button", name="Wrap up").click()
         await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("wrapping up")
@@ -84,6 +94,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
         # As the only agent, wrapping up ends the chat: the conversation closes for the customer too.
         await eventually(lambda: center.get(f"/conversations/v1/Conversations/{customer.conversation_sid}"),
                          until=lambda c: c["state"] == "closed", what="the conversation closed")
+        await expect(page.get_by_text("This conversation is closed.")).to_be_visible()
         await pages.screenshot(page, "wrapping-up")
         await page.get_by_role("button", name="Complete").click()
         await expect(page.get_by_role("region", name="Your tasks")).to_contain_text("No active tasks.")
@@ -93,7 +104,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
 
 
 async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pages: Pages, web: RunningParley) -> None:
-    async with contact_center(web, reservation_timeout=4) as center:
+    async with contact_center(web, reservation_timeout=6) as center:
         alice = await pages.open("/desk/")
         await sign_in(alice, center.agents["alice"])
         await choose_activity(alice, "Available")
@@ -108,6 +119,8 @@ async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pa
         # Alice lets it lapse: it disappears from her screen, she is moved to the timeout activity,
         # and the task is offered to Bob.
         await expect(offer_of(alice, "Grace Hopper")).to_have_count(0, timeout=15_000)
+        await expect(alice.get_by_role("status").filter(has_text="The offer from Grace Hopper (Web chat) timed out."))\
+            .to_be_visible()
         await expect(alice.get_by_label("Activity")).to_have_value(center.activities["Offline"])
         bobs_offer = offer_of(bob, "Grace Hopper")
         await expect(bobs_offer).to_be_visible()
@@ -168,7 +181,7 @@ async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: Ru
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("log", name="Messages")).to_contain_text("Hi there")
         composer = page.get_by_label("Message", exact=True)
-        await composer.focus()
+        await expect(composer).to_be_focused()  # focus follows the work: from Accept to the reply box
         await page.keyboard.type("Typed on a phone")
         await page.keyboard.press("Enter")  # Enter sends
         await customer.sees("message.added", author="alice", body="Typed on a phone")
@@ -177,3 +190,53 @@ async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: Ru
         await customer.close()
 
 
+
+
+async def test_a_dropped_socket_reconnects_and_resyncs_what_it_missed(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        await center.post(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Channels/chat", {"Capacity": "2"})
+        page = await pages.open("/desk/")
+        await sign_in(page, center.agents["alice"])
+        await choose_activity(page, "Available")
+        customer = await customer_chat(center, name="Katherine Johnson", identity="guest-kj",
+                                       first_message="Is my booking confirmed?")
+        await offer_of(page, "Katherine Johnson").get_by_role("button", name="Accept").click()
+        chat = page.get_by_role("log", name="Messages")
+        await expect(chat).to_contain_text("Is my booking confirmed?")
+        await customer.sees("participant.added", joined="alice")
+
+        # From now on the desk's socket goes through the test, which can cut it and keep it down.
+        connections: list[WebSocketRoute] = []
+        down = False
+
+        async def through(socket: WebSocketRoute) -> None:
+            if down:
+                await socket.close(code=1011)
+                return
+            socket.connect_to_server()
+            connections.append(socket)
+
+        await page.route_web_socket(re.compile(r"/ingress/ws"), through)
+        await page.reload()
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+        await expect(page.get_by_role("main")).to_have_attribute("aria-busy", "false")  # the resync is done
+        assert connections
+
+        down = True
+        await connections[-1].close(code=1011)
+        await expect(page.get_by_role("status").filter(has_text="Offline, reconnecting…")).to_be_visible()
+        # While the agent is away: a message in the held conversation, and a new offer.
+        await customer.write("Reference KJ-7, please check")
+        second = await customer_chat(center, name="Dorothy Vaughan", identity="guest-dv")
+        await eventually(lambda: center.reservations_of("alice", "pending"), until=lambda found: len(found) == 1,
+                         what="the second offer made while the desk was offline")
+        await pages.screenshot(page, "offline")
+        assert await chat.get_by_text("Reference KJ-7, please check").count() == 0
+
+        down = False  # the desk's next attempt gets through, and it resyncs
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible(timeout=20_000)
+        await expect(chat).to_contain_text("Reference KJ-7, please check")
+        await expect(offer_of(page, "Dorothy Vaughan")).to_be_visible()
+        await pages.screenshot(page, "resynced")
+        await customer.close()
+        await second.close()

@@ -3,6 +3,7 @@ REST here), and a supervisor opening an agent's conversation read-only, then joi
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -67,8 +68,8 @@ async def expect_queue(page: Page, *, waiting: int, available: int, busy: int) -
     await expect(cells.nth(3)).to_have_text(str(busy), timeout=LIVE_TIMEOUT_MS)
 
 
-async def sign_in(pages: Pages, center: WebChatCenter, name: str = "sam") -> Page:
-    page = await pages.open("/supervisor/")
+async def sign_in(pages: Pages, center: WebChatCenter, name: str = "sam", *, phone: bool = False) -> Page:
+    page = await pages.open("/supervisor/", phone=phone)
     await page.get_by_label("Email").fill(center.agents[name].email)
     await page.get_by_label("Password").fill(center.agents[name].password)
     await page.get_by_role("button", name="Sign in").click()
@@ -114,7 +115,7 @@ async def test_the_waiting_count_rises_and_falls_live_and_the_supervisor_joins_a
     await alice_row.get_by_role("button", name="Open the conversation of Alice with Ana Lima").click()
     view = page.get_by_role("region", name="Alice with Ana Lima")
     transcript = view.get_by_role("log", name="Conversation messages")
-    await expect(transcript).to_contain_text("Where is my order?")
+    await expect(transcript).to_contain_text("Ana Lima Where is my order?")
     await expect(view).to_contain_text("Read-only")
     await account.post(f"/conversations/v1/Conversations/{first}/Messages",
                        data={"Author": "alice", "Body": "Checking it now."})
@@ -123,6 +124,7 @@ async def test_the_waiting_count_rises_and_falls_live_and_the_supervisor_joins_a
     # Joining makes the supervisor a participant who can write.
     await view.get_by_role("button", name="Join conversation").click()
     await expect(view).to_contain_text("You are a participant")
+    await expect(view).to_contain_text(re.compile(r"Participants: (?=[^.]*Ana Lima)(?=[^.]*alice)(?=[^.]*sam)"))
     participants = (await account.get(f"/conversations/v1/Conversations/{first}/Participants")).json()
     assert "sam" in {p["identity"] for p in participants["participants"]}
     await view.get_by_label("Message as sam").fill("Supervisor here, all good.")
@@ -142,3 +144,21 @@ async def test_an_agent_without_the_supervisor_role_sees_no_statistics(
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert").filter(has_text="for supervisors")).to_be_visible()
     await expect(page.get_by_role("table")).to_have_count(0)
+
+
+async def test_the_supervisor_view_fits_a_phone_and_works_by_keyboard(
+    pages: Pages, web: RunningParley, center: WebChatCenter, account: httpx.AsyncClient
+) -> None:
+    await customer_writes(web, account, center, "Ana Lima", "Where is my order?")
+    await set_activity(account, center, "alice", "Available")
+    await accept_offer(account, center, "alice")
+    page = await sign_in(pages, center, phone=True)
+    await expect_queue(page, waiting=0, available=1, busy=1)
+    assert await page.evaluate("document.documentElement.scrollWidth <= screen.width")
+    opener = page.get_by_role("button", name="Open the conversation of Alice with Ana Lima")
+    await opener.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Alice with Ana Lima")).to_be_focused()
+    await expect(page.get_by_role("log", name="Conversation messages")).to_contain_text("Where is my order?")
+    assert await page.evaluate("document.documentElement.scrollWidth <= screen.width")
+    await pages.screenshot(page, "phone")

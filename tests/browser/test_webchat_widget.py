@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -38,6 +39,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 PICTURE = png(96, 64, (230, 126, 34))
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 @pytest.fixture
@@ -166,6 +169,12 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     assert with_media["resource"]["author"] == guest
     assert with_media["resource"]["media"][0]["content_type"] == "image/png"
     await pages.screenshot(page, "picture-sent")
+    await page.locator("#parley-attach").set_input_files(
+        files=[{"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    await expect(log.get_by_role("link", name="receipt.pdf")).to_have_attribute("href", re.compile("/Content/Direct"))
+    with_pdf = await agent_socket.next_of(
+        "message.added", where=lambda m: (m["resource"].get("media") or [{}])[0].get("content_type") == "application/pdf")
+    assert with_pdf["resource"]["author"] == guest
 
     # A reload keeps the chat: the same messages, once each, and it goes on.
     count = await log.get_by_role("listitem").count()
@@ -177,6 +186,16 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     await expect(log.get_by_text("Found it: it ships tomorrow.")).to_be_visible()
     await expect(log.get_by_role("listitem")).to_have_count(count + 1)
     await pages.screenshot(page, "after-reload")
+
+    # With the panel closed, the launcher says what came in meanwhile; opening it clears that.
+    launcher = page.get_by_role("button", name="Chat with us", exact=True)
+    await page.get_by_role("button", name="Close chat").click()
+    await account.post(messages, data={"Author": "alice", "Body": "Anything else?"})
+    await expect(launcher).to_have_accessible_description("1 new message")
+    await pages.screenshot(page, "new-message-badge")
+    await launcher.click()
+    await expect(log.get_by_text("Anything else?")).to_be_visible()
+    await expect(page.get_by_text("1 new message")).to_have_count(0)
 
     # The conversation closes: the widget says the chat has ended, and offers a new one.
     closed = await account.post(f"/conversations/v1/Conversations/{conversation_sid}", data={"State": "closed"})
@@ -194,7 +213,7 @@ async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
     pages: Pages, center: WebChatCenter
 ) -> None:
     page = await open_chat(pages, center, phone=True)
-    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert await page.evaluate("document.documentElement.scrollWidth <= screen.width")
     await pages.screenshot(page, "phone")
     await page.context.set_offline(True)
     await page.evaluate("() => window.dispatchEvent(new Event('offline'))")

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from shared.demo_web_chat import set_up_demo
 from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
 from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
@@ -129,3 +130,20 @@ async def test_the_guests_socket_hears_the_conversation_close(
     update = await receive_type(ws, "conversation.updated")
     assert update["conversation_sid"] == started["conversation_sid"]
     assert update["resource"]["state"] == "closed"
+
+
+async def test_the_demo_set_up_gives_the_widget_an_address_that_reaches_available_agents(parley: RunningParley) -> None:
+    printed = await set_up_demo(parley.base_url, parley.account.sid, parley.account.auth_token)
+    address_sid = printed.split("?address=")[1].split()[0]
+    started = (await start_as_widget(parley, address_sid)).json()
+    async with parley.client() as client:
+        workspaces = (await client.get("/taskrouter/v1/Workspaces")).json()["workspaces"]
+        ws = f"/taskrouter/v1/Workspaces/{workspaces[0]['sid']}"
+        await client.post(f"/conversations/v1/Conversations/{started['conversation_sid']}/Messages",
+                          data={"Author": started["identity"], "Body": "Hello"})
+
+        async def reserved() -> list[dict[str, Any]]:
+            return list((await client.get(f"{ws}/Tasks", params={"AssignmentStatus": "reserved"})).json()["tasks"])
+
+        await eventually(reserved, what="the demo chat offered to an available agent")
+    assert "alice@example.com" in printed and "/supervisor/" in printed

@@ -7,13 +7,16 @@ import {
   type AgentEvent,
   applyAgentEvent,
   type ChatMessage,
+  channelOf,
   conversationOf,
+  customerOf,
   type DeskState,
   EMPTY,
   type HeldTask,
   type TaskInfo,
   taskFromRest,
   withChatService,
+  withConversationState,
   withMessages,
   withOffer,
   withoutMessage,
@@ -45,7 +48,8 @@ export interface MediaLink {
 
 export type Connection = "connecting" | "online" | "offline";
 
-const REFRESH_URL = "/ingress/webchat/tokens/refresh";
+// An agent's still valid token gets a fresh one for the same agent (docs/auth.md).
+const REFRESH_URL = "/parley/v1/AccessTokens";
 const OFFER_EXPIRY_KEY = "parley.desk.offerExpiry";
 const TYPING_EVERY_MS = 2000;
 const HISTORY_PAGE = "100";
@@ -55,6 +59,8 @@ export class DeskController {
   activities: Activity[] = [];
   queues: Queue[] = [];
   connection: Connection = "connecting";
+  /** A resync is under way (the view marks the desk aria-busy meanwhile). */
+  syncing = false;
   notice = "";
   media: Record<string, MediaLink> = {};
   readonly grants: Grants;
@@ -62,11 +68,14 @@ export class DeskController {
   private listeners = new Set<() => void>();
   private socket: DeskSocket;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private resyncRetry: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent: Record<string, number> = {};
   private lastReadSent: Record<string, number> = {};
   private loadingMedia = new Set<string>();
   /** The conversations this identity is a participant of: only those can be read (the socket says which). */
   private memberOf = new Set<string>();
+  /** Outbound conversations' first messages, waiting for the agent to be in the conversation. */
+  private firstMessages: Record<string, string> = {};
 
   constructor(
     private token: AccessToken,
@@ -104,6 +113,7 @@ export class DeskController {
 
   stop(): void {
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.resyncRetry);
     this.socket.stop();
   }
 
@@ -149,7 +159,7 @@ export class DeskController {
   }
 
   async refresh(): Promise<boolean> {
-    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Token: this.token.token });
+    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Ttl: this.token.ttl ? String(this.token.ttl) : undefined });
     if (!result.ok) {
       if (result.status === 401) {
         this.stop();
@@ -170,6 +180,17 @@ export class DeskController {
       this.say("This sign-in has no TaskRouter worker: offers cannot reach you.");
       return;
     }
+    this.syncing = true;
+    this.changed();
+    try {
+      await this.resyncAll();
+    } finally {
+      this.syncing = false;
+      this.changed();
+    }
+  }
+
+  private async resyncAll(): Promise<void> {
     const [worker, activities, pending, accepted, wrapping] = await Promise.all([
       this.rest.get<Record<string, unknown>>(this.worker),
       this.rest.get<{ activities: Activity[] }>(`${this.ws}/Activities`, { PageSize: "50" }),
@@ -179,6 +200,11 @@ export class DeskController {
     ]);
     if (activities.ok) {
       this.activities = activities.data.activities;
+    }
+    if (!worker.ok || !activities.ok) {
+      // Parley busy or unreachable: try the whole resync again shortly rather than show a half-empty desk.
+      clearTimeout(this.resyncRetry);
+      this.resyncRetry = setTimeout(() => void this.resync(), 2000);
     }
     let state: DeskState = { ...this.state, offers: {}, tasks: {} };
     if (worker.ok) {
@@ -259,6 +285,9 @@ export class DeskController {
     if (conversation.ok && typeof conversation.data.chat_service_sid === "string") {
       state = withChatService(state, sid, conversation.data.chat_service_sid);
     }
+    if (conversation.ok && typeof conversation.data.state === "string") {
+      state = withConversationState(state, sid, conversation.data.state);
+    }
     if (messages.ok) {
       state = withMessages(state, sid, messages.data.messages);
     }
@@ -271,6 +300,30 @@ export class DeskController {
       }
     }
     this.set(state);
+  }
+
+  /** Screen readers hear of offers arriving and lapsing (the notice is a polite live region). */
+  private announceOffer(type: string, before: DeskState, reservationSid: string): void {
+    const offer = this.state.offers[reservationSid] ?? before.offers[reservationSid];
+    if (!offer) {
+      return;
+    }
+    const who = `${customerOf(offer.task)} (${channelOf(offer.task)})`;
+    if (type === "reservation.created") {
+      this.say(`New offer: ${who}.`);
+    } else if (type === "reservation.timeout") {
+      this.say(`The offer from ${who} timed out.`);
+    } else if (type === "reservation.rescinded" || type === "reservation.canceled") {
+      this.say(`The offer from ${who} was withdrawn.`);
+    }
+  }
+
+  private sendFirstMessage(conversationSid: string): void {
+    const body = this.firstMessages[conversationSid];
+    if (body !== undefined && this.memberOf.has(conversationSid)) {
+      delete this.firstMessages[conversationSid];
+      void this.send(conversationSid, body, null);
+    }
   }
 
   private loadConversationsIn(conversationSid: string): void {
@@ -291,6 +344,7 @@ export class DeskController {
       const before = this.state;
       this.set(applyAgentEvent(this.state, message as unknown as AgentEvent, Date.now()));
       this.keepOfferExpiries();
+      this.announceOffer(type, before, String(resource.sid ?? ""));
       if (type === "reservation.accepted") {
         const task = this.state.tasks[String((message.task as Record<string, unknown>)?.sid)];
         if (task && !before.tasks[task.task.sid]) {
@@ -302,6 +356,7 @@ export class DeskController {
     if (type === "participant.added" && resource.identity === this.identity && conversationSid) {
       this.memberOf.add(conversationSid);
       this.loadConversationsIn(conversationSid);
+      this.sendFirstMessage(conversationSid);
     } else if (type === "participant.removed" && resource.identity === this.identity && conversationSid) {
       this.memberOf.delete(conversationSid);
     }
@@ -312,6 +367,11 @@ export class DeskController {
       case "message.added":
       case "message.updated":
         this.set(withMessages(this.state, conversationSid, [resource as unknown as ChatMessage]));
+        return;
+      case "conversation.updated":
+        if (typeof resource.state === "string") {
+          this.set(withConversationState(this.state, conversationSid, resource.state));
+        }
         return;
       case "message.removed":
         this.set(withoutMessage(this.state, conversationSid, String(resource.sid)));
@@ -598,7 +658,9 @@ export class DeskController {
       await this.loadConversationOf(held);
     }
     if (conversationSid && body.trim()) {
-      await this.send(conversationSid, body.trim(), null);
+      // Parley adds the agent to the new conversation asynchronously: the first message waits for that.
+      this.firstMessages[conversationSid] = body.trim();
+      this.sendFirstMessage(conversationSid);
     }
     this.say("Conversation started.");
     return task?.sid ?? null;

@@ -73,6 +73,8 @@ function Workspace({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
   async function accept(reservationSid: string, taskSid: string) {
     if (await desk.accept(reservationSid)) {
       setSelected(taskSid);
+      // The Accept button is gone: focus moves to where the agent now works, the reply box.
+      requestAnimationFrame(() => document.getElementById("composer-text")?.focus());
     }
   }
 
@@ -94,7 +96,7 @@ function Workspace({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
       <p class="notice" role="status" aria-live="polite">
         {desk.notice}
       </p>
-      <main class="app-main desk">
+      <main class="app-main desk" aria-busy={desk.syncing ? "true" : "false"}>
         <div class="desk-side">
           <OfferList desk={desk} onAccept={accept} />
           <TaskList tasks={tasks} current={current?.task.sid ?? null} onSelect={setSelected} />

@@ -56,6 +56,8 @@ export interface ConversationState {
   typingUntil: Record<string, number>;
   /** message sid → participant sid → receipt status (sent, delivered, read, failed, undelivered). */
   receipts: Record<string, Record<string, string>>;
+  /** The conversation's state (active, inactive, closed), once known. */
+  state?: string;
 }
 
 export interface DeskState {
@@ -297,6 +299,10 @@ export function withReceipt(
 
 export function withChatService(state: DeskState, conversationSid: string, chatServiceSid: string): DeskState {
   return withConversation(state, { ...conversation(state, conversationSid), chatServiceSid });
+}
+
+export function withConversationState(state: DeskState, conversationSid: string, value: string): DeskState {
+  return withConversation(state, { ...conversation(state, conversationSid), state: value });
 }
 
 /** Who is typing now, other than me. */

@@ -180,7 +180,13 @@ function Chat({ desk, conversationSid, held }: Desk & { conversationSid: string;
       <p class="typing" aria-live="polite">
         {typing.length > 0 ? `${typing.join(", ")} ${typing.length > 1 ? "are" : "is"} typing…` : ""}
       </p>
-      <Composer desk={desk} conversationSid={conversationSid} />
+      {conversation?.state === "closed" ? (
+        <p class="muted" role="status">
+          This conversation is closed.
+        </p>
+      ) : (
+        <Composer desk={desk} conversationSid={conversationSid} />
+      )}
     </>
   );
 }

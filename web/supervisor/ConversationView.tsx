@@ -25,6 +25,8 @@ const REFRESH_EVERY_MS = 2_000;
 export interface ConversationViewProps {
   conversationSid: string;
   title: string;
+  /** The customer's name, shown for a web-chat guest's made-up identity. */
+  customer: string | null;
   identity: string;
   rest: TokenRequest;
   /** Socket messages about this conversation (live once joined). */
@@ -32,7 +34,14 @@ export interface ConversationViewProps {
   onClose: () => void;
 }
 
-export function ConversationView({ conversationSid, title, identity, rest, live, onClose }: ConversationViewProps) {
+function authorName(author: string | null, customer: string | null): string {
+  if (!author) {
+    return "unknown";
+  }
+  return author.startsWith("guest-") && customer ? customer : author;
+}
+
+export function ConversationView({ conversationSid, title, customer, identity, rest, live, onClose }: ConversationViewProps) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [participants, setParticipants] = useState<Participant[]>([]);
   const [error, setError] = useState("");
@@ -118,7 +127,8 @@ export function ConversationView({ conversationSid, title, identity, rest, live,
       </div>
       <p class="muted">
         {joined ? "You are a participant of this conversation." : "Read-only: join to write in it."}{" "}
-        Participants: {participants.map((p) => p.identity || p.messaging_binding?.address || "?").join(", ")}
+        Participants:{" "}
+        {participants.map((p) => (p.identity ? authorName(p.identity, customer) : p.messaging_binding?.address || "?")).join(", ")}
       </p>
       <div class="alert" role="alert">
         {error}
@@ -126,7 +136,7 @@ export function ConversationView({ conversationSid, title, identity, rest, live,
       <ol class="transcript" role="log" aria-label="Conversation messages" tabIndex={0}>
         {messages.map((message) => (
           <li key={message.sid}>
-            <span class="author">{message.author ?? "unknown"}</span>{" "}
+            <span class="author">{authorName(message.author, customer)}</span>{" "}
             <span>{message.body ?? ""}</span>
             {(message.media ?? []).map((item) => (
               <span key={item.sid} class="muted">

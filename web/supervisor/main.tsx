@@ -7,9 +7,9 @@ import "../shared/base.css";
 import "./supervisor.css";
 
 import { render } from "preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import type { AccessToken } from "../shared/api";
+import { ACCESS_TOKENS_URL, type AccessToken, postForm } from "../shared/api";
 import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shared/realtimeSocket";
 import { clearToken, loadToken, saveToken } from "../shared/session";
 import { SignIn } from "../shared/SignIn";
@@ -17,7 +17,22 @@ import { readTokenClaims } from "../shared/tokenRest";
 import { ConversationView } from "./ConversationView";
 import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WorkerRow } from "./liveStatistics";
 
-function QueueTable({ queues }: { queues: QueueRow[] }) {
+/** Seconds since the snapshot arrived, ticking while someone waits: the longest wait grows between pushes. */
+function useSecondsSince(since: number, ticking: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    setNow(Date.now());
+    if (!ticking) {
+      return;
+    }
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [since, ticking]);
+  return Math.max(0, Math.floor((now - since) / 1000));
+}
+
+function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: number }) {
+  const elapsed = useSecondsSince(receivedAt, queues.some((queue) => queue.waiting > 0));
   return (
     // Scrolls sideways on a narrow screen: focusable, so keyboard users can scroll it too.
     <div class="table-scroll" role="region" aria-labelledby="queues-caption" tabIndex={0}>
@@ -44,7 +59,7 @@ function QueueTable({ queues }: { queues: QueueRow[] }) {
               <tr key={queue.sid}>
                 <th scope="row">{queue.friendly_name ?? queue.sid}</th>
                 <td>{queue.waiting}</td>
-                <td>{formatWait(queue.longest_wait_seconds)}</td>
+                <td>{formatWait(queue.waiting > 0 ? queue.longest_wait_seconds + elapsed : 0)}</td>
                 <td>{queue.available_agents}</td>
                 <td>{queue.busy_agents}</td>
               </tr>
@@ -119,11 +134,30 @@ const STATUS_TEXT: Record<SocketStatus, string> = {
 interface Opened {
   conversationSid: string;
   title: string;
+  customer: string | null;
 }
 
-function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => void }) {
+const REFRESH_BEFORE_EXPIRY_MS = 120_000;
+
+/** A fresh token for the signed-in agent, asked with the current one (no password needed). */
+async function refreshToken(current: AccessToken): Promise<AccessToken | null> {
+  const fresh = await postForm<AccessToken>(ACCESS_TOKENS_URL, {}, { token: current.token });
+  return fresh.ok ? fresh.data : null;
+}
+
+function Dashboard({
+  token,
+  onRefreshed,
+  onSignOut,
+}: {
+  token: AccessToken;
+  onRefreshed: (token: AccessToken) => void;
+  onSignOut: () => void;
+}) {
   const claims = useMemo(() => readTokenClaims(token.token), [token.token]);
-  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const current = useRef(token);
+  current.current = token;
+  const [snapshot, setSnapshot] = useState<{ data: Snapshot; receivedAt: number } | null>(null);
   const [status, setStatus] = useState<SocketStatus>("connecting");
   const [opened, setOpened] = useState<Opened | null>(null);
   const [live, setLive] = useState<RealtimeMessage | null>(null);
@@ -133,16 +167,38 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
     if (!supervises) {
       return;
     }
+    const renew = async () => {
+      const fresh = await refreshToken(current.current);
+      if (fresh) {
+        current.current = fresh;
+        onRefreshed(fresh);
+      }
+      return fresh !== null;
+    };
     const socket = new RealtimeSocket({
       baseUrl: location.origin,
-      token: () => token.token,
-      onMessage: (message) => (isSnapshot(message) ? setSnapshot(message) : setLive(message)),
+      token: () => current.current.token,
+      refresh: renew,
+      onMessage: (message) =>
+        isSnapshot(message) ? setSnapshot({ data: message, receivedAt: Date.now() }) : setLive(message),
       onStatus: setStatus,
       onUnauthorized: onSignOut,
     });
     socket.start();
     return () => socket.stop();
-  }, [token.token, supervises]);
+  }, [supervises]);
+
+  // Renew before the token runs out, so the socket and REST calls never see it expire.
+  useEffect(() => {
+    const wait = Date.parse(token.date_expires) - Date.now() - REFRESH_BEFORE_EXPIRY_MS;
+    const timer = setTimeout(async () => {
+      const fresh = await refreshToken(current.current);
+      if (fresh) {
+        onRefreshed(fresh);
+      }
+    }, Math.max(5_000, wait));
+    return () => clearTimeout(timer);
+  }, [token.token]);
 
   if (!supervises) {
     return (
@@ -162,21 +218,22 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
         </p>
       </div>
       <div class="alert" role="alert">
-        {snapshot?.error ? `Statistics are not available: ${snapshot.error}` : ""}
+        {snapshot?.data.error ? `Statistics are not available: ${snapshot.data.error}` : ""}
       </div>
       <div class="dashboard">
         <section class="card" aria-labelledby="queues-title">
           <h2 id="queues-title">Queues</h2>
-          <QueueTable queues={snapshot?.queues ?? []} />
+          <QueueTable queues={snapshot?.data.queues ?? []} receivedAt={snapshot?.receivedAt ?? 0} />
         </section>
         <section class="card" aria-labelledby="agents-title">
           <h2 id="agents-title">Agents</h2>
           <AgentTable
-            workers={snapshot?.workers ?? []}
+            workers={snapshot?.data.workers ?? []}
             onOpen={(task, agent) =>
               setOpened({
                 conversationSid: task.conversation_sid!,
                 title: `${agent.friendly_name ?? agent.sid} with ${task.customer ?? "customer"}`,
+                customer: task.customer,
               })
             }
           />
@@ -186,6 +243,7 @@ function Dashboard({ token, onSignOut }: { token: AccessToken; onSignOut: () => 
             key={opened.conversationSid}
             conversationSid={opened.conversationSid}
             title={opened.title}
+            customer={opened.customer}
             identity={token.identity}
             rest={{ token: token.token }}
             live={live}
@@ -225,7 +283,7 @@ function Supervisor() {
       </header>
       <main class="app-main">
         {token ? (
-          <Dashboard token={token} onSignOut={signOut} />
+          <Dashboard token={token} onRefreshed={signedIn} onSignOut={signOut} />
         ) : (
           <SignIn title="Sign in to the supervisor view" onSignedIn={signedIn} />
         )}

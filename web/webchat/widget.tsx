@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 import { Conversation } from "./Conversation";
 import { readWidgetConfig, type WidgetConfig, WidgetConfigError } from "./config";
+import { lastIndex } from "./chatState";
 import { GuestChat, type GuestView } from "./guestChat";
 import styles from "./widget.css?inline";
 
@@ -78,6 +79,17 @@ function Widget({ config, chat }: { config: WidgetConfig; chat: GuestChat }) {
   const view = useGuestView(chat);
   const [open, setOpen] = useState(view.phase !== "form");
   const launcher = useRef<HTMLButtonElement>(null);
+  // What the customer has seen: messages after it, from others, while the panel is closed are "new".
+  const [seenUpTo, setSeenUpTo] = useState(-1);
+  const newest = lastIndex(view.chat) ?? -1;
+  useEffect(() => {
+    if (open) {
+      setSeenUpTo(newest);
+    }
+  }, [open, newest]);
+  const unread = open
+    ? 0
+    : view.chat.messages.filter((message) => message.index > seenUpTo && message.author !== view.identity).length;
 
   function close() {
     setOpen(false);
@@ -121,16 +133,25 @@ function Widget({ config, chat }: { config: WidgetConfig; chat: GuestChat }) {
           )}
         </section>
       )}
-      <button
-        ref={launcher}
-        type="button"
-        class="launcher"
-        aria-expanded={open}
-        aria-controls="parley-panel"
-        onClick={() => (open ? close() : setOpen(true))}
-      >
-        {config.launcherLabel}
-      </button>
+      <div class="launcher-row">
+        {/* Outside the button, so its name stays the label; it describes the button instead. */}
+        {unread > 0 && (
+          <span id="parley-unread" class="badge">
+            {unread === 1 ? "1 new message" : `${unread} new messages`}
+          </span>
+        )}
+        <button
+          ref={launcher}
+          type="button"
+          class="launcher"
+          aria-expanded={open}
+          aria-controls="parley-panel"
+          aria-describedby={unread ? "parley-unread" : undefined}
+          onClick={() => (open ? close() : setOpen(true))}
+        >
+          {config.launcherLabel}
+        </button>
+      </div>
     </div>
   );
 }

@@ -106,24 +106,28 @@ async def list_services(conn: Connection, *, account_sid: str, after: list[Any] 
 async def ensure_default_roles(conn: Connection, *, account_sid: str, service_sid: str) -> bool:
     """Create the service's default roles and make them its Configuration's defaults, once (the row lock makes
     concurrent callers wait; only the first creates). True when this call created them."""
-    claimed = await conn.fetchval(
-        "UPDATE services SET default_roles_created = true WHERE sid = $1 AND NOT default_roles_created RETURNING sid",
-        service_sid,
-    )
-    if claimed is None:
-        return False
-    created: dict[str, str] = {}
-    for role in DEFAULT_ROLES:
-        inserted = await insert_role(conn, account_sid=account_sid, chat_service_sid=service_sid,
-                                     friendly_name=role.friendly_name, type=role.type, permissions=list(role.permissions))
-        created[role.friendly_name] = inserted.sid
-    await conn.execute(
-        "UPDATE services SET default_conversation_creator_role_sid = $2, default_conversation_role_sid = $3, "
-        "default_chat_service_role_sid = $4 WHERE sid = $1",
-        service_sid, created[CHANNEL_ADMIN.friendly_name], created[CHANNEL_USER.friendly_name],
-        created[SERVICE_USER.friendly_name],
-    )
-    return True
+    # One transaction (a savepoint inside the caller's): the claim's row lock lasts until the roles are in,
+    # so a concurrent caller waits for them instead of finding the flag set and no roles yet.
+    async with conn.transaction():
+        claimed = await conn.fetchval(
+            "UPDATE services SET default_roles_created = true WHERE sid = $1 AND NOT default_roles_created RETURNING sid",
+            service_sid,
+        )
+        if claimed is None:
+            return False
+        created: dict[str, str] = {}
+        for role in DEFAULT_ROLES:
+            inserted = await insert_role(conn, account_sid=account_sid, chat_service_sid=service_sid,
+                                         friendly_name=role.friendly_name, type=role.type,
+                                         permissions=list(role.permissions))
+            created[role.friendly_name] = inserted.sid
+        await conn.execute(
+            "UPDATE services SET default_conversation_creator_role_sid = $2, default_conversation_role_sid = $3, "
+            "default_chat_service_role_sid = $4 WHERE sid = $1",
+            service_sid, created[CHANNEL_ADMIN.friendly_name], created[CHANNEL_USER.friendly_name],
+            created[SERVICE_USER.friendly_name],
+        )
+        return True
 
 
 async def update_service_configuration(conn: Connection, *, sid: str, values: dict[str, Any]) -> Service:

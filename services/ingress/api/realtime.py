@@ -5,6 +5,8 @@ message `{"type": "auth", "token": "…"}`. The client then receives the events 
 participates in and may send `{"type": "typing", "conversation_sid": …}` and
 `{"type": "read", "conversation_sid": …, "index": n}`. `resume_from` (`5`, or `CH…:5,CH…:7`) replays the
 message events after that index. The connection closes when the token expires (4002); refresh and resume.
+An agent's token (a task_router grant with a worker) also brings that worker's reservation and activity
+events (services/ingress/agent_feed.py).
 """
 
 import asyncio

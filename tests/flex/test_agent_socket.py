@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.flex.conftest import CUSTOMER, Agent, ContactCenter, carrier, center  # noqa: F401 (fixtures)
+from tests.flex.conftest import CUSTOMER, Agent, ContactCenter
 
 
 async def agent_socket(center: ContactCenter, agent: Agent) -> ClientConnection:

@@ -43,6 +43,9 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pag
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
+# Live updates cross the broker, the database and the socket: on a loaded machine 5 s (Playwright's default) is short.
+expect.set_options(timeout=10_000)
+
 @pytest.fixture
 async def center(web: RunningParley) -> WebChatCenter:
     async with web.client() as client:

@@ -179,6 +179,15 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
         "message.added", where=lambda m: (m["resource"].get("media") or [{}])[0].get("content_type") == "application/pdf")
     assert with_pdf["resource"]["author"] == guest
 
+    # And the agent's picture reaches the customer.
+    service_sid = (await account.get(f"/conversations/v1/Conversations/{conversation_sid}")).json()["chat_service_sid"]
+    uploaded = await account.post(f"/mcs/v1/Services/{service_sid}/Media", content=png(80, 48, (46, 160, 67)),
+                                  headers={"Content-Type": "image/png"}, params={"Filename": "label.png"})
+    assert uploaded.status_code == 201, uploaded.text
+    sent = await account.post(messages, data={"Author": "alice", "MediaSid": uploaded.json()["sid"]})
+    assert sent.status_code == 201, sent.text
+    await expect(log.get_by_role("img", name="label.png")).to_be_visible()
+
     # A reload keeps the chat: the same messages, once each, and it goes on.
     count = await log.get_by_role("listitem").count()
     await page.reload()

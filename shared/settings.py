@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # `*`, a comma-separated list of origins, or empty for none.
     cors_allowed_origins: str = Field("*", alias="PARLEY_CORS_ALLOWED_ORIGINS")
 
+    # Chats a browser may start without credentials (the widget), per client address and minute; 0: no limit.
+    # Behind a proxy, trust its X-Forwarded-For to tell clients apart (else they all share the proxy's address).
+    webchat_starts_per_minute: int = Field(60, alias="PARLEY_WEBCHAT_STARTS_PER_MINUTE", ge=0)
+    trust_forwarded_for: bool = Field(False, alias="PARLEY_TRUST_FORWARDED_FOR")
+
     # Supervisors' live statistics: recomputed at most this often per workspace while router events come in.
     supervisor_statistics_interval_seconds: float = Field(1.0, alias="PARLEY_SUPERVISOR_STATS_INTERVAL", gt=0)
 

@@ -19,6 +19,9 @@ from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_we
 LIVE_TIMEOUT_MS = 10_000
 
 
+# Live updates cross the broker, the database and the socket: on a loaded machine 5 s (Playwright's default) is short.
+expect.set_options(timeout=10_000)
+
 @pytest.fixture
 async def center(web: RunningParley) -> WebChatCenter:
     async with web.client() as client:

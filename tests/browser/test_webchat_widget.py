@@ -43,6 +43,9 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pag
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
+# Live updates cross the broker, the database and the socket: on a loaded machine 5 s (Playwright's default) is short.
+expect.set_options(timeout=10_000)
+
 @pytest.fixture
 async def center(web: RunningParley) -> WebChatCenter:
     async with web.client() as client:
@@ -56,7 +59,7 @@ async def account(web: RunningParley) -> AsyncIterator[httpx.AsyncClient]:
 
 
 class AgentSocket:
-    """The agent's realtime connection, as the desk holds it."""
+    """A realtime connection held by the test: the agent's, as the desk holds it (or a guest's second one)."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
@@ -176,6 +179,15 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
         "message.added", where=lambda m: (m["resource"].get("media") or [{}])[0].get("content_type") == "application/pdf")
     assert with_pdf["resource"]["author"] == guest
 
+    # And the agent's picture reaches the customer.
+    service_sid = (await account.get(f"/conversations/v1/Conversations/{conversation_sid}")).json()["chat_service_sid"]
+    uploaded = await account.post(f"/mcs/v1/Services/{service_sid}/Media", content=png(80, 48, (46, 160, 67)),
+                                  headers={"Content-Type": "image/png"}, params={"Filename": "label.png"})
+    assert uploaded.status_code == 201, uploaded.text
+    sent = await account.post(messages, data={"Author": "alice", "MediaSid": uploaded.json()["sid"]})
+    assert sent.status_code == 201, sent.text
+    await expect(log.get_by_role("img", name="label.png")).to_be_visible()
+
     # A reload keeps the chat: the same messages, once each, and it goes on.
     count = await log.get_by_role("listitem").count()
     await page.reload()
@@ -209,20 +221,32 @@ async def test_a_customer_chats_with_an_agent_from_the_widget(
     await expect(page.get_by_label("Your name")).to_be_visible()
 
 
-async def test_the_widget_works_on_a_phone_and_says_when_it_is_offline(
-    pages: Pages, center: WebChatCenter
+async def test_the_widget_works_on_a_phone_says_when_it_is_offline_and_catches_up_after(
+    pages: Pages, web: RunningParley, center: WebChatCenter, account: httpx.AsyncClient
 ) -> None:
     page = await open_chat(pages, center, phone=True)
     assert await page.evaluate("document.documentElement.scrollWidth <= screen.width")
     await pages.screenshot(page, "phone")
+    stored = json.loads(await page.evaluate(f"localStorage.getItem('parley.webchat.{center.address_sid}')"))
+    conversation_sid = stored["conversationSid"]
     await page.context.set_offline(True)
     await page.evaluate("() => window.dispatchEvent(new Event('offline'))")
-    # Chromium's offline mode leaves open sockets alone: the widget's own connection check tells.
-    await expect(page.get_by_role("status").filter(has_text="offline")).to_be_visible(timeout=15_000)
+    # Chromium's offline mode leaves open sockets alone: the widget listens to the browser's own signal.
+    await expect(page.get_by_role("status").filter(has_text="offline")).to_be_visible()
     await pages.screenshot(page, "offline")
+
+    # The chat closes while the customer is away (a second socket of the guest's shows the news has gone
+    # out, so the widget cannot get it live): back online, the widget looks again and learns it.
+    async with connect(f"ws://127.0.0.1:{web.port}/ingress/ws?token={stored['token']}") as observer:
+        watcher = AgentSocket(observer)
+        await watcher.next_of("connected")
+        closed = await account.post(f"/conversations/v1/Conversations/{conversation_sid}", data={"State": "closed"})
+        assert closed.status_code == 200
+        await watcher.next_of("conversation.updated")
     await page.context.set_offline(False)
     await page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    await expect(page.get_by_role("status").filter(has_text="offline")).to_be_hidden(timeout=15_000)
+    await expect(page.get_by_text("This chat has ended.")).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="offline")).to_have_count(0)
 
 
 async def test_the_one_script_tag_works_on_a_business_site_of_another_origin(

@@ -11,7 +11,11 @@ import jwt
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from services.ingress.webchat_limits import StartLimiter
 from shared.demo_web_chat import set_up_demo
+from shared.errors import TwilioError
+from shared.settings import Settings
+from tests.conftest import StartParley
 from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
 from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
@@ -147,3 +151,31 @@ async def test_the_demo_set_up_gives_the_widget_an_address_that_reaches_availabl
 
         await eventually(reserved, what="the demo chat offered to an available agent")
     assert "alice@example.com" in printed and "/supervisor/" in printed
+
+
+def test_the_start_limit_counts_a_sliding_minute_per_client() -> None:
+    limiter = StartLimiter(2)
+    limiter.check("10.0.0.1", now=0.0)
+    limiter.check("10.0.0.1", now=30.0)
+    with pytest.raises(TwilioError) as refused:
+        limiter.check("10.0.0.1", now=59.0)
+    assert (refused.value.status, refused.value.code) == (429, 20429)
+    limiter.check("10.0.0.2", now=59.0)  # another client has its own share
+    limiter.check("10.0.0.1", now=60.5)  # the first start has left the window
+    StartLimiter(0).check("10.0.0.1")  # 0: no limit
+
+
+async def test_a_browser_starting_too_many_chats_is_told_to_wait(launch: StartParley, settings: Settings) -> None:
+    parley = await launch(settings=settings.model_copy(update={"webchat_starts_per_minute": 2}))
+    async with parley.client() as client:
+        center = await set_up_web_chat_center(client)
+        before = len((await client.get("/conversations/v1/Conversations")).json()["conversations"])
+    assert [(await start_as_widget(parley, center.address_sid)).status_code for _ in range(3)] == [201, 201, 429]
+    refused = await start_as_widget(parley, center.address_sid)
+    assert refused.json()["code"] == 20429
+    async with parley.client() as client:
+        after = len((await client.get("/conversations/v1/Conversations")).json()["conversations"])
+        assert after == before + 2
+        # The business's own server, with credentials, is not a browser: no limit.
+        answer = await client.post("/flex-api/v2/WebChats", data={"AddressSid": center.address_sid})
+        assert answer.status_code == 201

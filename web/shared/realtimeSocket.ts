@@ -115,6 +115,9 @@ export class RealtimeSocket {
       socket.send(JSON.stringify({ type: "auth", token: this.options.token() }));
     };
     socket.onmessage = (event) => {
+      if (this.socket !== socket) {
+        return; // a connection given up (offline, stopped) may still deliver a last frame: it is not ours
+      }
       let message: RealtimeMessage;
       try {
         message = JSON.parse(String(event.data));

@@ -80,6 +80,10 @@ export function ConversationView({ conversationSid, title, customer, identity, r
   }, [conversationSid, joined]);
 
   useEffect(() => {
+    if (live?.type === "connected") {
+      void load(); // (re)connected: whatever happened meanwhile is in the history
+      return;
+    }
     if (live?.conversation_sid !== conversationSid) {
       return;
     }

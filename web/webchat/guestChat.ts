@@ -63,6 +63,7 @@ export class GuestChat {
   private lastTypingSent = 0;
   private readSent = -1;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private connections = 0;
 
   constructor(config: WidgetConfig) {
     this.config = config;
@@ -275,6 +276,7 @@ export class GuestChat {
       return;
     }
     this.socket?.stop();
+    this.connections = 0;
     this.socket = new RealtimeSocket({
       baseUrl: this.config.baseUrl || location.origin,
       token: () => this.session?.token ?? "",
@@ -297,6 +299,12 @@ export class GuestChat {
     }
     const resource = (message.resource ?? {}) as Record<string, unknown>;
     switch (message.type) {
+      case "connected":
+        // Messages missed meanwhile are replayed (resume_from); a close or read receipts are not: look again.
+        if (this.connections++ > 0) {
+          void this.resync();
+        }
+        break;
       case "message.added":
       case "message.updated":
         this.update({ chat: withMessage(this.view.chat, resource as unknown as ChatMessage) });
@@ -324,6 +332,28 @@ export class GuestChat {
           this.end();
         }
         break;
+    }
+  }
+
+  private async resync(): Promise<void> {
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    const path = `/conversations/v1/Conversations/${session.conversationSid}`;
+    const [conversation, participants] = await Promise.all([
+      getWithToken<ConversationResource>(path, this.rest()),
+      getWithToken<ParticipantsPage>(`${path}/Participants`, this.rest()),
+    ]);
+    let chat = this.view.chat;
+    for (const participant of participants.ok ? participants.data.participants : []) {
+      if (participant.identity && participant.last_read_message_index !== null) {
+        chat = withReadHorizon(chat, participant.identity, participant.last_read_message_index);
+      }
+    }
+    this.update({ chat });
+    if (conversation.ok && conversation.data.state === "closed") {
+      this.end();
     }
   }
 

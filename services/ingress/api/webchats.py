@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.ingress.api.deps import FormData, caller
+from services.ingress.webchat_limits import StartLimiter
 from services.ingress.webchats import WebChatRequests
 from shared import access_tokens
 from shared.auth.agents_api import render_token
@@ -30,6 +31,8 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
     router = APIRouter()
     Caller = caller(context)
     directory = context.authenticate.directory
+    limiter = StartLimiter(context.settings.webchat_starts_per_minute,
+                           trust_forwarded_for=context.settings.trust_forwarded_for)
 
     @router.post(WEBCHATS_PATH, status_code=201)
     async def create(request: Request, form: FormData) -> dict[str, Any]:
@@ -40,6 +43,8 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
         address_sid = form.required("AddressSid", max_length=64)
         if anonymous and not is_sid(address_sid, "IG"):
             raise invalid_parameter(f"Parameter 'AddressSid' must be an IG… address configuration SID, not '{address_sid}'")
+        if anonymous:
+            limiter.check(limiter.client_of(request))
         pre_engagement = form.str("PreEngagementData", max_length=16_384)
         if pre_engagement is not None:
             try:

@@ -72,7 +72,9 @@ async def test_an_agent_takes_its_own_offer_and_cannot_touch_anyone_elses(center
         participants = (await alice.get(f"{channel_url}/Participants")).json()["participants"]
         own = next(p for p in participants if p["type"] == "agent")
         forbidden(await bob.post(f"{channel_url}/Participants/{own['sid']}", data={"Status": "wrapup"}))
-        forbidden(await alice.post(channel_url, data={"Status": "closed"}))
+        # Ending the chat is the holder's alone, and only without routing (that stays the business's call).
+        forbidden(await bob.post(channel_url, data={"Status": "closed"}))
+        forbidden(await alice.post(channel_url, data={"Status": "closed", "Routing": '{"status": "closed"}'}))
         wrapped = await alice.post(f"{channel_url}/Participants/{own['sid']}", data={"Status": "wrapup"})
         assert wrapped.status_code == 200, wrapped.text
         assert (await center.task(task_sid))["assignment_status"] == "wrapping"

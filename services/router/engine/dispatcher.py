@@ -221,10 +221,11 @@ class _Round:
         if not kept:
             return 0
         now = datetime.now(UTC)
-        offers = []
+        offers, timeouts = [], {}
         for pick in kept:
             workflow = self.index.workflows.get(pick.task.workflow_sid or "")
             timeout = workflow.task_reservation_timeout if workflow else DEFAULT_RESERVATION_TIMEOUT
+            timeouts[pick.task.sid] = timeout
             offers.append(store.NewReservation(
                 sid=new_sid("WR"), task_sid=pick.task.sid, worker_sid=pick.worker_sid, task_queue_sid=pick.queue.sid,
                 task_channel_sid=pick.task.task_channel_sid, expires_at=now + timedelta(seconds=timeout)))
@@ -244,7 +245,9 @@ class _Round:
                 event_type="reservation.created", resource_type="reservation", resource_sid=offer.sid,
                 description=f"Reservation {offer.sid} created for Worker {worker.friendly_name}",
                 resource=render.reservation(reservation, base),
-                fields=[("ReservationSid", offer.sid), *task_fields(task), *worker_fields(worker)],
+                # The timeout lets an agent's screen count down to it (as Twilio's worker SDK shows `timeout`).
+                fields=[("ReservationSid", offer.sid), ("ReservationTimeout", str(timeouts[task.sid])), *task_fields(task),
+                        *worker_fields(worker)],
                 task_sid=task.sid, worker_sid=worker.sid, reservation_sid=offer.sid, task_queue_sid=pick.queue.sid,
                 workflow_sid=task.workflow_sid, task_channel=task.task_channel_unique_name))
             workflow = self.index.workflows.get(task.workflow_sid or "")

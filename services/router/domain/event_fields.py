@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import re
 from datetime import UTC, datetime
 
@@ -69,5 +71,6 @@ def common_fields(workspace: Workspace, *, sid: str, event_type: str, descriptio
     )
 
 
+@functools.lru_cache(maxsize=512)
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -29,8 +29,8 @@ from services.router.domain.event_fields import assignment_callback_fields, task
 from services.router.domain.models import Reservation, Task, TaskQueue, Workspace, attributes_of
 from services.router.domain.routing import Candidate, choose_workers
 from services.router.domain.workflow_config import OrderKey, parse_order_by
-from services.router.engine.index import INDEX_CHANNEL_SQL, IndexCache, ReadyWorkers, RoutingIndex
-from services.router.handlers.wake import dispatch_channel
+from services.router.engine.index import INDEX_CHANNEL_SQL, IndexCache, ReadyWorkers, RoutingIndex, affected_queues
+from services.router.handlers.wake import Wake, dispatch_channel, parse_wake
 from services.router.store import activities, tasks, workspaces
 from services.router.store import dispatch as store
 from shared.broker.topology import COMMANDS
@@ -49,6 +49,7 @@ class DecisionTimings:
 
     samples: list[float] = field(default_factory=list)
     reservations: int = 0
+    rounds: list[tuple[float, int]] = field(default_factory=list)  # (seconds, reservations) per committed round
 
     def add(self, seconds: float) -> None:
         if len(self.samples) < 1_000_000:
@@ -57,6 +58,29 @@ class DecisionTimings:
 
 def _lock_key(workspace_sid: str) -> int:
     return zlib.crc32(f"router-dispatch:{workspace_sid}".encode())
+
+
+@dataclass
+class Scope:
+    """What a workspace's next round must look at: everything, or the queues (and workers' queues) named."""
+
+    everything: bool = False
+    queues: set[str] = field(default_factory=set)
+    workers: set[str] = field(default_factory=set)
+
+    def add(self, wake: Wake) -> None:
+        if wake.everything:
+            self.everything = True
+        self.queues |= wake.queues
+        self.workers |= wake.workers
+
+    def merge(self, other: Scope) -> None:
+        self.everything = self.everything or other.everything
+        self.queues |= other.queues
+        self.workers |= other.workers
+
+
+EVERYTHING = Scope(everything=True)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,13 +93,17 @@ class Dispatcher:
         self._pool = pool
         self._base = base
         self._poll_interval = poll_interval
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, Scope] = {}
         self._wake = asyncio.Event()
         self.index = IndexCache()
         self.timings = DecisionTimings()
 
+    def _mark(self, workspace_sid: str, scope: Scope) -> None:
+        self._dirty.setdefault(workspace_sid, Scope()).merge(scope)
+
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self._dirty.add(payload)
+        wake = parse_wake(payload)
+        self._dirty.setdefault(wake.workspace_sid, Scope()).add(wake)
         self._wake.set()
 
     def _on_index_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
@@ -95,15 +123,16 @@ class Dispatcher:
                 if time.monotonic() - last_sweep >= self._poll_interval:
                     # The safety net: work another instance left, or a notification lost on reconnect.
                     async with self._pool.acquire() as conn:
-                        self._dirty.update(await tasks.workspaces_with_pending_tasks(conn))
+                        for workspace_sid in await tasks.workspaces_with_pending_tasks(conn):
+                            self._mark(workspace_sid, EVERYTHING)
                     last_sweep = time.monotonic()
                 busy = False
                 for workspace_sid in list(self._dirty):
-                    self._dirty.discard(workspace_sid)
-                    outcome = await self.dispatch_workspace(workspace_sid)
+                    scope = self._dirty.pop(workspace_sid)
+                    outcome = await self.dispatch_workspace(workspace_sid, scope)
                     if outcome != "idle":
                         # More may wait (a full batch), or another instance holds the lock: come back soon.
-                        self._dirty.add(workspace_sid)
+                        self._mark(workspace_sid, scope)
                         busy = busy or outcome == "busy"
                 if self._dirty:
                     await asyncio.sleep(0.02 if busy else 0)
@@ -117,7 +146,7 @@ class Dispatcher:
                 await listener.remove_listener(index_channel, self._on_index_change)
             await self._pool.release(listener)
 
-    async def dispatch_workspace(self, workspace_sid: str) -> str:
+    async def dispatch_workspace(self, workspace_sid: str, scope: Scope = EVERYTHING) -> str:
         """'idle' when nothing more can be done now, 'more' after a full batch, 'busy' when locked elsewhere."""
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _lock_key(workspace_sid)):
@@ -125,9 +154,12 @@ class Dispatcher:
             workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
             if workspace is None:
                 return "idle"
+            started = time.perf_counter()
             index = await self.index.get(conn, workspace_sid)
-            made = await _Round(self, conn, workspace, index).run()
-            return "more" if made >= BATCH else "idle"
+            made = await _Round(self, conn, workspace, index, scope).run()
+        if made and len(self.timings.rounds) < 100_000:
+            self.timings.rounds.append((time.perf_counter() - started, made))
+        return "more" if made >= BATCH else "idle"
 
 
 @dataclass
@@ -141,19 +173,28 @@ class _Round:
     """One dispatch pass over a workspace, inside one transaction."""
 
     def __init__(self, dispatcher: Dispatcher, conn: asyncpg.Connection, workspace: Workspace,
-                 index: RoutingIndex) -> None:
+                 index: RoutingIndex, scope: Scope) -> None:
         self.dispatcher = dispatcher
         self.conn = conn
         self.workspace = workspace
         self.index = index
+        self.scope = scope
 
     async def run(self) -> int:
         multi_task = self.workspace.multi_task_enabled
+        queues = list(self.index.queues)
+        members = None
+        if not self.scope.everything:
+            # A narrow change: only its queues are looked at, and only their members' channels are read.
+            queues = sorted(affected_queues(self.index, queues=self.scope.queues, workers=self.scope.workers))
+            if not queues:
+                return 0
+            members = sorted({worker for queue in queues for worker in self.index.members.get(queue, ())})
         ready = ReadyWorkers(await store.ready_channels(self.conn, workspace_sid=self.workspace.sid,
-                                                        multi_task=multi_task),
+                                                        multi_task=multi_task, worker_sids=members),
                              self.index.member_of, multi_task=multi_task)
         slots = ready.slots()
-        servable = [queue for queue in self.index.queues.values() if slots.get(queue.sid)]
+        servable = [self.index.queues[sid] for sid in queues if slots.get(sid)]
         if not servable:
             return 0
         share = max(BATCH // len(servable), PER_QUEUE_MIN)

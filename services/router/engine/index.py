@@ -36,6 +36,7 @@ class WorkerFacts:
 class RoutingIndex:
     queues: dict[str, TaskQueue]
     member_of: dict[str, list[str]]  # worker → queues
+    members: dict[str, list[str]]  # queue → workers
     workers: dict[str, WorkerFacts]
     workflows: dict[str, Workflow]
     built_at: float = field(default_factory=time.monotonic)
@@ -44,16 +45,26 @@ class RoutingIndex:
 async def build_index(conn: Connection, workspace_sid: str) -> RoutingIndex:
     queues = {q.sid: q for q in await task_queues.all_task_queues(conn, workspace_sid=workspace_sid)}
     member_of: dict[str, list[str]] = {}
+    members: dict[str, list[str]] = {}
     for row in await conn.fetch("SELECT m.worker_sid, m.task_queue_sid FROM queue_members m "
                                 "JOIN task_queues q ON q.sid = m.task_queue_sid WHERE q.workspace_sid = $1",
                                 workspace_sid):
         member_of.setdefault(row["worker_sid"], []).append(row["task_queue_sid"])
+        members.setdefault(row["task_queue_sid"], []).append(row["worker_sid"])
     worker_rows = await conn.fetch("SELECT sid, friendly_name, attributes FROM workers WHERE workspace_sid = $1",
                                    workspace_sid)
     workers = {row["sid"]: WorkerFacts(row["friendly_name"], attributes_of(row["attributes"])) for row in worker_rows}
     flows = await conn.fetch(f"SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE workspace_sid = $1", workspace_sid)
-    return RoutingIndex(queues=queues, member_of=member_of, workers=workers,
+    return RoutingIndex(queues=queues, member_of=member_of, members=members, workers=workers,
                         workflows={row["sid"]: Workflow(**dict(row)) for row in flows})
+
+
+def affected_queues(index: RoutingIndex, *, queues: set[str], workers: set[str]) -> set[str]:
+    """The queues a change touches: those named, and those the named workers are members of."""
+    found = {queue for queue in queues if queue in index.queues}
+    for worker in workers:
+        found.update(index.member_of.get(worker, ()))
+    return found
 
 
 class IndexCache:

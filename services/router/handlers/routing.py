@@ -53,7 +53,7 @@ async def enter_step(conn: Connection, workspace: Workspace, task: Task, step: S
         available, unavailable, by_activity = await task_queues.queue_presence(conn, step.queue_sid)
         if skip_step(step.skip_if, available=available, unavailable=unavailable, by_activity=by_activity):
             return await leave_step(conn, workspace, entered, why="skipped", base=base)
-    await wake_dispatch(conn, workspace.sid)
+    await wake_dispatch(conn, workspace.sid, queues=[step.queue_sid])
     return entered
 
 

@@ -39,6 +39,6 @@ def make_envelope(
     envelope_type = _PARAMETRIZED.get(kind)
     if envelope_type is None:
         envelope_type = _PARAMETRIZED[kind] = Envelope[kind]  # type: ignore[valid-type]
-    return envelope_type(  # type: ignore[no-any-return]
+    return envelope_type(
         type=type_, account_sid=account_sid, payload=payload, correlation_id=correlation_id
     )

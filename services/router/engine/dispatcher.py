@@ -29,7 +29,14 @@ from services.router.domain.event_fields import assignment_callback_fields, task
 from services.router.domain.models import Reservation, Task, TaskQueue, Workspace, attributes_of
 from services.router.domain.routing import Candidate, choose_workers
 from services.router.domain.workflow_config import OrderKey, parse_order_by
-from services.router.engine.index import INDEX_CHANNEL_SQL, IndexCache, ReadyWorkers, RoutingIndex, affected_queues
+from services.router.engine.index import (
+    INDEX_CHANNEL_SQL,
+    READY_REFRESH_SECONDS,
+    IndexCache,
+    ReadyWorkers,
+    RoutingIndex,
+    affected_queues,
+)
 from services.router.handlers.wake import Wake, dispatch_channel, parse_wake
 from services.router.store import activities, tasks, workspaces
 from services.router.store import dispatch as store
@@ -96,6 +103,8 @@ class Dispatcher:
         self._dirty: dict[str, Scope] = {}
         self._wake = asyncio.Event()
         self.index = IndexCache()
+        self.ready: dict[str, ReadyWorkers] = {}  # per workspace, kept across rounds
+        self.stale: dict[str, set[str]] = {}  # per workspace, workers whose channels must be read again
         self.timings = DecisionTimings()
 
     def _mark(self, workspace_sid: str, scope: Scope) -> None:
@@ -104,6 +113,8 @@ class Dispatcher:
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         wake = parse_wake(payload)
         self._dirty.setdefault(wake.workspace_sid, Scope()).add(wake)
+        if wake.workers:
+            self.stale.setdefault(wake.workspace_sid, set()).update(wake.workers)
         self._wake.set()
 
     def _on_index_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
@@ -148,18 +159,42 @@ class Dispatcher:
 
     async def dispatch_workspace(self, workspace_sid: str, scope: Scope = EVERYTHING) -> str:
         """'idle' when nothing more can be done now, 'more' after a full batch, 'busy' when locked elsewhere."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _lock_key(workspace_sid)):
-                return "busy"
-            workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
-            if workspace is None:
-                return "idle"
-            started = time.perf_counter()
-            index = await self.index.get(conn, workspace_sid)
-            made = await _Round(self, conn, workspace, index, scope).run()
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _lock_key(workspace_sid)):
+                    return "busy"
+                workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
+                if workspace is None:
+                    return "idle"
+                started = time.perf_counter()
+                index = await self.index.get(conn, workspace_sid)
+                ready = await self._ready_workers(conn, workspace, index)
+                made, refused = await _Round(self, conn, workspace, index, ready, scope).run()
+        except BaseException:
+            self.ready.pop(workspace_sid, None)  # what it took in memory may not have committed
+            raise
         if made and len(self.timings.rounds) < 100_000:
             self.timings.rounds.append((time.perf_counter() - started, made))
-        return "more" if made >= BATCH else "idle"
+        if refused:
+            self.stale.setdefault(workspace_sid, set()).update(refused)
+        return "more" if made >= BATCH or refused else "idle"
+
+    async def _ready_workers(self, conn: asyncpg.Connection, workspace: Workspace, index: RoutingIndex) -> ReadyWorkers:
+        """The workspace's ready members: rebuilt when the index changed or it aged, else refreshed where stale."""
+        multi_task = workspace.multi_task_enabled
+        ready = self.ready.get(workspace.sid)
+        if (ready is None or ready.index is not index or ready.multi_task != multi_task
+                or time.monotonic() - ready.built_at > READY_REFRESH_SECONDS):
+            self.stale.pop(workspace.sid, None)
+            ready = ReadyWorkers(await store.ready_channels(conn, workspace_sid=workspace.sid, multi_task=multi_task),
+                                 index, multi_task=multi_task)
+            self.ready[workspace.sid] = ready
+            return ready
+        stale = self.stale.pop(workspace.sid, set())
+        if stale:
+            ready.refresh(stale, await store.ready_channels(conn, workspace_sid=workspace.sid, multi_task=multi_task,
+                                                            worker_sids=sorted(stale)))
+        return ready
 
 
 @dataclass
@@ -173,37 +208,30 @@ class _Round:
     """One dispatch pass over a workspace, inside one transaction."""
 
     def __init__(self, dispatcher: Dispatcher, conn: asyncpg.Connection, workspace: Workspace,
-                 index: RoutingIndex, scope: Scope) -> None:
+                 index: RoutingIndex, ready: ReadyWorkers, scope: Scope) -> None:
         self.dispatcher = dispatcher
         self.conn = conn
         self.workspace = workspace
         self.index = index
+        self.ready = ready
         self.scope = scope
 
-    async def run(self) -> int:
-        multi_task = self.workspace.multi_task_enabled
+    async def run(self) -> tuple[int, set[str]]:
+        """The reservations made, and the workers the database refused a pick of (to be read again)."""
         queues = list(self.index.queues)
-        members = None
         if not self.scope.everything:
-            # A narrow change: only its queues are looked at, and only their members' channels are read.
+            # A narrow change: only the queues it touches are looked at.
             queues = sorted(affected_queues(self.index, queues=self.scope.queues, workers=self.scope.workers))
-            if not queues:
-                return 0
-            members = sorted({worker for queue in queues for worker in self.index.members.get(queue, ())})
-        ready = ReadyWorkers(await store.ready_channels(self.conn, workspace_sid=self.workspace.sid,
-                                                        multi_task=multi_task, worker_sids=members),
-                             self.index.member_of, multi_task=multi_task)
-        slots = ready.slots()
-        servable = [self.index.queues[sid] for sid in queues if slots.get(sid)]
-        if not servable:
-            return 0
-        share = max(BATCH // len(servable), PER_QUEUE_MIN)
+        ready = self.ready
+        share = max(BATCH // max(len(queues), 1), PER_QUEUE_MIN)
         waiting: list[tuple[TaskQueue, Task]] = []
-        for queue in servable:
-            found = await store.waiting_tasks(self.conn, queue, limit=min(slots[queue.sid], share))
-            waiting += [(queue, task) for task in found]
+        for queue_sid in queues:
+            slots = ready.slots(queue_sid, enough=share)
+            if slots:
+                found = await store.waiting_tasks(self.conn, self.index.queues[queue_sid], limit=min(slots, share))
+                waiting += [(self.index.queues[queue_sid], task) for task in found]
         if not waiting:
-            return 0
+            return 0, set()
         refused = await store.refused_by(self.conn, [task.sid for _, task in waiting])
         picks: list[_Pick] = []
         timings = self.dispatcher.timings
@@ -215,10 +243,10 @@ class _Round:
                 picks.append(_Pick(task, queue, worker_sid))
             timings.add(time.perf_counter() - started)
         if not picks:
-            return 0
-        made = await self._commit(picks)
+            return 0, set()
+        made, refused = await self._commit(picks)
         timings.reservations += made
-        return made
+        return made, refused
 
     def _choose(self, queue: TaskQueue, task: Task, ready: ReadyWorkers, refused: set[str]) -> list[str]:
         wanted = queue.max_reserved_workers
@@ -250,7 +278,7 @@ class _Round:
             known_worker=task.known_worker_sid, by_friendly_name=False, wanted=wanted)
         return [candidate.worker_sid for candidate in chosen_candidates]
 
-    async def _commit(self, picks: list[_Pick]) -> int:
+    async def _commit(self, picks: list[_Pick]) -> tuple[int, set[str]]:
         conn, workspace, base = self.conn, self.workspace, self.dispatcher._base
         moving = sorted({p.worker_sid for p in picks if p.queue.reservation_activity_sid})
         if moving:
@@ -259,8 +287,9 @@ class _Round:
             conn, worker_sids=[p.worker_sid for p in picks], channel_sids=[p.task.task_channel_sid for p in picks],
             queue_sids=[p.queue.sid for p in picks], multi_task=workspace.multi_task_enabled)
         kept = [picks[i] for i in granted]
+        refused = {pick.worker_sid for pick in picks} - {pick.worker_sid for pick in kept}
         if not kept:
-            return 0
+            return 0, refused
         now = datetime.now(UTC)
         offers = []
         for pick in kept:
@@ -299,7 +328,7 @@ class _Round:
         for pick in kept:
             if pick.queue.reservation_activity_sid:
                 await self._move_to_reservation_activity(pick)
-        return len(kept)
+        return len(kept), refused
 
     async def _move_to_reservation_activity(self, pick: _Pick) -> None:
         from services.router.handlers.workers import move_worker_to

@@ -57,12 +57,13 @@ async def test_two_router_processes_assign_every_task_exactly_once_within_capaci
                 return str(response.json()["sid"])
 
             conn = await router_connection(settings)
-            agents = asyncio.create_task(answer_reservations(a, b, conn, ws))
+            agents = asyncio.create_task(answer_reservations(a, b, settings, ws))
             try:
                 created = await gather_limited([task(n) for n in range(TASKS)], 32)
                 await eventually(lambda: conn.fetchval(
                     "SELECT count(*) FROM tasks WHERE workspace_sid = $1 AND assignment_status = 'completed'", ws),
-                    until=lambda done: done == TASKS, timeout=480, what="every task completed")
+                    until=lambda done: done == TASKS or agents.done(), timeout=480, what="every task completed")
+                assert not agents.done(), f"the agents stopped: {agents.exception()!r}"
                 agents.cancel()
                 accepted = await conn.fetch(
                     "SELECT task_sid, count(*) AS n FROM reservations WHERE workspace_sid = $1 "
@@ -91,8 +92,18 @@ async def gather_limited(jobs: list, limit: int) -> list:  # type: ignore[type-a
     return await asyncio.gather(*(one(job) for job in jobs))
 
 
-async def answer_reservations(a: httpx.AsyncClient, b: httpx.AsyncClient, conn, ws: str) -> None:  # type: ignore[no-untyped-def]
-    """Agents: accept every offer, then complete the task, through either router process."""
+async def answer_reservations(a: httpx.AsyncClient, b: httpx.AsyncClient, settings, ws: str) -> None:  # type: ignore[no-untyped-def]
+    """Agents: accept every offer, then complete the task, through either router process.
+
+    They watch the tables on a connection of their own (one asyncpg connection runs one query at a time)."""
+    conn = await router_connection(settings)
+    try:
+        await _answer(a, b, conn, ws)
+    finally:
+        await conn.close()
+
+
+async def _answer(a: httpx.AsyncClient, b: httpx.AsyncClient, conn, ws: str) -> None:  # type: ignore[no-untyped-def]
     while True:
         # Pending offers to accept, and accepted ones whose completion was lost, to complete.
         rows = await conn.fetch("SELECT sid, task_sid FROM reservations WHERE workspace_sid = $1 "

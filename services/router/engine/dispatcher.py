@@ -232,12 +232,12 @@ class _Round:
                 waiting += [(self.index.queues[queue_sid], task) for task in found]
         if not waiting:
             return 0, set()
-        refused = await store.refused_by(self.conn, [task.sid for _, task in waiting])
+        declined = await store.refused_by(self.conn, [task.sid for _, task in waiting])
         picks: list[_Pick] = []
         timings = self.dispatcher.timings
         for queue, task in waiting:
             started = time.perf_counter()
-            chosen = self._choose(queue, task, ready, refused.get(task.sid, set()))
+            chosen = self._choose(queue, task, ready, declined.get(task.sid, set()))
             for worker_sid in chosen:
                 ready.take(worker_sid, task.task_channel_sid)
                 picks.append(_Pick(task, queue, worker_sid))

@@ -121,7 +121,8 @@ async def _dispatch(prefix: str, results: Any) -> None:
     for loop in loops:
         loop.cancel()
     await asyncio.gather(*loops, return_exceptions=True)
-    results.put({"samples": dispatcher.timings.samples, "reservations": dispatcher.timings.reservations})
+    results.put({"samples": dispatcher.timings.samples, "reservations": dispatcher.timings.reservations,
+                 "rounds": dispatcher.timings.rounds})
     await broker.close()
     await pool.close()
 
@@ -147,7 +148,7 @@ async def run_scale(workers: int, tasks: int, capacity: int, instances: int) -> 
             nonlocal published, last_published
             if message.routing_key == "reservation.created":
                 published += 1
-                last_published = time.perf_counter()
+                last_published = time.time()
                 if published >= tasks:
                     done.set()
             await message.ack()
@@ -175,11 +176,17 @@ async def run_scale(workers: int, tasks: int, capacity: int, instances: int) -> 
         samples = [s for outcome in outcomes for s in outcome["samples"]]
         print(f"  reservations committed:      {reserved:,} ({', '.join(str(o['reservations']) for o in outcomes)} per instance)")
         print(f"  committed reservations/s:    {reserved / committed_span:,.0f}  (first → last reservation commit)")
-        print(f"  with reservation.created:    {published / (last_published - started):,.0f}/s  "
-              f"(processes started → last event consumed; includes start-up)")
+        print(f"  with reservation.created:    {published / (last_published - first.timestamp()):,.0f}/s  "
+              f"(first reservation commit → last reservation.created consumed from the broker)")
         p50, p99 = percentile(samples, 0.5) * 1000, percentile(samples, 0.99) * 1000
         print(f"  decision p50 / p99:          {p50:.2f} ms / {p99:.2f} ms"
               f"  ({len(samples):,} decisions)")
+        rounds = [r for outcome in outcomes for r in outcome["rounds"]]
+        if rounds:
+            seconds = [r[0] for r in rounds]
+            print(f"  rounds (read, decide, write, commit): {len(rounds)}, {sum(r[1] for r in rounds) / len(rounds):,.0f} "
+                  f"reservations each, p50 / p99 {percentile(seconds, 0.5) * 1000:.0f} / "
+                  f"{percentile(seconds, 0.99) * 1000:.0f} ms")
         print(f"  wall time to drain:          {with_commits:.1f}s")
         await connection.close()
     finally:

@@ -29,9 +29,16 @@ class Envelope(BaseModel, Generic[P]):
         return self.model_dump_json().encode()
 
 
+_PARAMETRIZED: dict[type, Any] = {}  # Envelope[X] is costly to look up on hot paths
+
+
 def make_envelope(
     type_: str, payload: BaseModel, *, account_sid: str, correlation_id: str | None = None
 ) -> Envelope[Any]:
-    return Envelope[type(payload)](  # type: ignore[misc]
+    kind = type(payload)
+    envelope_type = _PARAMETRIZED.get(kind)
+    if envelope_type is None:
+        envelope_type = _PARAMETRIZED[kind] = Envelope[kind]  # type: ignore[valid-type]
+    return envelope_type(
         type=type_, account_sid=account_sid, payload=payload, correlation_id=correlation_id
     )

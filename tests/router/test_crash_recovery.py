@@ -2,43 +2,18 @@
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 
 from services.router.app import SERVICE as ROUTER
 from shared.runtime import free_port
-from shared.settings import Settings
 from tests.router.engine_checks import capacity_leaks, most_ever_held, router_connection
+from tests.router.processes import ROOT, start_router_process, wait_until_serving
 from tests.support.waiting import eventually
 
-ROOT = "/taskrouter/v1/Workspaces"
-REPOSITORY = Path(__file__).resolve().parents[2]
 WORKERS = 30
 TASKS = 240
-
-
-def start_router_process(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "AMQP_URL": settings.amqp_url,
-           "PARLEY_SCHEMA_PREFIX": settings.schema_prefix, "PARLEY_BROKER_PREFIX": settings.broker_prefix,
-           "PORT": str(port), "HOST": "127.0.0.1", "PARLEY_POLL_INTERVAL": "0.2",
-           "PARLEY_DELIVERY_LIMIT": str(settings.delivery_limit),
-           "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "services.router"], cwd=REPOSITORY, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def wait_until_serving(client: httpx.AsyncClient) -> None:
-    async def probe() -> bool:
-        try:
-            return (await client.get(ROOT)).status_code == 200
-        except httpx.HTTPError:
-            return False
-    await eventually(probe, timeout=60, what="router process serving")
 
 
 async def test_killed_router_loses_no_task_and_leaves_no_stuck_reservation(launch, settings, event_tap) -> None:  # type: ignore[no-untyped-def]

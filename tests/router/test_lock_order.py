@@ -34,7 +34,7 @@ async def test_cancel_racing_accept_never_deadlocks(router: Router, launch, sett
             for _ in range(ROUNDS):
                 created = [(await a.post(f"{ROOT}/{ws}/Tasks", data={
                     "WorkflowSid": flow, "TaskChannel": "default"})).json()["sid"] for _ in range(TASKS_PER_ROUND)]
-                offers = await eventually(lambda: conn.fetch(
+                offers = await eventually(lambda created=created: conn.fetch(
                     "SELECT sid, task_sid FROM reservations WHERE task_sid = ANY($1::text[]) "
                     "AND reservation_status = 'pending'", created),
                     until=lambda rows: len(rows) == TASKS_PER_ROUND, timeout=30, what="every task offered")

@@ -180,3 +180,23 @@ async def test_event_callback_url_receives_filtered_taskrouter_events(router: Ro
     assert created.field("WorkspaceSid") == world.workspace_sid and created.field("ResourceType") == "Task"
     assert reserved.field("WorkerSid") == worker and reserved.field("ReservationSid", ).startswith("WR")
     assert reserved.has_valid_signature(router.parley.account.auth_token)
+
+
+async def test_without_multitasking_a_worker_holds_one_task_across_channels(router: Router) -> None:
+    world = await new_world(router, multi_task_enabled=False)
+    queue = await world.queue("All")
+    flow = await world.workflow({"default_filter": {"queue": queue}})
+    ana = await world.worker("ana", capacity={"chat": 3})  # idle longest: first choice while free
+    bob = await world.worker("bob")
+    first = await world.task(flow, task_channel="chat")
+    assert (await world.pending_reservation(first)).worker_sid == ana
+    # With multitasking ana (chat capacity 3, still the longest idle) would get this one too.
+    second = await world.task(flow, task_channel="chat")
+    assert (await world.pending_reservation(second)).worker_sid == bob
+    third = await world.task(flow, task_channel="default")
+    await world.ws.tasks(first).reservations((await world.reservations(first))[0].sid).update_async(
+        reservation_status="accepted")
+    await world.ws.tasks(first).update_async(assignment_status="completed")
+    # Ana is free again (one task at a time, whatever the channel): the waiting task is hers.
+    assert (await world.pending_reservation(third)).worker_sid == ana
+    assert len(await world.reservations(third)) == 1

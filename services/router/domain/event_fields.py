@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -69,5 +70,6 @@ def common_fields(workspace: Workspace, *, sid: str, event_type: str, descriptio
     )
 
 
+@functools.lru_cache(maxsize=512)
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

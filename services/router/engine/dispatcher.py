@@ -29,8 +29,15 @@ from services.router.domain.event_fields import assignment_callback_fields, task
 from services.router.domain.models import Reservation, Task, TaskQueue, Workspace, attributes_of
 from services.router.domain.routing import Candidate, choose_workers
 from services.router.domain.workflow_config import OrderKey, parse_order_by
-from services.router.engine.index import INDEX_CHANNEL_SQL, IndexCache, ReadyWorkers, RoutingIndex
-from services.router.handlers.wake import dispatch_channel
+from services.router.engine.index import (
+    INDEX_CHANNEL_SQL,
+    READY_REFRESH_SECONDS,
+    IndexCache,
+    ReadyWorkers,
+    RoutingIndex,
+    affected_queues,
+)
+from services.router.handlers.wake import Wake, dispatch_channel, parse_wake
 from services.router.store import activities, tasks, workspaces
 from services.router.store import dispatch as store
 from shared.broker.topology import COMMANDS
@@ -49,6 +56,7 @@ class DecisionTimings:
 
     samples: list[float] = field(default_factory=list)
     reservations: int = 0
+    rounds: list[tuple[float, int]] = field(default_factory=list)  # (seconds, reservations) per committed round
 
     def add(self, seconds: float) -> None:
         if len(self.samples) < 1_000_000:
@@ -57,6 +65,29 @@ class DecisionTimings:
 
 def _lock_key(workspace_sid: str) -> int:
     return zlib.crc32(f"router-dispatch:{workspace_sid}".encode())
+
+
+@dataclass
+class Scope:
+    """What a workspace's next round must look at: everything, or the queues (and workers' queues) named."""
+
+    everything: bool = False
+    queues: set[str] = field(default_factory=set)
+    workers: set[str] = field(default_factory=set)
+
+    def add(self, wake: Wake) -> None:
+        if wake.everything:
+            self.everything = True
+        self.queues |= wake.queues
+        self.workers |= wake.workers
+
+    def merge(self, other: Scope) -> None:
+        self.everything = self.everything or other.everything
+        self.queues |= other.queues
+        self.workers |= other.workers
+
+
+EVERYTHING = Scope(everything=True)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,13 +100,21 @@ class Dispatcher:
         self._pool = pool
         self._base = base
         self._poll_interval = poll_interval
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, Scope] = {}
         self._wake = asyncio.Event()
         self.index = IndexCache()
+        self.ready: dict[str, ReadyWorkers] = {}  # per workspace, kept across rounds
+        self.stale: dict[str, set[str]] = {}  # per workspace, workers whose channels must be read again
         self.timings = DecisionTimings()
 
+    def _mark(self, workspace_sid: str, scope: Scope) -> None:
+        self._dirty.setdefault(workspace_sid, Scope()).merge(scope)
+
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self._dirty.add(payload)
+        wake = parse_wake(payload)
+        self._dirty.setdefault(wake.workspace_sid, Scope()).add(wake)
+        if wake.workers:
+            self.stale.setdefault(wake.workspace_sid, set()).update(wake.workers)
         self._wake.set()
 
     def _on_index_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
@@ -95,15 +134,16 @@ class Dispatcher:
                 if time.monotonic() - last_sweep >= self._poll_interval:
                     # The safety net: work another instance left, or a notification lost on reconnect.
                     async with self._pool.acquire() as conn:
-                        self._dirty.update(await tasks.workspaces_with_pending_tasks(conn))
+                        for workspace_sid in await tasks.workspaces_with_pending_tasks(conn):
+                            self._mark(workspace_sid, EVERYTHING)
                     last_sweep = time.monotonic()
                 busy = False
                 for workspace_sid in list(self._dirty):
-                    self._dirty.discard(workspace_sid)
-                    outcome = await self.dispatch_workspace(workspace_sid)
+                    scope = self._dirty.pop(workspace_sid)
+                    outcome = await self.dispatch_workspace(workspace_sid, scope)
                     if outcome != "idle":
                         # More may wait (a full batch), or another instance holds the lock: come back soon.
-                        self._dirty.add(workspace_sid)
+                        self._mark(workspace_sid, scope)
                         busy = busy or outcome == "busy"
                 if self._dirty:
                     await asyncio.sleep(0.02 if busy else 0)
@@ -117,17 +157,44 @@ class Dispatcher:
                 await listener.remove_listener(index_channel, self._on_index_change)
             await self._pool.release(listener)
 
-    async def dispatch_workspace(self, workspace_sid: str) -> str:
+    async def dispatch_workspace(self, workspace_sid: str, scope: Scope = EVERYTHING) -> str:
         """'idle' when nothing more can be done now, 'more' after a full batch, 'busy' when locked elsewhere."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _lock_key(workspace_sid)):
-                return "busy"
-            workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
-            if workspace is None:
-                return "idle"
-            index = await self.index.get(conn, workspace_sid)
-            made = await _Round(self, conn, workspace, index).run()
-            return "more" if made >= BATCH else "idle"
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _lock_key(workspace_sid)):
+                    return "busy"
+                workspace = await workspaces.get_workspace_by_sid(conn, sid=workspace_sid)
+                if workspace is None:
+                    return "idle"
+                started = time.perf_counter()
+                index = await self.index.get(conn, workspace_sid)
+                ready = await self._ready_workers(conn, workspace, index)
+                made, refused = await _Round(self, conn, workspace, index, ready, scope).run()
+        except BaseException:
+            self.ready.pop(workspace_sid, None)  # what it took in memory may not have committed
+            raise
+        if made and len(self.timings.rounds) < 100_000:
+            self.timings.rounds.append((time.perf_counter() - started, made))
+        if refused:
+            self.stale.setdefault(workspace_sid, set()).update(refused)
+        return "more" if made >= BATCH or refused else "idle"
+
+    async def _ready_workers(self, conn: asyncpg.Connection, workspace: Workspace, index: RoutingIndex) -> ReadyWorkers:
+        """The workspace's ready members: rebuilt when the index changed or it aged, else refreshed where stale."""
+        multi_task = workspace.multi_task_enabled
+        ready = self.ready.get(workspace.sid)
+        if (ready is None or ready.index is not index or ready.multi_task != multi_task
+                or time.monotonic() - ready.built_at > READY_REFRESH_SECONDS):
+            self.stale.pop(workspace.sid, None)
+            ready = ReadyWorkers(await store.ready_channels(conn, workspace_sid=workspace.sid, multi_task=multi_task),
+                                 index, multi_task=multi_task)
+            self.ready[workspace.sid] = ready
+            return ready
+        stale = self.stale.pop(workspace.sid, set())
+        if stale:
+            ready.refresh(stale, await store.ready_channels(conn, workspace_sid=workspace.sid, multi_task=multi_task,
+                                                            worker_sids=sorted(stale)))
+        return ready
 
 
 @dataclass
@@ -141,43 +208,45 @@ class _Round:
     """One dispatch pass over a workspace, inside one transaction."""
 
     def __init__(self, dispatcher: Dispatcher, conn: asyncpg.Connection, workspace: Workspace,
-                 index: RoutingIndex) -> None:
+                 index: RoutingIndex, ready: ReadyWorkers, scope: Scope) -> None:
         self.dispatcher = dispatcher
         self.conn = conn
         self.workspace = workspace
         self.index = index
+        self.ready = ready
+        self.scope = scope
 
-    async def run(self) -> int:
-        multi_task = self.workspace.multi_task_enabled
-        ready = ReadyWorkers(await store.ready_channels(self.conn, workspace_sid=self.workspace.sid,
-                                                        multi_task=multi_task),
-                             self.index.member_of, multi_task=multi_task)
-        slots = ready.slots()
-        servable = [queue for queue in self.index.queues.values() if slots.get(queue.sid)]
-        if not servable:
-            return 0
-        share = max(BATCH // len(servable), PER_QUEUE_MIN)
+    async def run(self) -> tuple[int, set[str]]:
+        """The reservations made, and the workers the database refused a pick of (to be read again)."""
+        queues = list(self.index.queues)
+        if not self.scope.everything:
+            # A narrow change: only the queues it touches are looked at.
+            queues = sorted(affected_queues(self.index, queues=self.scope.queues, workers=self.scope.workers))
+        ready = self.ready
+        share = max(BATCH // max(len(queues), 1), PER_QUEUE_MIN)
         waiting: list[tuple[TaskQueue, Task]] = []
-        for queue in servable:
-            found = await store.waiting_tasks(self.conn, queue, limit=min(slots[queue.sid], share))
-            waiting += [(queue, task) for task in found]
+        for queue_sid in queues:
+            slots = ready.slots(queue_sid, enough=share)
+            if slots:
+                found = await store.waiting_tasks(self.conn, self.index.queues[queue_sid], limit=min(slots, share))
+                waiting += [(self.index.queues[queue_sid], task) for task in found]
         if not waiting:
-            return 0
-        refused = await store.refused_by(self.conn, [task.sid for _, task in waiting])
+            return 0, set()
+        declined = await store.refused_by(self.conn, [task.sid for _, task in waiting])
         picks: list[_Pick] = []
         timings = self.dispatcher.timings
         for queue, task in waiting:
             started = time.perf_counter()
-            chosen = self._choose(queue, task, ready, refused.get(task.sid, set()))
+            chosen = self._choose(queue, task, ready, declined.get(task.sid, set()))
             for worker_sid in chosen:
                 ready.take(worker_sid, task.task_channel_sid)
                 picks.append(_Pick(task, queue, worker_sid))
             timings.add(time.perf_counter() - started)
         if not picks:
-            return 0
-        made = await self._commit(picks)
+            return 0, set()
+        made, refused = await self._commit(picks)
         timings.reservations += made
-        return made
+        return made, refused
 
     def _choose(self, queue: TaskQueue, task: Task, ready: ReadyWorkers, refused: set[str]) -> list[str]:
         wanted = queue.max_reserved_workers
@@ -209,7 +278,7 @@ class _Round:
             known_worker=task.known_worker_sid, by_friendly_name=False, wanted=wanted)
         return [candidate.worker_sid for candidate in chosen_candidates]
 
-    async def _commit(self, picks: list[_Pick]) -> int:
+    async def _commit(self, picks: list[_Pick]) -> tuple[int, set[str]]:
         conn, workspace, base = self.conn, self.workspace, self.dispatcher._base
         moving = sorted({p.worker_sid for p in picks if p.queue.reservation_activity_sid})
         if moving:
@@ -218,8 +287,9 @@ class _Round:
             conn, worker_sids=[p.worker_sid for p in picks], channel_sids=[p.task.task_channel_sid for p in picks],
             queue_sids=[p.queue.sid for p in picks], multi_task=workspace.multi_task_enabled)
         kept = [picks[i] for i in granted]
+        refused = {pick.worker_sid for pick in picks} - {pick.worker_sid for pick in kept}
         if not kept:
-            return 0
+            return 0, refused
         now = datetime.now(UTC)
         offers, timeouts = [], {}
         for pick in kept:
@@ -261,7 +331,7 @@ class _Round:
         for pick in kept:
             if pick.queue.reservation_activity_sid:
                 await self._move_to_reservation_activity(pick)
-        return len(kept)
+        return len(kept), refused
 
     async def _move_to_reservation_activity(self, pick: _Pick) -> None:
         from services.router.handlers.workers import move_worker_to

@@ -10,6 +10,7 @@ PostgreSQL stays the arbiter: capacity and membership are checked again when cap
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from services.router.store.dispatch import ReadyChannel
 from services.router.store.workflows import COLUMNS as WORKFLOW_COLUMNS
 
 REFRESH_SECONDS = 30.0
+READY_REFRESH_SECONDS = 5.0
 INDEX_CHANNEL_SQL = "'router_index_' || md5(current_schema())"
 
 
@@ -36,6 +38,7 @@ class WorkerFacts:
 class RoutingIndex:
     queues: dict[str, TaskQueue]
     member_of: dict[str, list[str]]  # worker → queues
+    members: dict[str, list[str]]  # queue → workers
     workers: dict[str, WorkerFacts]
     workflows: dict[str, Workflow]
     built_at: float = field(default_factory=time.monotonic)
@@ -44,16 +47,26 @@ class RoutingIndex:
 async def build_index(conn: Connection, workspace_sid: str) -> RoutingIndex:
     queues = {q.sid: q for q in await task_queues.all_task_queues(conn, workspace_sid=workspace_sid)}
     member_of: dict[str, list[str]] = {}
+    members: dict[str, list[str]] = {}
     for row in await conn.fetch("SELECT m.worker_sid, m.task_queue_sid FROM queue_members m "
                                 "JOIN task_queues q ON q.sid = m.task_queue_sid WHERE q.workspace_sid = $1",
                                 workspace_sid):
         member_of.setdefault(row["worker_sid"], []).append(row["task_queue_sid"])
+        members.setdefault(row["task_queue_sid"], []).append(row["worker_sid"])
     worker_rows = await conn.fetch("SELECT sid, friendly_name, attributes FROM workers WHERE workspace_sid = $1",
                                    workspace_sid)
     workers = {row["sid"]: WorkerFacts(row["friendly_name"], attributes_of(row["attributes"])) for row in worker_rows}
     flows = await conn.fetch(f"SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE workspace_sid = $1", workspace_sid)
-    return RoutingIndex(queues=queues, member_of=member_of, workers=workers,
+    return RoutingIndex(queues=queues, member_of=member_of, members=members, workers=workers,
                         workflows={row["sid"]: Workflow(**dict(row)) for row in flows})
+
+
+def affected_queues(index: RoutingIndex, *, queues: set[str], workers: set[str]) -> set[str]:
+    """The queues a change touches: those named, and those the named workers are members of."""
+    found = {queue for queue in queues if queue in index.queues}
+    for worker in workers:
+        found.update(index.member_of.get(worker, ()))
+    return found
 
 
 class IndexCache:
@@ -74,42 +87,79 @@ class IndexCache:
 
 
 class ReadyWorkers:
-    """Ready members per (queue, task channel), longest idle first, with the capacity each channel has left."""
+    """Ready members per (queue, task channel), longest idle first, with the capacity each channel has left.
 
-    def __init__(self, channels: list[ReadyChannel], member_of: dict[str, list[str]], *, multi_task: bool) -> None:
+    Kept across rounds: a round's own reservations are taken here as they are made; a worker whose
+    channels changed elsewhere (a wake-up naming it, or a pick the database refused) is read again
+    before the next round (`refresh`); the whole of it is rebuilt when the index changes and every
+    READY_REFRESH_SECONDS.
+    """
+
+    def __init__(self, channels: list[ReadyChannel], index: RoutingIndex, *, multi_task: bool) -> None:
+        self.index = index
         self.multi_task = multi_task
+        self.built_at = time.monotonic()
         self.free: dict[tuple[str, str], int] = {}
         self.idle_since: dict[tuple[str, str], datetime] = {}
         self._channels_of: dict[str, list[str]] = {}
-        lines: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
-        for ready in channels:
-            self.free[(ready.worker_sid, ready.task_channel_sid)] = ready.free
-            self.idle_since[(ready.worker_sid, ready.task_channel_sid)] = ready.idle_since
-            self._channels_of.setdefault(ready.worker_sid, []).append(ready.task_channel_sid)
-            for queue_sid in member_of.get(ready.worker_sid, ()):
-                lines.setdefault((queue_sid, ready.task_channel_sid), []).append((ready.idle_since, ready.worker_sid))
-        self._lines: dict[tuple[str, str], list[str]] = {}
-        for key, entries in lines.items():
-            entries.sort()
-            self._lines[key] = [worker for _, worker in entries]
+        self._lines: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
         self._heads: dict[tuple[str, str], int] = {}
+        for ready in channels:
+            self._add(ready, sort=False)
+        for line in self._lines.values():
+            line.sort()
 
-    def slots(self) -> dict[str, int]:
-        """Per queue, an upper bound of the tasks its ready members can take now (any channel)."""
-        found: dict[str, int] = {}
-        for (queue, channel), line in self._lines.items():
-            found[queue] = found.get(queue, 0) + sum(self.free.get((worker, channel), 0) for worker in line)
+    def _add(self, ready: ReadyChannel, *, sort: bool) -> None:
+        key = (ready.worker_sid, ready.task_channel_sid)
+        self.free[key] = ready.free
+        self.idle_since[key] = ready.idle_since
+        self._channels_of.setdefault(ready.worker_sid, []).append(ready.task_channel_sid)
+        for queue_sid in self.index.member_of.get(ready.worker_sid, ()):
+            line_key = (queue_sid, ready.task_channel_sid)
+            line = self._lines.setdefault(line_key, [])
+            if sort:
+                bisect.insort(line, (ready.idle_since, ready.worker_sid))
+                self._heads.pop(line_key, None)  # it may sit before the head
+            else:
+                line.append((ready.idle_since, ready.worker_sid))
+
+    def refresh(self, worker_sids: set[str], channels: list[ReadyChannel]) -> None:
+        """Replace what is known of these workers by their channels as read now (absent: not ready)."""
+        for worker in worker_sids:
+            for channel in self._channels_of.pop(worker, ()):
+                entry = (self.idle_since.pop((worker, channel)), worker)
+                self.free.pop((worker, channel), None)
+                for queue_sid in self.index.member_of.get(worker, ()):
+                    line = self._lines.get((queue_sid, channel), [])
+                    position = bisect.bisect_left(line, entry)
+                    if position < len(line) and line[position] == entry:
+                        del line[position]
+                        self._heads.pop((queue_sid, channel), None)
+        for ready in channels:
+            self._add(ready, sort=True)
+
+    def slots(self, queue_sid: str, *, enough: int) -> int:
+        """How many tasks the queue's ready members can take now (any channel), counting up to `enough`."""
+        found = 0
+        for (queue, channel), _ in self._lines.items():
+            if queue != queue_sid:
+                continue
+            for worker in self.candidates(queue, channel):
+                found += self.free[(worker, channel)]
+                if found >= enough:
+                    return found
         return found
 
     def candidates(self, queue_sid: str, channel_sid: str) -> Iterator[str]:
-        """Members with capacity left, longest idle first; full ones at the front are dropped for good."""
+        """Members with capacity left, longest idle first; full ones at the front are skipped for good."""
         key = (queue_sid, channel_sid)
         line = self._lines.get(key, [])
         head = self._heads.get(key, 0)
-        while head < len(line) and self.free.get((line[head], channel_sid), 0) <= 0:
+        while head < len(line) and self.free.get((line[head][1], channel_sid), 0) <= 0:
             head += 1
         self._heads[key] = head
-        for worker in line[head:]:
+        for index in range(head, len(line)):
+            worker = line[index][1]
             if self.free.get((worker, channel_sid), 0) > 0:
                 yield worker
 
@@ -118,9 +168,4 @@ class ReadyWorkers:
             self.free[(worker_sid, channel_sid)] -= 1
             return
         for channel in self._channels_of.get(worker_sid, ()):  # one task at a time, across channels
-            self.free[(worker_sid, channel)] = 0
-
-    def give_back(self, worker_sid: str, channel_sid: str) -> None:
-        """The database refused the pick (capacity or membership changed): drop the worker for this round."""
-        for channel in self._channels_of.get(worker_sid, ()):
             self.free[(worker_sid, channel)] = 0

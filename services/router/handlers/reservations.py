@@ -30,7 +30,7 @@ async def _move(conn: Connection, workspace: Workspace, reservation: Reservation
     if ends and reservation.holds_capacity:
         await workers.release_capacity(conn, worker_sid=reservation.worker_sid,
                                        task_channel_sid=reservation.task_channel_sid)
-        await wake_dispatch(conn, workspace.sid)
+        await wake_dispatch(conn, workspace.sid, workers=[reservation.worker_sid])
     moved = await reservations.get_reservation(conn, workspace_sid=workspace.sid, sid=reservation.sid)
     assert moved is not None
     task = await load_task(conn, workspace.sid, reservation.task_sid)
@@ -46,11 +46,13 @@ async def _move(conn: Connection, workspace: Workspace, reservation: Reservation
     return moved
 
 
-async def _back_to_pending_if_unreserved(conn: Connection, workspace: Workspace, task_sid: str) -> None:
-    """The last pending offer ended without acceptance: the task waits (and routes) again."""
+async def _back_to_pending_if_unreserved(conn: Connection, workspace: Workspace, reservation: Reservation) -> None:
+    """The last pending offer ended without acceptance: the task waits (and routes) again in its queue."""
+    task_sid = reservation.task_sid
     still = await reservations.reservations_of_task(conn, task_sid=task_sid, statuses=["pending"])
     if not still and await tasks.move_task_status(conn, sid=task_sid, from_statuses=["reserved"], to_status="pending"):
-        await wake_dispatch(conn, workspace.sid)
+        task = await load_task(conn, workspace.sid, task_sid)
+        await wake_dispatch(conn, workspace.sid, queues=[task.task_queue_sid or reservation.task_queue_sid])
 
 
 async def accept(conn: Connection, workspace: Workspace, reservation: Reservation, *, base: str) -> Reservation:
@@ -84,7 +86,7 @@ async def reject(conn: Connection, workspace: Workspace, reservation: Reservatio
                         description=f"Reservation {reservation.sid} rejected")
     if activity is not None:
         await move_worker_to(conn, workspace, reservation.worker_sid, activity, base)
-    await _back_to_pending_if_unreserved(conn, workspace, reservation.task_sid)
+    await _back_to_pending_if_unreserved(conn, workspace, reservation)
     return moved
 
 
@@ -95,7 +97,7 @@ async def time_out(conn: Connection, workspace: Workspace, reservation: Reservat
         activity = await activities.get_activity(conn, workspace_sid=workspace.sid, sid=workspace.timeout_activity_sid)
         if activity is not None:
             await move_worker_to(conn, workspace, reservation.worker_sid, activity, base)
-    await _back_to_pending_if_unreserved(conn, workspace, reservation.task_sid)
+    await _back_to_pending_if_unreserved(conn, workspace, reservation)
 
 
 async def wrap_up(conn: Connection, workspace: Workspace, reservation: Reservation, *, base: str,

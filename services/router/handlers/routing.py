@@ -53,7 +53,7 @@ async def enter_step(conn: Connection, workspace: Workspace, task: Task, step: S
         available, unavailable, by_activity = await task_queues.queue_presence(conn, step.queue_sid)
         if skip_step(step.skip_if, available=available, unavailable=unavailable, by_activity=by_activity):
             return await leave_step(conn, workspace, entered, why="skipped", base=base)
-    await wake_dispatch(conn, workspace.sid)
+    await wake_dispatch(conn, workspace.sid, queues=[step.queue_sid])
     return entered
 
 
@@ -119,10 +119,10 @@ async def reserve(conn: Connection, workspace: Workspace, task: Task, queue: Tas
         workflow_sid=task.workflow_sid, task_channel=task.task_channel_unique_name))
     workflow = await workflows.get_workflow_by_sid(conn, sid=task.workflow_sid) if task.workflow_sid else None
     if workflow is not None and workflow.assignment_callback_url:
+        fields = assignment_callback_fields(workspace, task, worker, reservation_sid=sid, task_queue_sid=queue.sid)
         await call_assignment_callback(conn, workspace, url=workflow.assignment_callback_url,
                                        fallback_url=workflow.fallback_assignment_callback_url, task_sid=task.sid,
-                                       reservation_sid=sid, fields=assignment_callback_fields(workspace, task, worker, reservation_sid=sid,
-                                                                         task_queue_sid=queue.sid))
+                                       reservation_sid=sid, fields=fields)
     if queue.reservation_activity_sid:
         activity = await activities.get_activity(conn, workspace_sid=workspace.sid, sid=queue.reservation_activity_sid)
         if activity is not None:

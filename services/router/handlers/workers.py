@@ -38,7 +38,7 @@ async def create_worker(conn: Connection, workspace: Workspace, *, friendly_name
     await refresh_memberships(conn, worker)
     await worker_event(conn, workspace, worker, "worker.created", f"Worker {friendly_name} created", base)
     if worker.available:
-        await wake_dispatch(conn, workspace.sid)
+        await wake_dispatch(conn, workspace.sid, workers=[worker.sid])
     return worker
 
 
@@ -60,7 +60,7 @@ async def update_worker(conn: Connection, workspace: Workspace, worker: Worker, 
         await worker_event(conn, workspace, updated, "worker.activity.update",
                            f"Worker {updated.friendly_name} updated to {activity.friendly_name} Activity", base)
     if updated.available:
-        await wake_dispatch(conn, workspace.sid)
+        await wake_dispatch(conn, workspace.sid, workers=[updated.sid])
     return updated
 
 
@@ -75,7 +75,7 @@ async def move_worker_to(conn: Connection, workspace: Workspace, worker_sid: str
     await worker_event(conn, workspace, updated, "worker.activity.update",
                        f"Worker {updated.friendly_name} updated to {activity.friendly_name} Activity", base)
     if updated.available:
-        await wake_dispatch(conn, workspace.sid)
+        await wake_dispatch(conn, workspace.sid, workers=[updated.sid])
 
 
 async def update_channel(conn: Connection, workspace: Workspace, worker: Worker, channel_sid: str, *,
@@ -87,4 +87,4 @@ async def update_channel(conn: Connection, workspace: Workspace, worker: Worker,
     if available is not None:
         await worker_event(conn, workspace, worker, "worker.channel.availability.update",
                            f"Worker {worker.friendly_name} channel availability updated", base)
-    await wake_dispatch(conn, workspace.sid)
+    await wake_dispatch(conn, workspace.sid, workers=[worker.sid])

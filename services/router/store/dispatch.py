@@ -23,18 +23,19 @@ class ReadyChannel:
     idle_since: datetime
 
 
-async def ready_channels(conn: Connection, *, workspace_sid: str, multi_task: bool) -> list[ReadyChannel]:
-    """Channels that can take a task now. Without multitasking a worker holds one task across all channels:
-    one with any task is not ready anywhere, and a free one takes one task at most."""
-    if multi_task:
-        rows = await conn.fetch(
-            "SELECT worker_sid, task_channel_sid, configured_capacity - assigned_tasks AS free, idle_since "
-            "FROM worker_channels WHERE workspace_sid = $1 AND ready", workspace_sid)
+async def ready_channels(conn: Connection, *, workspace_sid: str, multi_task: bool,
+                         worker_sids: list[str] | None = None) -> list[ReadyChannel]:
+    """Channels that can take a task now (of the given workers only, when given). Without multitasking a
+    worker holds one task across all channels: one with any task is not ready anywhere, and a free one
+    takes one task at most."""
+    free = "c.configured_capacity - c.assigned_tasks" if multi_task else "1"
+    single = "" if multi_task else (" AND NOT EXISTS (SELECT 1 FROM worker_channels o WHERE o.worker_sid = c.worker_sid "
+                                    "AND o.assigned_tasks > 0)")
+    select = f"SELECT c.worker_sid, c.task_channel_sid, {free} AS free, c.idle_since FROM worker_channels c WHERE c.ready"
+    if worker_sids is None:
+        rows = await conn.fetch(f"{select} AND c.workspace_sid = $1{single}", workspace_sid)
     else:
-        rows = await conn.fetch(
-            "SELECT c.worker_sid, c.task_channel_sid, 1 AS free, c.idle_since FROM worker_channels c "
-            "WHERE c.workspace_sid = $1 AND c.ready AND NOT EXISTS (SELECT 1 FROM worker_channels o "
-            "WHERE o.worker_sid = c.worker_sid AND o.assigned_tasks > 0)", workspace_sid)
+        rows = await conn.fetch(f"{select} AND c.worker_sid = ANY($1::text[]){single}", worker_sids)
     return [ReadyChannel(row["worker_sid"], row["task_channel_sid"], row["free"], row["idle_since"]) for row in rows]
 
 

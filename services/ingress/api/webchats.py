@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from services.ingress import store
 from services.ingress.api.deps import FormData, caller
 from services.ingress.webchat_limits import StartLimiter
 from services.ingress.webchats import WebChatRequests
@@ -63,8 +64,16 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
             pre_engagement_data=pre_engagement,
         )
         started = await requests.start(account_sid=account_sid, request=start)
+        chat_account_sid = started.account_sid or account_sid
+        if started.conversation_sid and started.participant_sid:
+            # The guest's socket may connect before this replica's event consumer has seen the participant
+            # added; recording the membership now (idempotent) makes its first hello name the chat.
+            async with context.pool.acquire() as conn:
+                await store.insert_member(conn, account_sid=chat_account_sid, identity=started.identity,
+                                          conversation_sid=started.conversation_sid,
+                                          participant_sid=started.participant_sid)
         grants = access_tokens.Grants(identity=started.identity, chat_service_sid=started.chat_service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=started.account_sid or account_sid,
+        issued = await access_tokens.issue(directory.pool, account_sid=chat_account_sid,
                                            grants=grants, ttl=access_tokens.DEFAULT_TTL_SECONDS)
         return {"conversation_sid": started.conversation_sid, "identity": started.identity, "token": issued.token}
 

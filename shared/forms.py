@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -15,7 +16,11 @@ _FALSE = {"false", "0", "no", "off"}
 
 
 class Form:
-    """Typed access to form (or query) parameters; unknown parameters are ignored, as Twilio does."""
+    """Typed access to form (or query) parameters; unknown parameters are ignored, as Twilio does.
+
+    The accessors are named after the types they return (`form.str`, `form.int`…), so inside the class
+    body those names are the methods: annotations below them spell the types as `builtins.str` etc.
+    """
 
     def __init__(self, items: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, list[str]] = {}
@@ -55,14 +60,14 @@ class Form:
             raise invalid_parameter(f"Parameter '{name}' must be at most {max_length} characters")
         return value
 
-    def required(self, name: str, *, max_length: int | None = None) -> str:
+    def required(self, name: builtins.str, *, max_length: builtins.int | None = None) -> builtins.str:
         value = self.str(name, required=True, max_length=max_length)
         assert value is not None
         if value == "":
             raise missing_parameter(name)
         return value
 
-    def list(self, name: str) -> list[str] | None:
+    def list(self, name: builtins.str) -> builtins.list[builtins.str] | None:
         values = self._values.get(name)
         if values is None:
             return None
@@ -71,7 +76,7 @@ class Form:
             values = values[0].split(",")
         return [value.strip() for value in values if value.strip()]
 
-    def bool(self, name: str) -> bool | None:
+    def bool(self, name: builtins.str) -> builtins.bool | None:
         value = self.str(name)
         if value is None:
             return None
@@ -82,7 +87,9 @@ class Form:
             return False
         raise invalid_parameter(f"Parameter '{name}' must be true or false, not '{value}'")
 
-    def int(self, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    def int(
+        self, name: builtins.str, *, minimum: builtins.int | None = None, maximum: builtins.int | None = None
+    ) -> builtins.int | None:
         value = self.str(name)
         if value is None:
             return None
@@ -94,7 +101,7 @@ class Form:
             raise invalid_parameter(f"Parameter '{name}' must be between {minimum} and {maximum}")
         return number
 
-    def choice(self, name: str, choices: Iterable[str], *, lower: bool = True) -> str | None:
+    def choice(self, name: builtins.str, choices: Iterable[builtins.str], *, lower: builtins.bool = True) -> builtins.str | None:
         value = self.str(name)
         if value is None:
             return None
@@ -104,7 +111,7 @@ class Form:
             raise invalid_parameter(f"Parameter '{name}' must be one of {', '.join(allowed)}, not '{value}'")
         return candidate
 
-    def json_object(self, name: str, *, code: int = 20001) -> str | None:
+    def json_object(self, name: builtins.str, *, code: builtins.int = 20001) -> builtins.str | None:
         """A JSON string parameter (`Attributes`, `Configuration`…), validated and kept as text."""
         value = self.str(name)
         if value is None:

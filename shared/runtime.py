@@ -68,10 +68,10 @@ class ServiceDefinition:
 async def prepare_database(settings: Settings, services: Sequence[ServiceDefinition]) -> None:
     """Create the database if missing and bring every schema up to date."""
     await ensure_database(settings.database_url)
-    await migrate_service(settings.database_url, schema=settings.schema("accounts"), directory=ACCOUNTS_MIGRATIONS,
+    await migrate_service(settings.database_url, schema=settings.schema_name("accounts"), directory=ACCOUNTS_MIGRATIONS,
                           fabric=False)
     for service in services:
-        await migrate_service(settings.database_url, schema=settings.schema(service.name), directory=service.migrations)
+        await migrate_service(settings.database_url, schema=settings.schema_name(service.name), directory=service.migrations)
 
 
 class Runtime:
@@ -110,7 +110,7 @@ class Runtime:
             parts = service.build(context)
             for router in parts.routers:
                 self.app.include_router(router)
-            relay = OutboxRelay(pool, self.broker, schema=settings.schema(service.name),
+            relay = OutboxRelay(pool, self.broker, schema=settings.schema_name(service.name),
                                 poll_interval=settings.poll_interval_seconds)
             forget_processed = pruning_loop(pool, [("processed_messages", Pruning(
                 "processed messages", PROCESSED_MESSAGES, timedelta(hours=settings.dedupe_retention_hours),
@@ -125,7 +125,7 @@ class Runtime:
         log.info("parley started", extra={"services": [service.name for service in self.services]})
 
     async def _pool(self, name: str, max_size: int = 10) -> asyncpg.Pool:
-        pool = await create_pool(self.settings.database_url, schema=self.settings.schema(name), max_size=max_size)
+        pool = await create_pool(self.settings.database_url, schema=self.settings.schema_name(name), max_size=max_size)
         self._pools.append(pool)
         return pool
 

@@ -105,7 +105,8 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(network, strict=False)
         return value
 
-    def schema(self, service: str) -> str:
+    def schema_name(self, service: str) -> str:
+        """The database schema of `service`, carrying this deployment's prefix."""
         return f"{self.schema_prefix}{service}"
 
     def broker_name(self, name: str) -> str:

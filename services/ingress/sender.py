@@ -62,7 +62,7 @@ class Sender:
         self._lease_seconds = max(60.0, self._settings.send_timeout_seconds * 3)
 
     async def run(self) -> None:
-        schema = self._settings.schema(self._context.name)
+        schema = self._settings.schema_name(self._context.name)
         listener = await self._pool.acquire()
         channel = handlers.sends_channel(schema)
         await listener.add_listener(channel, self._on_notify)

@@ -39,7 +39,7 @@ class Dispatcher:
     def __init__(self, context: ServiceContext) -> None:
         settings = context.settings
         self._pool = context.pool
-        self._channel = store.deliveries_channel(settings.schema(context.name))
+        self._channel = store.deliveries_channel(settings.schema_name(context.name))
         self._outbound = context.outbound
         self._directory = context.authenticate.directory
         self._policy = RetryPolicy(

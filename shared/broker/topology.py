@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aio_pika.abc import FieldValue
+
 INBOUND = "parley.inbound"
 EVENTS = "parley.events"
 COMMANDS = "parley.commands"
@@ -30,7 +32,7 @@ class QueueSpec:
     # worthless after a few seconds is a classic one (see PRE_EVENT_REQUESTS).
     queue_type: str = "quorum"
     # Further x-arguments, e.g. ("x-single-active-consumer", True).
-    arguments: tuple[tuple[str, object], ...] = ()
+    arguments: tuple[tuple[str, FieldValue], ...] = ()
 
 
 CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.message",))
@@ -58,14 +60,15 @@ PRE_EVENT_REQUESTS = QueueSpec("webhooks.pre_events", COMMANDS, ("webhook.pre_ev
 WEBHOOKS_DEAD_LETTERS = QueueSpec("webhooks.dead_letters", DEAD, ("dead.#",), dead_letters=False)
 WEBHOOKS_FAILURES = QueueSpec("webhooks.failures", DEAD, ("failure.#",), dead_letters=False)
 
-QUEUES = (
+# Later sections add their queues to this tuple, each next to the specs it declares.
+QUEUES: tuple[QueueSpec, ...] = (
     CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, CONVERSATIONS_WEBCHATS, INGRESS_SENDS, INGRESS_REALTIME,
     WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES, PRE_EVENT_REQUESTS,
 )
 
 
-def queue_arguments(spec: QueueSpec, *, dead_exchange: str, delivery_limit: int, queue_name: str) -> dict[str, object]:
-    arguments: dict[str, object] = {"x-queue-type": spec.queue_type}
+def queue_arguments(spec: QueueSpec, *, dead_exchange: str, delivery_limit: int, queue_name: str) -> dict[str, FieldValue]:
+    arguments: dict[str, FieldValue] = {"x-queue-type": spec.queue_type}
     if spec.dead_letters:
         arguments.update(
             {

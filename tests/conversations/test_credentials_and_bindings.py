@@ -45,7 +45,7 @@ async def test_bindings_list_filter_fetch_and_delete(parley: RunningParley) -> N
     service = await call(client.services.create, friendly_name="Brand")
     credential = await call(client.credentials.create, type="fcm", secret="k")
     # SDK clients register bindings (no REST create exists); the store is how they arrive.
-    schema = parley.settings.schema("conversations")
+    schema = parley.settings.schema_name("conversations")
     conn = await asyncpg.connect(parley.settings.database_url, server_settings={"search_path": schema})
     try:
         made = [await store.insert_binding(conn, account_sid=parley.account.sid, chat_service_sid=service.sid,

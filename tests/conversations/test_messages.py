@@ -115,7 +115,7 @@ async def test_delivery_summary_aggregates_receipts(parley: RunningParley) -> No
             participants.append(response.json()["sid"])
         message = (await client.post(f"{V1}/Conversations/{sid}/Messages", data={"Body": "hi"})).json()
         conn = await asyncpg.connect(parley.settings.database_url,
-                                     server_settings={"search_path": parley.settings.schema("conversations")})
+                                     server_settings={"search_path": parley.settings.schema_name("conversations")})
         try:
             for participant, status in zip(participants, ("delivered", "read"), strict=True):
                 await store.upsert_receipt(conn, account_sid=parley.account.sid, conversation_sid=sid,

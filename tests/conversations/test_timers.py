@@ -71,7 +71,8 @@ async def test_a_message_restarts_the_timers(launch, settings: Settings) -> None
     parley: RunningParley = await launch([CONVERSATIONS])
     async with parley.client() as client:
         sid = (await client.post(f"{V1}/Conversations", data={"Timers.Inactive": "PT1H", "State": "active"})).json()["sid"]
-        conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema("conversations")})
+        search_path = settings.schema_name("conversations")
+        conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": search_path})
         try:
             # As if the conversation had been idle for most of the hour.
             await conn.execute("UPDATE conversations SET date_inactive = now() + interval '1 minute' WHERE sid = $1", sid)

@@ -84,7 +84,7 @@ async def test_a_send_to_flex_that_fails_leaves_a_failed_channel(center: Contact
     await center.carrier.wait_for(1)  # the greeting still went out
 
     settings = center.parley.settings
-    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema("router")})
+    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name("router")})
     try:
         async def failed() -> list[asyncpg.Record]:
             return list(await conn.fetch("SELECT interaction_sid, sid FROM interaction_channels WHERE status = 'failed'"))

@@ -23,7 +23,7 @@ KEYS = "/api/2010-04-01/Accounts/{}/Keys.json"
 @pytest.fixture
 async def directory(ingress: RunningParley, settings: Settings) -> AsyncIterator[AccountDirectory]:
     """The accounts and keys as another service's process would see them."""
-    pool = await create_pool(settings.database_url, schema=settings.schema("accounts"), max_size=2)
+    pool = await create_pool(settings.database_url, schema=settings.schema_name("accounts"), max_size=2)
     yield AccountDirectory(pool)
     await pool.close()
 

@@ -14,7 +14,7 @@ ENDS = ("reservation.rejected", "reservation.timeout", "reservation.canceled", "
 
 async def router_connection(settings: Settings) -> asyncpg.Connection:
     conn = await asyncpg.connect(settings.database_url)
-    await conn.execute(f'SET search_path TO "{settings.schema("router")}"')
+    await conn.execute(f'SET search_path TO "{settings.schema_name("router")}"')
     return conn
 
 

@@ -21,7 +21,7 @@ async def create_subaccount(parley: RunningParley) -> tuple[str, str]:
 
 async def create_top_level_account(settings: Settings) -> tuple[str, str]:
     """(sid, auth token) of another business altogether, with no owner."""
-    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema("accounts")})
+    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name("accounts")})
     try:
         account = await insert_account(conn, friendly_name="Another business")
     finally:

@@ -144,7 +144,7 @@ async def test_message_a_consumer_always_fails_on_is_parked_after_the_delivery_l
     async def cooked_so_far() -> list[str]:
         return list(cooked)
 
-    pool = await create_pool(settings.database_url, schema=settings.schema("webhooks"), max_size=2)
+    pool = await create_pool(settings.database_url, schema=settings.schema_name("webhooks"), max_size=2)
     runner = ConsumerRunner(Consumer(queue=kitchen, payload=Dish, handler=cook), broker=broker, pool=pool, prefetch=8)
     await runner.start()
     try:

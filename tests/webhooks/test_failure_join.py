@@ -22,7 +22,7 @@ ACCOUNT = "AC" + "e" * 32
 @pytest.fixture
 async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     await prepare_database(settings, [WEBHOOKS])
-    webhooks_pool = await create_pool(settings.database_url, schema=settings.schema("webhooks"), max_size=2)
+    webhooks_pool = await create_pool(settings.database_url, schema=settings.schema_name("webhooks"), max_size=2)
     yield webhooks_pool
     await webhooks_pool.close()
 

@@ -26,7 +26,7 @@ async def test_delivery_held_by_a_vanished_dispatcher_is_delivered_when_its_leas
     async with parley.client() as client:
         await delivery_reaching(client, delivery_sid(envelope), "retrying")
         conn = await asyncpg.connect(settings.database_url,
-                                     server_settings={"search_path": settings.schema("webhooks")})
+                                     server_settings={"search_path": settings.schema_name("webhooks")})
         try:
             held = await conn.execute(
                 "UPDATE deliveries SET lease_token = $2, lease_until = now() + interval '1 second', "

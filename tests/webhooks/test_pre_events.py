@@ -54,7 +54,7 @@ async def messages_of(client: httpx.AsyncClient, conversation_sid: str) -> list[
 
 
 async def dropped(settings: Settings) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema("conversations")})
+    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name("conversations")})
     try:
         return [dict(row) for row in await conn.fetch("SELECT * FROM dropped_messages ORDER BY id")]
     finally:

@@ -19,7 +19,7 @@ async def test_old_finished_deliveries_go_but_a_parked_one_stays(launch, receive
         await delivery_reaching(client, delivery_sid(parked), "failed")
         done = await publish_delivery(parley, delivery_command(f"{receiver.url}/b"))
         await delivery_reaching(client, delivery_sid(done), "delivered")
-    schema = parley.settings.schema("webhooks")
+    schema = parley.settings.schema_name("webhooks")
     conn = await asyncpg.connect(parley.settings.database_url, server_settings={"search_path": schema})
     try:
         # Age everything by a year, then let retention do what a year of waiting would.

@@ -46,7 +46,7 @@ async def load(settings: Settings, *, workers: int, tasks: int, capacity: int) -
 
     await prepare_database(settings, [ROUTER])
     conn = await asyncpg.connect(settings.database_url)
-    await conn.execute(f'SET search_path TO "{settings.schema("router")}"')
+    await conn.execute(f'SET search_path TO "{settings.schema_name("router")}"')
     from shared.db import _init_connection
 
     await _init_connection(conn)
@@ -107,10 +107,10 @@ async def _dispatch(prefix: str, results: Any) -> None:
     from shared.outbox import OutboxRelay
 
     settings = settings_for(prefix)
-    pool = await create_pool(settings.database_url, schema=settings.schema("router"), max_size=4)
+    pool = await create_pool(settings.database_url, schema=settings.schema_name("router"), max_size=4)
     broker = Broker(settings)
     await broker.connect()
-    relay = OutboxRelay(pool, broker, schema=settings.schema("router"), poll_interval=0.05)
+    relay = OutboxRelay(pool, broker, schema=settings.schema_name("router"), poll_interval=0.05)
     dispatcher = Dispatcher(pool, base="http://bench", poll_interval=0.2)
     loops = [asyncio.create_task(relay.run()), asyncio.create_task(dispatcher.run())]
     async with pool.acquire() as conn:
@@ -165,7 +165,7 @@ async def run_scale(workers: int, tasks: int, capacity: int, instances: int) -> 
         with_commits = time.perf_counter() - started
         await asyncio.wait_for(done.wait(), timeout=120)
         conn = await asyncpg.connect(settings.database_url)
-        await conn.execute(f'SET search_path TO "{settings.schema("router")}"')
+        await conn.execute(f'SET search_path TO "{settings.schema_name("router")}"')
         first = await conn.fetchval("SELECT min(date_created) FROM reservations WHERE workspace_sid = $1", ws)
         last = await conn.fetchval("SELECT max(date_created) FROM reservations WHERE workspace_sid = $1", ws)
         reserved = await conn.fetchval("SELECT count(*) FROM reservations WHERE workspace_sid = $1", ws)

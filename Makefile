@@ -62,7 +62,8 @@ contracts: install
 
 lint: install
 	$(BIN)/ruff check shared services tests bench
-	$(BIN)/mypy --strict shared services/*/domain
+	# The source tree itself, not the editable install's import hook (which mypy reads differently).
+	PYTHONPATH=$(CURDIR) $(BIN)/mypy --strict shared services/*/domain
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.router.api.token_gate import token_gate
 from services.router.domain.models import Workspace
@@ -12,27 +12,16 @@ from services.router.store.base import Keyset
 from shared.auth.accounts import Account
 from shared.errors import not_found
 from shared.forms import Form
-from shared.http import base_url
 from shared.paging import PageRequest, read_page_request, render_page
+from shared.route_deps import FormData, base_of  # noqa: F401 (the routes import them from here)
 from shared.runtime import ServiceContext
 
 ROOT = "/taskrouter/v1/Workspaces"
 
 
-async def read_form(request: Request) -> Form:
-    return await Form.read(request)
-
-
-FormData = Annotated[Form, Depends(read_form)]
-
-
 def caller(context: ServiceContext) -> type[Account]:
     """The account acted for: account credentials, or an access token its grant's policy admits (token_gate)."""
     return Annotated[Account, Depends(token_gate(context))]  # type: ignore[return-value]
-
-
-def base_of(context: ServiceContext, request: Request) -> str:
-    return base_url(request, context.settings.public_base_url)
 
 
 async def workspace_or_404(context: ServiceContext, account: Account, sid: str) -> Workspace:

@@ -80,6 +80,13 @@ def worker(value: Worker, base: str) -> dict[str, Any]:
     }
 
 
+def colleague(value: Worker, base: str) -> dict[str, Any]:
+    """A worker as another agent sees it (token_policy's roster): who, and whether available."""
+    full = worker(value, base)
+    return {key: full[key] for key in ("account_sid", "activity_name", "activity_sid", "available", "friendly_name",
+                                       "sid", "workspace_sid", "url")}
+
+
 def worker_channel(value: WorkerChannel, base: str) -> dict[str, Any]:
     ws = workspace_url(base, value.workspace_sid)
     return {

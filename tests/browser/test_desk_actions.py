@@ -36,9 +36,10 @@ async def test_an_agent_invites_a_second_agent_who_sees_the_history(pages: Pages
         await sign_in(bob, center.agents["bob"])
         await choose_activity(bob, "Available")
         await alice.get_by_text("Transfer or invite").click()
-        await alice.get_by_label("Invite a second agent from").select_option(label="Support")
+        # Bob by name, with his availability (the roster the desk reads with Alice's own token).
+        await alice.get_by_label("Invite a second agent").select_option(label="Bob (available)")
         await alice.get_by_role("button", name="Invite").click()
-        await expect(alice.get_by_role("status").filter(has_text="Invitation sent")).to_be_visible()
+        await expect(alice.get_by_role("status").filter(has_text="Invitation sent to Bob.")).to_be_visible()
 
         await offers(bob).get_by_role("button", name="Accept").click()
         bobs_chat = bob.get_by_role("log", name="Messages")
@@ -67,7 +68,7 @@ async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web
         await sign_in(bob, center.agents["bob"])
         await choose_activity(bob, "Available")
         await alice.get_by_text("Transfer or invite").click()
-        await alice.get_by_label("Transfer to a queue, or an agent's worker SID").fill(center.agents["bob"].worker_sid)
+        await alice.get_by_label("Transfer to").select_option(label="Bob (available)")  # by name, not a worker SID
         await alice.get_by_label("Transfer type").select_option("cold")
         await alice.get_by_role("button", name="Transfer", exact=True).click()
         await expect(alice.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()

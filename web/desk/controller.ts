@@ -40,6 +40,14 @@ export interface Queue {
   friendly_name: string;
 }
 
+/** Another agent, as the roster shows it (names and availability only: services/router/domain/token_policy.py). */
+export interface Colleague {
+  sid: string;
+  friendly_name: string;
+  activity_name: string;
+  available: boolean;
+}
+
 export interface MediaLink {
   url: string;
   contentType: string;
@@ -58,6 +66,8 @@ export class DeskController {
   state: DeskState = EMPTY;
   activities: Activity[] = [];
   queues: Queue[] = [];
+  /** The other agents of the workspace, for transfers and invites (fetched when the agent opens those). */
+  colleagues: Colleague[] = [];
   connection: Connection = "connecting";
   /** A resync is under way (the view marks the desk aria-busy meanwhile). */
   syncing = false;
@@ -587,6 +597,20 @@ export class DeskController {
     }
   }
 
+  /** The workspace's other agents with their availability, freshly read (they change activity all day). */
+  async loadColleagues(): Promise<void> {
+    const result = await this.rest.get<{ workers: Colleague[] }>(`${this.ws}/Workers`, { PageSize: "200" });
+    if (!result.ok) {
+      this.say(result.message);
+      return;
+    }
+    this.colleagues = result.data.workers
+      .filter((worker) => worker.sid !== this.grants.workerSid)
+      .sort((a, b) => Number(b.available) - Number(a.available) || a.friendly_name.localeCompare(b.friendly_name));
+    this.changed();
+  }
+
+  /** To an agent (WK…) or a queue (WQ…). */
   async transfer(taskSid: string, to: string, kind: "cold" | "warm"): Promise<boolean> {
     const held = this.state.tasks[taskSid];
     const url = held && this.channelUrl(held.task);
@@ -600,7 +624,8 @@ export class DeskController {
     return result.ok;
   }
 
-  async invite(taskSid: string, queueSid: string): Promise<boolean> {
+  /** A second agent: a named one (WK…), the next one of a queue (WQ…), or through the task's workflow (""). */
+  async invite(taskSid: string, target: string): Promise<boolean> {
     const held = this.state.tasks[taskSid];
     const url = held && this.channelUrl(held.task);
     if (!url) {
@@ -612,14 +637,22 @@ export class DeskController {
       task_channel_unique_name: held.task.channelUniqueName ?? "chat",
       attributes: { invitedBy: this.identity },
     };
-    if (held.task.workflowSid) {
-      properties.workflow_sid = held.task.workflowSid;
-    }
-    if (queueSid) {
-      properties.queue_sid = queueSid;
+    if (target.startsWith("WK")) {
+      // Straight to that agent, through the task's queue (Flex routes a worker_sid without the workflow).
+      properties.worker_sid = target;
+      properties.queue_sid = held.task.queueSid;
+    } else {
+      if (held.task.workflowSid) {
+        properties.workflow_sid = held.task.workflowSid;
+      }
+      if (target) {
+        properties.queue_sid = target;
+      }
     }
     const result = await this.rest.post<Record<string, unknown>>(`${url}/Invites`, { Routing: JSON.stringify({ properties }) });
-    this.say(result.ok ? "Invitation sent: the next available agent joins." : result.message);
+    const named = target.startsWith("WK") ? this.colleagues.find((colleague) => colleague.sid === target) : undefined;
+    const sent = named ? `Invitation sent to ${named.friendly_name}.` : "Invitation sent: the next available agent joins.";
+    this.say(result.ok ? sent : result.message);
     return result.ok;
   }
 

@@ -1,7 +1,7 @@
 /** The desk's panels. They render the controller's state and call its actions; no logic of their own. */
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { DeskController } from "./controller";
+import type { Colleague, DeskController } from "./controller";
 import {
   authorLabel,
   channelOf,
@@ -297,10 +297,37 @@ function Composer({ desk, conversationSid }: Desk & { conversationSid: string })
   );
 }
 
+/** An agent's name as the roster shows it: the availability goes with the name, for sighted and screen-reader users alike. */
+function colleagueLabel(colleague: Colleague): string {
+  return `${colleague.friendly_name} (${colleague.available ? "available" : colleague.activity_name})`;
+}
+
+/** The choices of a transfer or invite: the other agents by name, then the queues. */
+function TargetOptions({ desk }: Desk) {
+  return (
+    <>
+      <optgroup label="Agents">
+        {desk.colleagues.map((colleague) => (
+          <option key={colleague.sid} value={colleague.sid}>
+            {colleagueLabel(colleague)}
+          </option>
+        ))}
+      </optgroup>
+      <optgroup label="Queues">
+        {desk.queues.map((queue) => (
+          <option key={queue.sid} value={queue.sid}>
+            {queue.friendly_name}
+          </option>
+        ))}
+      </optgroup>
+    </>
+  );
+}
+
 function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
   const [transferTo, setTransferTo] = useState("");
   const [transferKind, setTransferKind] = useState<"cold" | "warm">("cold");
-  const [inviteQueue, setInviteQueue] = useState("");
+  const [inviteTarget, setInviteTarget] = useState("");
   const sid = held.task.sid;
   return (
     <div class="task-actions">
@@ -315,7 +342,7 @@ function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
         </button>
       </div>
       {held.status === "accepted" && (
-        <details>
+        <details onToggle={(event) => event.currentTarget.open && void desk.loadColleagues()}>
           <summary>Transfer or invite</summary>
           <form
             class="inline-form"
@@ -327,15 +354,11 @@ function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
             }}
           >
             <div class="field">
-              <label for="transfer-to">Transfer to a queue, or an agent's worker SID</label>
-              <input id="transfer-to" list="transfer-queues" value={transferTo} onInput={(e) => setTransferTo(e.currentTarget.value.trim())} />
-              <datalist id="transfer-queues">
-                {desk.queues.map((queue) => (
-                  <option key={queue.sid} value={queue.sid}>
-                    {queue.friendly_name}
-                  </option>
-                ))}
-              </datalist>
+              <label for="transfer-to">Transfer to</label>
+              <select id="transfer-to" required value={transferTo} onChange={(e) => setTransferTo(e.currentTarget.value)}>
+                <option value="">Choose an agent or a queue</option>
+                <TargetOptions desk={desk} />
+              </select>
             </div>
             <div class="field">
               <label for="transfer-kind">Transfer type</label>
@@ -350,18 +373,14 @@ function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
             class="inline-form"
             onSubmit={(event) => {
               event.preventDefault();
-              void desk.invite(sid, inviteQueue);
+              void desk.invite(sid, inviteTarget);
             }}
           >
             <div class="field">
-              <label for="invite-queue">Invite a second agent from</label>
-              <select id="invite-queue" value={inviteQueue} onChange={(e) => setInviteQueue(e.currentTarget.value)}>
-                <option value="">The task's workflow</option>
-                {desk.queues.map((queue) => (
-                  <option key={queue.sid} value={queue.sid}>
-                    {queue.friendly_name}
-                  </option>
-                ))}
+              <label for="invite-target">Invite a second agent</label>
+              <select id="invite-target" value={inviteTarget} onChange={(e) => setInviteTarget(e.currentTarget.value)}>
+                <option value="">Anyone, through the task's workflow</option>
+                <TargetOptions desk={desk} />
               </select>
             </div>
             <button type="submit">Invite</button>

@@ -13,6 +13,7 @@ import {
   type DeskState,
   EMPTY,
   type HeldTask,
+  offerDeadline,
   type TaskInfo,
   taskFromRest,
   withChatService,
@@ -58,7 +59,6 @@ export type Connection = "connecting" | "online" | "offline";
 
 // An agent's still valid token gets a fresh one for the same agent (docs/auth.md).
 const REFRESH_URL = "/parley/v1/AccessTokens";
-const OFFER_EXPIRY_KEY = "parley.desk.offerExpiry";
 const TYPING_EVERY_MS = 2000;
 const HISTORY_PAGE = "100";
 
@@ -220,11 +220,10 @@ export class DeskController {
     if (worker.ok) {
       state = { ...state, activitySid: String(worker.data.activity_sid), activityName: String(worker.data.activity_name) };
     }
-    const expiries = this.offerExpiries();
     const tasks = await this.tasksOf([...pending, ...accepted, ...wrapping].map((r) => String(r.task_sid)));
     for (const reservation of pending) {
       const sid = String(reservation.sid);
-      state = withOffer(state, { reservationSid: sid, task: tasks[String(reservation.task_sid)], expiresAt: expiries[sid] ?? null });
+      state = withOffer(state, { reservationSid: sid, task: tasks[String(reservation.task_sid)], expiresAt: offerDeadline(reservation) });
     }
     for (const reservation of [...accepted, ...wrapping]) {
       const status = reservation.reservation_status === "wrapping" ? "wrapping" : "accepted";
@@ -257,25 +256,6 @@ export class DeskController {
       }),
     );
     return found;
-  }
-
-  private offerExpiries(): Record<string, number> {
-    try {
-      return JSON.parse(sessionStorage.getItem(OFFER_EXPIRY_KEY) ?? "{}");
-    } catch {
-      return {};
-    }
-  }
-
-  /** Offers' deadlines survive a reload (the REST reservation does not carry its timeout). */
-  private keepOfferExpiries(): void {
-    const kept: Record<string, number> = {};
-    for (const offer of Object.values(this.state.offers)) {
-      if (offer.expiresAt !== null) {
-        kept[offer.reservationSid] = offer.expiresAt;
-      }
-    }
-    sessionStorage.setItem(OFFER_EXPIRY_KEY, JSON.stringify(kept));
   }
 
   /** History, read horizons and chat service of a task's conversation, once the agent is in it (accepting
@@ -353,7 +333,6 @@ export class DeskController {
     if (type.startsWith("reservation.") || type.startsWith("worker.")) {
       const before = this.state;
       this.set(applyAgentEvent(this.state, message as unknown as AgentEvent, Date.now()));
-      this.keepOfferExpiries();
       this.announceOffer(type, before, String(resource.sid ?? ""));
       if (type === "reservation.accepted") {
         const task = this.state.tasks[String((message.task as Record<string, unknown>)?.sid)];

@@ -345,6 +345,13 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** When a pending reservation from REST times out (Parley's `date_expires`), as epoch ms; null when unknown. */
+export function offerDeadline(reservation: Record<string, unknown>): number | null {
+  const value = reservation.date_expires;
+  const at = typeof value === "string" ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? null : at;
+}
+
 /** Seconds left before an offer times out (never negative); null when its timeout is unknown. */
 export function secondsLeft(offer: Offer, now: number): number | null {
   if (offer.expiresAt === null) {

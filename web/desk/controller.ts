@@ -2,7 +2,10 @@
  * The desk's engine: holds the state (model.ts), keeps the socket open, resyncs through REST on every
  * (re)connect, and performs the agent's actions. The view subscribes and renders; it holds no logic.
  */
-import type { AccessToken, ApiResult } from "../shared/api";
+import { type AccessToken, type ApiResult, refreshAccessToken, refreshDelayMs } from "../shared/api";
+import { mediaContentUrl } from "../shared/chatMessage";
+import { RealtimeSocket } from "../shared/realtimeSocket";
+import { readTokenClaims, type TokenClaims } from "../shared/tokenRest";
 import {
   type AgentEvent,
   applyAgentEvent,
@@ -27,8 +30,7 @@ import {
   withTask,
   withTyping,
 } from "./model";
-import { type Grants, readGrants, Rest } from "./rest";
-import { DeskSocket } from "./socket";
+import { Rest } from "./rest";
 
 export interface Activity {
   sid: string;
@@ -49,16 +51,8 @@ export interface Colleague {
   available: boolean;
 }
 
-export interface MediaLink {
-  url: string;
-  contentType: string;
-  filename: string;
-}
-
 export type Connection = "connecting" | "online" | "offline";
 
-// An agent's still valid token gets a fresh one for the same agent (docs/auth.md).
-const REFRESH_URL = "/parley/v1/AccessTokens";
 const TYPING_EVERY_MS = 2000;
 const HISTORY_PAGE = "100";
 
@@ -72,11 +66,12 @@ export class DeskController {
   /** A resync is under way (the view marks the desk aria-busy meanwhile). */
   syncing = false;
   notice = "";
-  media: Record<string, MediaLink> = {};
-  readonly grants: Grants;
+  /** Media SID → its content's signed, expiring URL. */
+  media: Record<string, string> = {};
+  readonly grants: TokenClaims;
   readonly rest: Rest;
   private listeners = new Set<() => void>();
-  private socket: DeskSocket;
+  private socket: RealtimeSocket;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private resyncRetry: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent: Record<string, number> = {};
@@ -91,19 +86,28 @@ export class DeskController {
     private token: AccessToken,
     private readonly onToken: (token: AccessToken | null) => void,
   ) {
-    const grants = readGrants(token.token);
-    this.grants = grants ?? { identity: token.identity, workspaceSid: null, workerSid: null, chatServiceSid: null, expiresAt: 0 };
+    this.grants = readTokenClaims(token.token) ?? {
+      identity: token.identity,
+      accountSid: token.account_sid,
+      expiresAt: 0,
+      chatServiceSid: null,
+      workspaceSid: null,
+      workerSid: null,
+      role: null,
+    };
     this.rest = new Rest(() => this.token.token);
-    this.socket = new DeskSocket(() => this.currentToken(), {
-      onConnected: (hello) => {
-        this.memberOf = new Set((hello.conversations as string[] | undefined) ?? []);
-        void this.resync();
-      },
-      onMessage: (message) => this.onSocket(message),
+    // Every (re)connection resyncs the whole state through REST, so events missed while away cost nothing.
+    this.socket = new RealtimeSocket({
+      baseUrl: location.origin,
+      token: () => this.token.token,
+      refresh: () => this.refresh(),
+      onMessage: (message) => (message.type === "connected" ? this.onConnected(message) : this.onSocket(message)),
       onStatus: (status) => {
         this.connection = status;
         this.changed();
       },
+      // Refused: a fresh token may get in (a failed refresh signs the agent out).
+      onUnauthorized: () => void this.refresh().then((ok) => ok && this.socket.start()),
     });
   }
 
@@ -153,23 +157,13 @@ export class DeskController {
 
   // --- Token ---
 
-  private async currentToken(): Promise<string | null> {
-    if (Date.parse(this.token.date_expires) - Date.now() < 60_000) {
-      await this.refresh();
-    }
-    return this.token.token;
-  }
-
   private scheduleRefresh(): void {
     clearTimeout(this.refreshTimer);
-    const left = Date.parse(this.token.date_expires) - Date.now();
-    // Refresh well before expiry: at four fifths of what is left, and at least a minute ahead.
-    const wait = Math.max(5_000, Math.min(left * 0.8, left - 60_000));
-    this.refreshTimer = setTimeout(() => void this.refresh(), wait);
+    this.refreshTimer = setTimeout(() => void this.refresh(), refreshDelayMs(this.token, Date.now()));
   }
 
   async refresh(): Promise<boolean> {
-    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Ttl: this.token.ttl ? String(this.token.ttl) : undefined });
+    const result = await refreshAccessToken(this.token);
     if (!result.ok) {
       if (result.status === 401) {
         this.stop();
@@ -177,10 +171,16 @@ export class DeskController {
       }
       return false;
     }
-    this.token = { ...result.data, agent_sid: this.token.agent_sid };
+    this.token = result.data;
     this.onToken(this.token);
     this.scheduleRefresh();
     return true;
+  }
+
+  /** The server's `connected` message names the conversations this identity is in. */
+  private onConnected(hello: Record<string, unknown>): void {
+    this.memberOf = new Set((hello.conversations as string[] | undefined) ?? []);
+    void this.resync();
   }
 
   // --- Resync: the whole state from REST ---
@@ -454,11 +454,7 @@ export class DeskController {
         return false;
       }
       const filename = encodeURIComponent(file.name);
-      const uploaded = await this.rest.upload<{ sid: string }>(
-        `/mcs/v1/Services/${service}/Media?Filename=${filename}`,
-        file,
-        file.type || "application/octet-stream",
-      );
+      const uploaded = await this.rest.upload<{ sid: string }>(`/mcs/v1/Services/${service}/Media?Filename=${filename}`, file);
       if (!uploaded.ok) {
         this.say(uploaded.message);
         return false;
@@ -484,18 +480,10 @@ export class DeskController {
       return;
     }
     this.loadingMedia.add(mediaSid);
-    const result = await this.rest.get<Record<string, unknown>>(`/mcs/v1/Services/${serviceSid}/Media/${mediaSid}`);
+    const url = await mediaContentUrl(serviceSid, mediaSid, { token: this.token.token });
     this.loadingMedia.delete(mediaSid);
-    if (result.ok) {
-      const links = (result.data.links ?? {}) as Record<string, string>;
-      this.media = {
-        ...this.media,
-        [mediaSid]: {
-          url: links.content_direct_temporary,
-          contentType: String(result.data.content_type),
-          filename: String(result.data.filename ?? mediaSid),
-        },
-      };
+    if (url) {
+      this.media = { ...this.media, [mediaSid]: url };
       this.changed();
     }
   }

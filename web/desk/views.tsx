@@ -1,6 +1,8 @@
 /** The desk's panels. They render the controller's state and call its actions; no logic of their own. */
 import { useEffect, useRef, useState } from "preact/hooks";
 
+import { MessageBox } from "../shared/MessageBox";
+import { MessageParts } from "../shared/MessageParts";
 import type { Colleague, DeskController } from "./controller";
 import {
   authorLabel,
@@ -208,26 +210,11 @@ function MessageItem({ desk, conversationSid, message, held }: Desk & { conversa
       <p class="meta">
         <span class="author">{authorLabel(message.author, desk.identity, held.task)}</span> <time dateTime={message.date_created}>{time}</time>
       </p>
-      {message.body && <p class="body">{message.body}</p>}
-      {(message.media ?? []).map((media) => {
-        const link = desk.media[media.sid];
-        if (!link) {
-          return (
-            <p key={media.sid} class="muted">
-              Loading attachment…
-            </p>
-          );
-        }
-        return link.contentType.startsWith("image/") ? (
-          <a key={media.sid} href={link.url} target="_blank" rel="noreferrer">
-            <img class="attachment" src={link.url} alt={`Image from ${authorLabel(message.author, desk.identity, held.task)}: ${link.filename}`} />
-          </a>
-        ) : (
-          <a key={media.sid} class="file" href={link.url} target="_blank" rel="noreferrer">
-            {link.filename} ({link.contentType})
-          </a>
-        );
-      })}
+      <MessageParts
+        message={message}
+        urlOf={(item) => desk.media[item.sid] ?? null}
+        describePicture={(name) => `Image from ${authorLabel(message.author, desk.identity, held.task)}: ${name}`}
+      />
       {mine && conversation && <p class="status">{deliveryStatus(conversation, message, desk.identity)}</p>}
     </li>
   );
@@ -260,24 +247,16 @@ function Composer({ desk, conversationSid }: Desk & { conversationSid: string })
 
   return (
     <form class="composer" onSubmit={submit}>
-      <label for="composer-text" class="visually-hidden">
-        Message
-      </label>
-      <textarea
+      <MessageBox
         id="composer-text"
-        ref={textInput}
-        rows={2}
+        inputRef={textInput}
         placeholder="Write a reply"
         value={body}
-        onInput={(event) => {
-          setBody(event.currentTarget.value);
+        onDraft={(value) => {
+          setBody(value);
           desk.typing(conversationSid);
         }}
-        onKeyDown={(event) => {
-          if (event.key === "Enter" && !event.shiftKey) {
-            void submit(event);
-          }
-        }}
+        onSend={(event) => void submit(event)}
       />
       <div class="composer-tools">
         <label class="attach">

@@ -61,6 +61,7 @@ async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web
         bob = await open_desk(pages, center.agents["bob"], phone=True)
         await alice.get_by_text("Transfer or invite").click()
         await alice.get_by_label("Transfer to").select_option(label="Bob (available)")  # by name, not a worker SID
+        await pages.screenshot(alice, "transfer-to-an-agent")
         await alice.get_by_label("Transfer type").select_option("cold")
         await alice.get_by_role("button", name="Transfer", exact=True).click()
         await expect(alice.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()

@@ -5,6 +5,7 @@
 - `web`: the `parley` fixture (every service, on a free port) with `web_apps_router` mounted on its
   app, for as long as the ingress composition root does not register it itself. The apps are
   served from web/dist: `make web` builds them (`make test` does it first).
+- `account` and `center`: the account's HTTP client, and a contact center that the web-chat widget reaches.
 - `pages`: opens pages, each in its own browser context; records console errors and uncaught
   exceptions of every page, and any the test did not announce with `pages.expect_console_error`
   fails the test. `pages.screenshot(page, "label")` saves
@@ -22,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page, async_playwright
 
 from services.ingress.web_apps import web_apps_router, web_dist_directory
 from tests.support.parley import RunningParley
+from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking flags Chromium keeps calling Google's hosts, refused on this machine.
@@ -85,6 +88,19 @@ async def browser() -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+async def account(web: RunningParley) -> AsyncIterator[httpx.AsyncClient]:
+    """The account's own HTTP client (credentials), for what the test does behind the browser's back."""
+    async with web.client() as client:
+        yield client
+
+
+@pytest.fixture
+async def center(account: httpx.AsyncClient) -> WebChatCenter:
+    """A contact center web chats reach: agents Alice and Bob, supervisor Sam, all Offline at first."""
+    return await set_up_web_chat_center(account, agents=("alice", "bob"), supervisors=("sam",))
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,20 +15,14 @@ from playwright.async_api import Page, expect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.browser.conftest import Pages
 from tests.support.parley import RunningParley
+from tests.support.pictures import png
+from tests.support.realtime import ws_url
 from tests.support.waiting import eventually
+from tests.support.workspace_client import WorkspaceCalls, create, set_up_support_workspace
 
 PASSWORD = "correct horse battery"
-
-
-def png(width: int = 160, height: int = 100, rgb: tuple[int, int, int] = (11, 92, 173)) -> bytes:
-    """A solid-colour PNG: what the customer sends as a picture (big enough to see in a screenshot)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 @dataclass
@@ -41,7 +33,7 @@ class DeskAgent:
 
 
 @dataclass
-class Center:
+class Center(WorkspaceCalls):
     parley: RunningParley
     http: httpx.AsyncClient
     workspace_sid: str
@@ -49,20 +41,6 @@ class Center:
     queue_sid: str
     activities: dict[str, str]
     agents: dict[str, DeskAgent]
-
-    @property
-    def ws(self) -> str:
-        return f"/taskrouter/v1/Workspaces/{self.workspace_sid}"
-
-    async def post(self, path: str, data: dict[str, Any] | None = None, status: int = 200) -> dict[str, Any]:
-        response = await self.http.post(path, data=data or {})
-        assert response.status_code == status, response.text
-        return dict(response.json())
-
-    async def get(self, path: str, **params: Any) -> dict[str, Any]:
-        response = await self.http.get(path, params=params)
-        assert response.status_code == 200, response.text
-        return dict(response.json())
 
     async def set_activity(self, agent: str, activity: str) -> None:
         await self.post(f"{self.ws}/Workers/{self.agents[agent].worker_sid}", {"ActivitySid": self.activities[activity]})
@@ -72,38 +50,21 @@ class Center:
                                ReservationStatus=status)
         return list(found["reservations"])
 
-    async def task(self, task_sid: str) -> dict[str, Any]:
-        return await self.get(f"{self.ws}/Tasks/{task_sid}")
-
-
-async def _create(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, data=data)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
 
 @contextlib.asynccontextmanager
 async def contact_center(parley: RunningParley, *, reservation_timeout: int = 120) -> AsyncIterator[Center]:
     async with parley.client() as http:
-        workspace = await _create(http, "/taskrouter/v1/Workspaces", {"FriendlyName": "Support desk"})
-        ws = f"/taskrouter/v1/Workspaces/{workspace['sid']}"
-        activities = {a["friendly_name"]: a["sid"] for a in (await http.get(f"{ws}/Activities")).json()["activities"]}
-        queue = await _create(http, f"{ws}/TaskQueues", {"FriendlyName": "Support",
-                                                         "TargetWorkers": "skills HAS 'support'"})
-        workflow = await _create(http, f"{ws}/Workflows", {
-            "FriendlyName": "Inbound", "TaskReservationTimeout": str(reservation_timeout),
-            "Configuration": json.dumps({"task_routing": {"filters": [], "default_filter": {"queue": queue["sid"]}}})})
+        support = await set_up_support_workspace(
+            http, name="Support desk", workflow={"TaskReservationTimeout": str(reservation_timeout)})
         agents = {}
-        for name in ("alice", "bob"):
-            worker = await _create(http, f"{ws}/Workers", {"FriendlyName": name.title(), "Attributes": json.dumps(
-                {"contact_uri": f"client:{name}", "skills": ["support"]})})
+        for name, worker_sid in support.workers.items():
             email = f"{name}@example.com"
-            await _create(http, "/parley/v1/Agents", {
+            await create(http, "/parley/v1/Agents", {
                 "Identity": name, "FriendlyName": name.title(), "Email": email, "Password": PASSWORD,
-                "WorkspaceSid": workspace["sid"], "WorkerSid": worker["sid"]})
-            agents[name] = DeskAgent(name=name, worker_sid=worker["sid"], email=email)
-        yield Center(parley=parley, http=http, workspace_sid=workspace["sid"], workflow_sid=workflow["sid"],
-                     queue_sid=queue["sid"], activities=activities, agents=agents)
+                "WorkspaceSid": support.workspace_sid, "WorkerSid": worker_sid})
+            agents[name] = DeskAgent(name=name, worker_sid=worker_sid, email=email)
+        yield Center(parley=parley, http=http, workspace_sid=support.workspace_sid, workflow_sid=support.workflow_sid,
+                     queue_sid=support.queue_sid, activities=support.activities, agents=agents)
 
 
 @dataclass
@@ -174,7 +135,7 @@ async def customer_chat(center: Center, *, name: str = "Ada Lovelace", identity:
     await center.post(f"/conversations/v1/Conversations/{conversation['sid']}/Participants",
                       {"Identity": identity, "Attributes": json.dumps({"friendlyName": name})}, status=201)
     token = (await center.post("/ingress/webchat/tokens", {"Identity": identity}, status=201))["token"]
-    socket = await connect(f"ws://127.0.0.1:{center.parley.port}/ingress/ws?token={token}")
+    socket = await connect(ws_url(center.parley, token=token))
     hello = json.loads(await socket.recv())
     assert hello["type"] == "connected", hello
     if first_message:
@@ -199,6 +160,14 @@ async def sign_in(page: Page, agent: DeskAgent, password: str = PASSWORD) -> Non
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+
+
+async def open_desk(pages: Pages, agent: DeskAgent, *, password: str = PASSWORD, phone: bool = False) -> Page:
+    """The agent signed in at the desk, and available for offers."""
+    page = await pages.open("/desk/", phone=phone)
+    await sign_in(page, agent, password)
+    await choose_activity(page, "Available")
+    return page
 
 
 async def choose_activity(page: Page, activity: str) -> None:

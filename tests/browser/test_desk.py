@@ -12,7 +12,7 @@ import re
 from playwright.async_api import Locator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import Pages
-from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
+from tests.browser.desk_support import Center, Customer, choose_activity, contact_center, customer_chat, open_desk, sign_in
 from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
 
@@ -28,9 +28,7 @@ async def countdown(page: Page, customer: str) -> int:
 
 async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        page = await pages.open("/desk/")
-        await sign_in(page, center.agents["alice"])
-        await choose_activity(page, "Available")
+        page = await open_desk(pages, center.agents["alice"])
 
         customer = await customer_chat(center, first_message="Hello, my order has not arrived")
         offer = offer_of(page, "Ada Lovelace")
@@ -105,9 +103,7 @@ async def test_an_agent_accepts_an_offer_talks_with_the_customer_and_completes(p
 
 async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web, reservation_timeout=6) as center:
-        alice = await pages.open("/desk/")
-        await sign_in(alice, center.agents["alice"])
-        await choose_activity(alice, "Available")
+        alice = await open_desk(pages, center.agents["alice"])
         bob = await pages.open("/desk/", phone=True)  # Bob works from his phone
         await sign_in(bob, center.agents["bob"])
 
@@ -134,18 +130,20 @@ async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pa
         await customer.close()
 
 
+async def talking_with_katherine(pages: Pages, center: Center, first_message: str) -> tuple[Page, Customer, Locator]:
+    """Alice, who may take two chats at once (so a second offer can wait), accepted Katherine's; her desk and chat."""
+    await center.post(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Channels/chat", {"Capacity": "2"})
+    page = await open_desk(pages, center.agents["alice"])
+    customer = await customer_chat(center, name="Katherine Johnson", identity="guest-kj", first_message=first_message)
+    await offer_of(page, "Katherine Johnson").get_by_role("button", name="Accept").click()
+    chat = page.get_by_role("log", name="Messages")
+    await expect(chat).to_contain_text(first_message)
+    return page, customer, chat
+
+
 async def test_the_desk_reloaded_mid_conversation_comes_back_whole(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        # Two chats at once, so a second offer can wait while Alice talks with the first customer.
-        await center.post(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Channels/chat", {"Capacity": "2"})
-        page = await pages.open("/desk/")
-        await sign_in(page, center.agents["alice"])
-        await choose_activity(page, "Available")
-        customer = await customer_chat(center, name="Katherine Johnson", identity="guest-kj",
-                                       first_message="Can you check my booking?")
-        await offer_of(page, "Katherine Johnson").get_by_role("button", name="Accept").click()
-        chat = page.get_by_role("log", name="Messages")
-        await expect(chat).to_contain_text("Can you check my booking?")
+        page, customer, chat = await talking_with_katherine(pages, center, "Can you check my booking?")
         await page.get_by_label("Message", exact=True).fill("Of course, one moment")
         await page.get_by_role("button", name="Send").click()
         await customer.sees("message.added", author="alice")
@@ -160,7 +158,11 @@ async def test_the_desk_reloaded_mid_conversation_comes_back_whole(pages: Pages,
         await expect(chat).to_contain_text("Can you check my booking?")
         await expect(chat).to_contain_text("Of course, one moment")
         await expect(offer_of(page, "Dorothy Vaughan")).to_be_visible()
-        assert await countdown(page, "Dorothy Vaughan") > 0  # the deadline survived the reload
+        assert 0 < await countdown(page, "Dorothy Vaughan") <= 120  # the deadline survived the reload
+        # A second browser, where nothing of the first is stored, shows it too: the deadline is the server's.
+        elsewhere = await pages.open("/desk/")
+        await sign_in(elsewhere, center.agents["alice"])
+        assert 0 < await countdown(elsewhere, "Dorothy Vaughan") <= 120
         # Live again: what the customer writes now arrives.
         await customer.write("Booking reference PX-42")
         await expect(chat).to_contain_text("Booking reference PX-42")
@@ -171,9 +173,7 @@ async def test_the_desk_reloaded_mid_conversation_comes_back_whole(pages: Pages,
 
 async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        page = await pages.open("/desk/", phone=True)
-        await sign_in(page, center.agents["alice"])
-        await choose_activity(page, "Available")
+        page = await open_desk(pages, center.agents["alice"], phone=True)
         customer = await customer_chat(center, name="Mary Jackson", identity="guest-mj", first_message="Hi there")
         accept = offer_of(page, "Mary Jackson").get_by_role("button", name="Accept")
         await expect(accept).to_be_visible()
@@ -190,19 +190,9 @@ async def test_the_desk_fits_a_phone_and_works_by_keyboard(pages: Pages, web: Ru
         await customer.close()
 
 
-
-
 async def test_a_dropped_socket_reconnects_and_resyncs_what_it_missed(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        await center.post(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Channels/chat", {"Capacity": "2"})
-        page = await pages.open("/desk/")
-        await sign_in(page, center.agents["alice"])
-        await choose_activity(page, "Available")
-        customer = await customer_chat(center, name="Katherine Johnson", identity="guest-kj",
-                                       first_message="Is my booking confirmed?")
-        await offer_of(page, "Katherine Johnson").get_by_role("button", name="Accept").click()
-        chat = page.get_by_role("log", name="Messages")
-        await expect(chat).to_contain_text("Is my booking confirmed?")
+        page, customer, chat = await talking_with_katherine(pages, center, "Is my booking confirmed?")
         await customer.sees("participant.added", joined="alice")
 
         # From now on the desk's socket goes through the test, which can cut it and keep it down.

@@ -8,7 +8,7 @@ import json
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
-from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
+from tests.browser.desk_support import choose_activity, contact_center, customer_chat, open_desk, sign_in
 from tests.flex.conftest import CARRIER_TOKEN, PARLEY_NUMBER, carrier_answer
 from tests.support.parley import RunningParley
 from tests.support.receiver import Receiver
@@ -25,20 +25,17 @@ def tasks(page: Page) -> Locator:
 
 async def test_an_agent_invites_a_second_agent_who_sees_the_history(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        alice = await pages.open("/desk/")
-        await sign_in(alice, center.agents["alice"])
-        await choose_activity(alice, "Available")
+        alice = await open_desk(pages, center.agents["alice"])
         customer = await customer_chat(center, first_message="I need a specialist")
         await offers(alice).get_by_role("button", name="Accept").click()
         await expect(alice.get_by_role("log", name="Messages")).to_contain_text("I need a specialist")
 
-        bob = await pages.open("/desk/")
-        await sign_in(bob, center.agents["bob"])
-        await choose_activity(bob, "Available")
+        bob = await open_desk(pages, center.agents["bob"])
         await alice.get_by_text("Transfer or invite").click()
-        await alice.get_by_label("Invite a second agent from").select_option(label="Support")
+        # Bob by name, with his availability (the roster the desk reads with Alice's own token).
+        await alice.get_by_label("Invite a second agent").select_option(label="Bob (available)")
         await alice.get_by_role("button", name="Invite").click()
-        await expect(alice.get_by_role("status").filter(has_text="Invitation sent")).to_be_visible()
+        await expect(alice.get_by_role("status").filter(has_text="Invitation sent to Bob.")).to_be_visible()
 
         await offers(bob).get_by_role("button", name="Accept").click()
         bobs_chat = bob.get_by_role("log", name="Messages")
@@ -55,19 +52,16 @@ async def test_an_agent_invites_a_second_agent_who_sees_the_history(pages: Pages
 
 async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        alice = await pages.open("/desk/")
-        await sign_in(alice, center.agents["alice"])
-        await choose_activity(alice, "Available")
+        alice = await open_desk(pages, center.agents["alice"])
         customer = await customer_chat(center, name="Grace Hopper", identity="guest-grace",
                                        first_message="Please pass me to billing")
         await offers(alice).get_by_role("button", name="Accept").click()
         await expect(tasks(alice)).to_contain_text("Grace Hopper")
 
-        bob = await pages.open("/desk/", phone=True)
-        await sign_in(bob, center.agents["bob"])
-        await choose_activity(bob, "Available")
+        bob = await open_desk(pages, center.agents["bob"], phone=True)
         await alice.get_by_text("Transfer or invite").click()
-        await alice.get_by_label("Transfer to a queue, or an agent's worker SID").fill(center.agents["bob"].worker_sid)
+        await alice.get_by_label("Transfer to").select_option(label="Bob (available)")  # by name, not a worker SID
+        await pages.screenshot(alice, "transfer-to-an-agent")
         await alice.get_by_label("Transfer type").select_option("cold")
         await alice.get_by_role("button", name="Transfer", exact=True).click()
         await expect(alice.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()
@@ -138,9 +132,7 @@ async def test_a_rejected_offer_leaves_the_screen_and_the_task_waits_for_someone
     pages: Pages, web: RunningParley,
 ) -> None:
     async with contact_center(web) as center:
-        page = await pages.open("/desk/")
-        await sign_in(page, center.agents["alice"])
-        await choose_activity(page, "Available")
+        page = await open_desk(pages, center.agents["alice"])
         customer = await customer_chat(center, name="Mary Jackson", identity="guest-mj")
         await offers(page).get_by_role("button", name="Reject").click()
         await expect(offers(page)).to_have_count(0)

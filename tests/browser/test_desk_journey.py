@@ -9,53 +9,27 @@ agent wraps up and completes; the customer's widget says the chat has ended.
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 
-import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import Pages
-from tests.browser.desk_support import choose_activity, sign_in
+from tests.browser.desk_support import open_desk
+from tests.browser.widget_support import open_chat, widget_log
 from tests.support.parley import RunningParley
+from tests.support.pictures import png
 from tests.support.waiting import eventually
-from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
-
-
-def picture(width: int = 120, height: int = 80) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + bytes((46, 160, 67)) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-@pytest.fixture
-async def center(web: RunningParley) -> WebChatCenter:
-    async with web.client() as client:
-        return await set_up_web_chat_center(client)
+from tests.support.web_chat_center import WebChatCenter
 
 
 async def test_a_customer_in_the_widget_and_an_agent_at_the_desk_end_to_end(
     pages: Pages, web: RunningParley, center: WebChatCenter
 ) -> None:
     alice = center.agents["alice"]
-    desk = await pages.open("/desk/")
-    await sign_in(desk, alice, alice.password)  # type: ignore[arg-type]
-    await choose_activity(desk, "Available")
+    desk = await open_desk(pages, alice, password=alice.password)  # type: ignore[arg-type]
 
     # The customer opens the demo page, fills the pre-engagement form and writes.
-    customer = await pages.open(f"/webchat/?address={center.address_sid}")
-    await customer.get_by_role("button", name="Chat with us", exact=True).click()
-    form = customer.get_by_role("dialog", name="Chat with us")
-    await form.get_by_label("Your name").fill("Ana Lima")
-    await form.get_by_label("Email").fill("ana@example.com")
-    await form.get_by_label("How can we help?").fill("Where is my order?")
-    await pages.screenshot(customer, "customer-pre-engagement")
-    await form.get_by_role("button", name="Start chat").click()
-    widget_log = customer.get_by_role("log", name="Messages")
-    await expect(widget_log.get_by_text("Where is my order?")).to_be_visible()
+    customer = await open_chat(pages, center, screenshot="customer-pre-engagement")
+    chat_log = widget_log(customer)
 
     # The agent sees the offer, with its channel and a countdown, and accepts it in one click.
     offer = desk.get_by_role("region", name="Offers").get_by_role("listitem")
@@ -74,7 +48,7 @@ async def test_a_customer_in_the_widget_and_an_agent_at_the_desk_end_to_end(
     await pages.screenshot(customer, "customer-sees-typing")
     await composer.press_sequentially(" that up.")
     await desk.get_by_role("button", name="Send").click()
-    await expect(widget_log.get_by_text("Hi Ana, let me look that up.")).to_be_visible()
+    await expect(chat_log.get_by_text("Hi Ana, let me look that up.")).to_be_visible()
 
     # The customer's widget marks the reply read: the agent sees the read receipt.
     reply = chat.get_by_role("listitem").filter(has_text="Hi Ana, let me look that up.")
@@ -82,7 +56,7 @@ async def test_a_customer_in_the_widget_and_an_agent_at_the_desk_end_to_end(
 
     # The customer sends a picture: the agent sees it.
     await customer.locator("#parley-attach").set_input_files(
-        files=[{"name": "parcel.png", "mimeType": "image/png", "buffer": picture()}])
+        files=[{"name": "parcel.png", "mimeType": "image/png", "buffer": png(120, 80, (46, 160, 67))}])
     image = chat.get_by_role("img", name=re.compile("parcel.png"))
     await expect(image).to_be_visible()
     await eventually(lambda: image.evaluate("img => img.naturalWidth"), until=lambda width: width > 0,

@@ -4,35 +4,21 @@ REST here), and a supervisor opening an agent's conversation read-only, then joi
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
 from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
-from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_web_chat_center
+from tests.support.web_chat_center import WebChatCenter, set_activity
 
 LIVE_TIMEOUT_MS = 10_000
 
 
 # Live updates cross the broker, the database and the socket: on a loaded machine 5 s (Playwright's default) is short.
 expect.set_options(timeout=10_000)
-
-@pytest.fixture
-async def center(web: RunningParley) -> WebChatCenter:
-    async with web.client() as client:
-        return await set_up_web_chat_center(client, agents=("alice", "bob"), supervisors=("sam",))
-
-
-@pytest.fixture
-async def account(web: RunningParley) -> AsyncIterator[httpx.AsyncClient]:
-    async with web.client() as client:
-        yield client
-
 
 async def customer_writes(web: RunningParley, account: httpx.AsyncClient, center: WebChatCenter, name: str,
                           body: str) -> str:

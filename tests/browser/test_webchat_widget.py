@@ -10,33 +10,23 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import expect
 from starlette.responses import HTMLResponse, Response
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.browser.conftest import Pages
+from tests.browser.widget_support import open_chat, widget_log
 from tests.support.parley import RunningParley
+from tests.support.pictures import png
+from tests.support.realtime import ws_url
 from tests.support.receiver import ReceivedRequest, Receiver
 from tests.support.waiting import eventually
-from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_web_chat_center
-
-
-def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A one-colour PNG, made here so the test carries no binary file."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
+from tests.support.web_chat_center import WebChatCenter, set_activity
 
 PICTURE = png(96, 64, (230, 126, 34))
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
@@ -45,18 +35,6 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pag
 
 # Live updates cross the broker, the database and the socket: on a loaded machine 5 s (Playwright's default) is short.
 expect.set_options(timeout=10_000)
-
-@pytest.fixture
-async def center(web: RunningParley) -> WebChatCenter:
-    async with web.client() as client:
-        return await set_up_web_chat_center(client)
-
-
-@pytest.fixture
-async def account(web: RunningParley) -> AsyncIterator[httpx.AsyncClient]:
-    async with web.client() as client:
-        yield client
-
 
 class AgentSocket:
     """A realtime connection held by the test: the agent's, as the desk holds it (or a guest's second one)."""
@@ -86,29 +64,11 @@ class AgentSocket:
 @pytest.fixture
 async def agent_socket(web: RunningParley, account: httpx.AsyncClient) -> AsyncIterator[AgentSocket]:
     token = (await account.post("/parley/v1/AccessTokens", data={"Identity": "alice"})).json()["token"]
-    ws = await connect(f"ws://127.0.0.1:{web.port}/ingress/ws?token={token}")
+    ws = await connect(ws_url(web, token=token))
     socket = AgentSocket(ws)
     assert (await socket.next_of("connected"))["identity"] == "alice"
     yield socket
     await ws.close()
-
-
-def widget_log(page: Page) -> Locator:
-    return page.get_by_role("log", name="Messages")
-
-
-async def open_chat(pages: Pages, center: WebChatCenter, *, phone: bool = False, url: str | None = None) -> Page:
-    page = await pages.open(url or f"/webchat/?address={center.address_sid}", phone=phone)
-    await page.get_by_role("button", name="Chat with us", exact=True).click()
-    dialog = page.get_by_role("dialog", name="Chat with us")
-    await dialog.get_by_label("Your name").fill("Ana Lima")
-    await dialog.get_by_label("Email").fill("ana@example.com")
-    await dialog.get_by_label("How can we help?").fill("Where is my order?")
-    await pages.screenshot(page, "pre-engagement")
-    await dialog.get_by_role("button", name="Start chat").click()
-    await expect(widget_log(page).get_by_text("Where is my order?")).to_be_visible()
-    await expect(page.get_by_role("textbox", name="Message")).to_be_focused()
-    return page
 
 
 async def accept_the_chat(account: httpx.AsyncClient, center: WebChatCenter) -> tuple[str, str]:
@@ -237,7 +197,7 @@ async def test_the_widget_works_on_a_phone_says_when_it_is_offline_and_catches_u
 
     # The chat closes while the customer is away (a second socket of the guest's shows the news has gone
     # out, so the widget cannot get it live): back online, the widget looks again and learns it.
-    async with connect(f"ws://127.0.0.1:{web.port}/ingress/ws?token={stored['token']}") as observer:
+    async with connect(ws_url(web, token=stored["token"])) as observer:
         watcher = AgentSocket(observer)
         await watcher.next_of("connected")
         closed = await account.post(f"/conversations/v1/Conversations/{conversation_sid}", data={"State": "closed"})

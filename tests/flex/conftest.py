@@ -16,6 +16,7 @@ from tests.support.parley import RunningParley
 from tests.support.provider import Provider, inbound_form, post_inbound
 from tests.support.receiver import ReceivedRequest, Receiver
 from tests.support.waiting import eventually
+from tests.support.workspace_client import WorkspaceCalls, create, set_up_support_workspace
 
 PARLEY_NUMBER = "+15550001111"
 CUSTOMER = "+15557654321"
@@ -33,7 +34,7 @@ class Agent:
 
 
 @dataclass
-class ContactCenter:
+class ContactCenter(WorkspaceCalls):
     parley: RunningParley
     http: httpx.AsyncClient
     carrier: Receiver
@@ -44,20 +45,6 @@ class ContactCenter:
     available_sid: str
     alice: Agent
     bob: Agent
-
-    @property
-    def ws(self) -> str:
-        return f"/taskrouter/v1/Workspaces/{self.workspace_sid}"
-
-    async def post(self, path: str, data: dict[str, Any] | None = None, status: int = 200) -> dict[str, Any]:
-        response = await self.http.post(path, data=data or {})
-        assert response.status_code == status, response.text
-        return dict(response.json())
-
-    async def get(self, path: str, **params: Any) -> dict[str, Any]:
-        response = await self.http.get(path, params=params)
-        assert response.status_code == 200, response.text
-        return dict(response.json())
 
     async def make_available(self, agent: Agent) -> None:
         await self.post(f"{self.ws}/Workers/{agent.sid}", {"ActivitySid": self.available_sid})
@@ -103,17 +90,8 @@ class ContactCenter:
         await eventually(lambda: self.identities(conversation_sid), until=lambda found: found == wanted,
                          what=f"participants {wanted}")
 
-    async def task(self, task_sid: str) -> dict[str, Any]:
-        return await self.get(f"{self.ws}/Tasks/{task_sid}")
-
     async def conversation(self, conversation_sid: str) -> dict[str, Any]:
         return await self.get(f"/conversations/v1/Conversations/{conversation_sid}")
-
-
-async def _create(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, data=data)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 @pytest.fixture
@@ -127,25 +105,15 @@ async def carrier() -> AsyncIterator[Receiver]:
 @pytest.fixture
 async def center(parley: RunningParley, carrier: Receiver) -> AsyncIterator[ContactCenter]:
     async with parley.client() as http:
-        created = await _create(http, "/parley/v1/Providers", {
+        created = await create(http, "/parley/v1/Providers", {
             "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": [PARLEY_NUMBER],
             "ApiBaseUrl": carrier.url, "Credentials.AccountSid": "AC" + "1" * 32,
             "Credentials.AuthToken": CARRIER_TOKEN})
         provider = Provider(sid=created["sid"], auth_token=CARRIER_TOKEN, inbound_url=created["inbound_url"],
                             status_callback_url=created["status_callback_url"])
-        workspace = await _create(http, "/taskrouter/v1/Workspaces", {"FriendlyName": "Flex"})
-        ws = f"/taskrouter/v1/Workspaces/{workspace['sid']}"
-        activities = (await http.get(f"{ws}/Activities")).json()["activities"]
-        available = next(a["sid"] for a in activities if a["friendly_name"] == "Available")
-        queue = await _create(http, f"{ws}/TaskQueues", {"FriendlyName": "Support",
-                                                         "TargetWorkers": "skills HAS 'support'"})
-        workflow = await _create(http, f"{ws}/Workflows", {"FriendlyName": "Inbound", "Configuration": json.dumps(
-            {"task_routing": {"filters": [], "default_filter": {"queue": queue["sid"]}}})})
-        agents = []
-        for name in ("alice", "bob"):
-            worker = await _create(http, f"{ws}/Workers", {"FriendlyName": name.title(), "Attributes": json.dumps(
-                {"contact_uri": f"client:{name}", "skills": ["support"]})})
-            agents.append(Agent(sid=worker["sid"], identity=name))
+        support = await set_up_support_workspace(http, name="Flex")
+        agents = [Agent(sid=support.workers[name], identity=name) for name in ("alice", "bob")]
         yield ContactCenter(parley=parley, http=http, carrier=carrier, provider=provider,
-                            workspace_sid=workspace["sid"], workflow_sid=workflow["sid"], queue_sid=queue["sid"],
-                            available_sid=available, alice=agents[0], bob=agents[1])
+                            workspace_sid=support.workspace_sid, workflow_sid=support.workflow_sid,
+                            queue_sid=support.queue_sid, available_sid=support.activities["Available"],
+                            alice=agents[0], bob=agents[1])

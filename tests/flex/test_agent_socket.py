@@ -9,12 +9,13 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.flex.conftest import CUSTOMER, Agent, ContactCenter
+from tests.support.realtime import ws_url
 
 
 async def agent_socket(center: ContactCenter, agent: Agent) -> ClientConnection:
     issued = await center.post("/parley/v1/AccessTokens", {
         "Identity": agent.identity, "WorkspaceSid": center.workspace_sid, "WorkerSid": agent.sid}, status=201)
-    ws = await connect(f"ws://127.0.0.1:{center.parley.port}/ingress/ws?token={issued['token']}")
+    ws = await connect(ws_url(center.parley, token=issued["token"]))
     hello = json.loads(await ws.recv())
     assert (hello["type"], hello["worker_sid"]) == ("connected", agent.sid)
     return ws

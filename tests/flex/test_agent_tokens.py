@@ -62,9 +62,14 @@ async def test_an_agent_takes_its_own_offer_and_cannot_touch_anyone_elses(center
         # Reads an agent may make, and those it may not.
         for path in (f"{ws}/Activities", f"{ws}/TaskQueues", f"{ws}/TaskChannels", f"{ws}/Workers/{center.alice.sid}"):
             assert (await alice.get(path)).status_code == 200, path
-        for path in (f"{ws}/Workers", f"{ws}/Tasks", f"{ws}/Statistics", f"{ws}/Workflows", f"{ws}/Events",
+        for path in (f"{ws}/Tasks", f"{ws}/Statistics", f"{ws}/Workflows", f"{ws}/Events",
                      f"{ws}/Workers/{center.bob.sid}", "/taskrouter/v1/Workspaces"):
             forbidden(await alice.get(path))
+        # Her colleagues, as a roster to transfer to or invite: names and availability, not their attributes.
+        roster = (await alice.get(f"{ws}/Workers")).json()["workers"]
+        assert {w["sid"]: w["friendly_name"] for w in roster}[center.bob.sid] == "Bob"
+        assert all("attributes" not in w and "available" in w for w in roster)
+        forbidden(await alice.get(f"{ws}/Workers", params={"TargetWorkersExpression": "skills HAS 'support'"}))
         forbidden(await alice.post(f"{ws}/Tasks", data={"WorkflowSid": center.workflow_sid, "Attributes": "{}"}))
 
         # On the interaction's channel: Bob may not wrap Alice up; Alice may, then completes her task.

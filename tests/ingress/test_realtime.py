@@ -3,7 +3,6 @@
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from shared.runtime import free_port
 from shared.sids import new_sid
 from tests.conftest import StartParley
 from tests.support.parley import RunningParley
+from tests.support.realtime import receive, ws_url
 
 
 @pytest.fixture
@@ -36,15 +36,6 @@ async def token_for(parley: RunningParley, identity: str) -> str:
     return str(response.json()["token"])
 
 
-def ws_url(parley: RunningParley, **params: str) -> str:
-    query = "&".join(f"{key}={value}" for key, value in params.items())
-    return f"ws://127.0.0.1:{parley.port}/ingress/ws" + (f"?{query}" if query else "")
-
-
-async def receive(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
-    return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
-
-
 async def nothing_more(ws: ClientConnection, wait: float = 0.5) -> bool:
     """Nothing arrives within `wait` (used only after a later event proved earlier ones were delivered)."""
     try:
@@ -52,14 +43,6 @@ async def nothing_more(ws: ClientConnection, wait: float = 0.5) -> bool:
     except TimeoutError:
         return True
     return False
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[list[ClientConnection]]:
-    opened: list[ClientConnection] = []
-    yield opened
-    for ws in opened:
-        await ws.close()
 
 
 async def open_socket(parley: RunningParley, identity: str, opened: list[ClientConnection],

@@ -4,7 +4,6 @@ events say the workspace changed, rate-limited per workspace; nothing of it for 
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ from services.ingress.supervisor_snapshot import summarize
 from shared.settings import Settings
 from tests.conftest import StartParley
 from tests.support.parley import RunningParley
+from tests.support.realtime import ws_url
 from tests.support.web_chat_center import WebChatCenter, set_activity, set_up_web_chat_center
 
 INTERVAL = 0.5
@@ -31,20 +31,12 @@ async def center(parley: RunningParley) -> WebChatCenter:
         return await set_up_web_chat_center(client, agents=("alice", "bob"), supervisors=("sam",))
 
 
-@pytest.fixture
-async def sockets() -> AsyncIterator[list[ClientConnection]]:
-    opened: list[ClientConnection] = []
-    yield opened
-    for ws in opened:
-        await ws.close()
-
-
 async def signed_in_socket(parley: RunningParley, center: WebChatCenter, name: str,
                            opened: list[ClientConnection]) -> ClientConnection:
     async with httpx.AsyncClient(base_url=parley.base_url) as browser:
         token = (await browser.post("/parley/v1/AccessTokens", data={
             "Email": center.agents[name].email, "Password": center.agents[name].password})).json()["token"]
-    ws = await connect(f"ws://127.0.0.1:{parley.port}/ingress/ws?token={token}")
+    ws = await connect(ws_url(parley, token=token))
     opened.append(ws)
     assert json.loads(await ws.recv())["type"] == "connected"
     return ws

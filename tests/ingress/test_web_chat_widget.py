@@ -1,9 +1,7 @@
 """What the web-chat widget relies on: a chat started with the address SID alone, routed to a queue by the
 address's flow on the guest's first message, and the conversation's closing pushed to the guest's socket."""
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,6 +15,7 @@ from shared.errors import TwilioError
 from shared.settings import Settings
 from tests.conftest import StartParley
 from tests.support.parley import RunningParley
+from tests.support.realtime import receive, ws_url
 from tests.support.waiting import eventually
 from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
 
@@ -25,18 +24,6 @@ from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
 async def center(parley: RunningParley) -> WebChatCenter:
     async with parley.client() as client:
         return await set_up_web_chat_center(client)
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[list[ClientConnection]]:
-    opened: list[ClientConnection] = []
-    yield opened
-    for ws in opened:
-        await ws.close()
-
-
-async def receive(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
-    return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
 
 
 async def receive_type(ws: ClientConnection, wanted: str) -> dict[str, Any]:
@@ -66,7 +53,7 @@ async def test_a_widget_starts_a_chat_with_the_address_sid_alone_and_gets_the_gu
     assert claims["grants"]["identity"] == started["identity"] and "task_router" not in claims["grants"]
     assert claims["grants"]["chat"]["service_sid"].startswith("IS")
 
-    ws = await connect(f"ws://127.0.0.1:{parley.port}/ingress/ws?token={started['token']}")
+    ws = await connect(ws_url(parley, token=started["token"]))
     sockets.append(ws)
     hello = await receive(ws)
     assert hello["conversations"] == [started["conversation_sid"]]
@@ -124,7 +111,7 @@ async def test_the_guests_socket_hears_the_conversation_close(
     parley: RunningParley, center: WebChatCenter, sockets: list[ClientConnection]
 ) -> None:
     started = (await start_as_widget(parley, center.address_sid)).json()
-    ws = await connect(f"ws://127.0.0.1:{parley.port}/ingress/ws?token={started['token']}")
+    ws = await connect(ws_url(parley, token=started["token"]))
     sockets.append(ws)
     assert (await receive(ws))["type"] == "connected"
     async with parley.client() as client:

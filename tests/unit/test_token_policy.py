@@ -27,9 +27,18 @@ def test_an_agent_reads_its_workspace_lists_and_itself(grant: Grant) -> None:
         assert allowed(decide(grant, ask("GET", template, sid="X"))), template
     assert allowed(decide(grant, ask("GET", f"{ROOT}/Workers/{{sid}}", sid=K)))
     assert allowed(decide(grant, ask("GET", f"{ROOT}/Workers/{{sid}}/Reservations", sid=K)))
-    for template in (f"{ROOT}/Workers", f"{ROOT}/Tasks", f"{ROOT}/Statistics", f"{ROOT}/Workflows", f"{ROOT}/Events"):
+    for template in (f"{ROOT}/Tasks", f"{ROOT}/Statistics", f"{ROOT}/Workflows", f"{ROOT}/Events",
+                     f"{ROOT}/Workers/Statistics"):
         assert not decide(grant, ask("GET", template)).allowed, template
     assert not decide(grant, ask("GET", f"{ROOT}/Workers/{{sid}}", sid=L)).allowed
+
+
+def test_an_agent_lists_its_colleagues_as_a_roster_only() -> None:
+    roster = decide(AGENT, ask("GET", f"{ROOT}/Workers"))
+    assert roster.allowed and roster.roster and roster.requirement is None
+    assert not decide(AGENT, ask("GET", f"{ROOT}/Workers", {"TargetWorkersExpression": "email == 'x'"})).allowed
+    assert not decide(AGENT, ask("POST", f"{ROOT}/Workers", {"FriendlyName": "Eve"})).allowed
+    assert not decide(SUPERVISOR, ask("GET", f"{ROOT}/Workers")).roster  # supervisors see the whole resource
 
 
 def test_an_agent_sets_only_its_own_activity() -> None:

@@ -2,7 +2,10 @@
  * The desk's engine: holds the state (model.ts), keeps the socket open, resyncs through REST on every
  * (re)connect, and performs the agent's actions. The view subscribes and renders; it holds no logic.
  */
-import type { AccessToken, ApiResult } from "../shared/api";
+import { type AccessToken, type ApiResult, refreshAccessToken, refreshDelayMs } from "../shared/api";
+import { mediaContentUrl } from "../shared/chatMessage";
+import { RealtimeSocket } from "../shared/realtimeSocket";
+import { readTokenClaims, type TokenClaims } from "../shared/tokenRest";
 import {
   type AgentEvent,
   applyAgentEvent,
@@ -13,6 +16,7 @@ import {
   type DeskState,
   EMPTY,
   type HeldTask,
+  offerDeadline,
   type TaskInfo,
   taskFromRest,
   withChatService,
@@ -26,8 +30,7 @@ import {
   withTask,
   withTyping,
 } from "./model";
-import { type Grants, readGrants, Rest } from "./rest";
-import { DeskSocket } from "./socket";
+import { Rest } from "./rest";
 
 export interface Activity {
   sid: string;
@@ -40,17 +43,16 @@ export interface Queue {
   friendly_name: string;
 }
 
-export interface MediaLink {
-  url: string;
-  contentType: string;
-  filename: string;
+/** Another agent, as the roster shows it (names and availability only: services/router/domain/token_policy.py). */
+export interface Colleague {
+  sid: string;
+  friendly_name: string;
+  activity_name: string;
+  available: boolean;
 }
 
 export type Connection = "connecting" | "online" | "offline";
 
-// An agent's still valid token gets a fresh one for the same agent (docs/auth.md).
-const REFRESH_URL = "/parley/v1/AccessTokens";
-const OFFER_EXPIRY_KEY = "parley.desk.offerExpiry";
 const TYPING_EVERY_MS = 2000;
 const HISTORY_PAGE = "100";
 
@@ -58,15 +60,18 @@ export class DeskController {
   state: DeskState = EMPTY;
   activities: Activity[] = [];
   queues: Queue[] = [];
+  /** The other agents of the workspace, for transfers and invites (fetched when the agent opens those). */
+  colleagues: Colleague[] = [];
   connection: Connection = "connecting";
   /** A resync is under way (the view marks the desk aria-busy meanwhile). */
   syncing = false;
   notice = "";
-  media: Record<string, MediaLink> = {};
-  readonly grants: Grants;
+  /** Media SID → its content's signed, expiring URL. */
+  media: Record<string, string> = {};
+  readonly grants: TokenClaims;
   readonly rest: Rest;
   private listeners = new Set<() => void>();
-  private socket: DeskSocket;
+  private socket: RealtimeSocket;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private resyncRetry: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent: Record<string, number> = {};
@@ -81,19 +86,28 @@ export class DeskController {
     private token: AccessToken,
     private readonly onToken: (token: AccessToken | null) => void,
   ) {
-    const grants = readGrants(token.token);
-    this.grants = grants ?? { identity: token.identity, workspaceSid: null, workerSid: null, chatServiceSid: null, expiresAt: 0 };
+    this.grants = readTokenClaims(token.token) ?? {
+      identity: token.identity,
+      accountSid: token.account_sid,
+      expiresAt: 0,
+      chatServiceSid: null,
+      workspaceSid: null,
+      workerSid: null,
+      role: null,
+    };
     this.rest = new Rest(() => this.token.token);
-    this.socket = new DeskSocket(() => this.currentToken(), {
-      onConnected: (hello) => {
-        this.memberOf = new Set((hello.conversations as string[] | undefined) ?? []);
-        void this.resync();
-      },
-      onMessage: (message) => this.onSocket(message),
+    // Every (re)connection resyncs the whole state through REST, so events missed while away cost nothing.
+    this.socket = new RealtimeSocket({
+      baseUrl: location.origin,
+      token: () => this.token.token,
+      refresh: () => this.refresh(),
+      onMessage: (message) => (message.type === "connected" ? this.onConnected(message) : this.onSocket(message)),
       onStatus: (status) => {
         this.connection = status;
         this.changed();
       },
+      // Refused: a fresh token may get in (a failed refresh signs the agent out).
+      onUnauthorized: () => void this.refresh().then((ok) => ok && this.socket.start()),
     });
   }
 
@@ -143,23 +157,13 @@ export class DeskController {
 
   // --- Token ---
 
-  private async currentToken(): Promise<string | null> {
-    if (Date.parse(this.token.date_expires) - Date.now() < 60_000) {
-      await this.refresh();
-    }
-    return this.token.token;
-  }
-
   private scheduleRefresh(): void {
     clearTimeout(this.refreshTimer);
-    const left = Date.parse(this.token.date_expires) - Date.now();
-    // Refresh well before expiry: at four fifths of what is left, and at least a minute ahead.
-    const wait = Math.max(5_000, Math.min(left * 0.8, left - 60_000));
-    this.refreshTimer = setTimeout(() => void this.refresh(), wait);
+    this.refreshTimer = setTimeout(() => void this.refresh(), refreshDelayMs(this.token, Date.now()));
   }
 
   async refresh(): Promise<boolean> {
-    const result = await this.rest.post<AccessToken>(REFRESH_URL, { Ttl: this.token.ttl ? String(this.token.ttl) : undefined });
+    const result = await refreshAccessToken(this.token);
     if (!result.ok) {
       if (result.status === 401) {
         this.stop();
@@ -167,10 +171,16 @@ export class DeskController {
       }
       return false;
     }
-    this.token = { ...result.data, agent_sid: this.token.agent_sid };
+    this.token = result.data;
     this.onToken(this.token);
     this.scheduleRefresh();
     return true;
+  }
+
+  /** The server's `connected` message names the conversations this identity is in. */
+  private onConnected(hello: Record<string, unknown>): void {
+    this.memberOf = new Set((hello.conversations as string[] | undefined) ?? []);
+    void this.resync();
   }
 
   // --- Resync: the whole state from REST ---
@@ -210,11 +220,10 @@ export class DeskController {
     if (worker.ok) {
       state = { ...state, activitySid: String(worker.data.activity_sid), activityName: String(worker.data.activity_name) };
     }
-    const expiries = this.offerExpiries();
     const tasks = await this.tasksOf([...pending, ...accepted, ...wrapping].map((r) => String(r.task_sid)));
     for (const reservation of pending) {
       const sid = String(reservation.sid);
-      state = withOffer(state, { reservationSid: sid, task: tasks[String(reservation.task_sid)], expiresAt: expiries[sid] ?? null });
+      state = withOffer(state, { reservationSid: sid, task: tasks[String(reservation.task_sid)], expiresAt: offerDeadline(reservation) });
     }
     for (const reservation of [...accepted, ...wrapping]) {
       const status = reservation.reservation_status === "wrapping" ? "wrapping" : "accepted";
@@ -247,25 +256,6 @@ export class DeskController {
       }),
     );
     return found;
-  }
-
-  private offerExpiries(): Record<string, number> {
-    try {
-      return JSON.parse(sessionStorage.getItem(OFFER_EXPIRY_KEY) ?? "{}");
-    } catch {
-      return {};
-    }
-  }
-
-  /** Offers' deadlines survive a reload (the REST reservation does not carry its timeout). */
-  private keepOfferExpiries(): void {
-    const kept: Record<string, number> = {};
-    for (const offer of Object.values(this.state.offers)) {
-      if (offer.expiresAt !== null) {
-        kept[offer.reservationSid] = offer.expiresAt;
-      }
-    }
-    sessionStorage.setItem(OFFER_EXPIRY_KEY, JSON.stringify(kept));
   }
 
   /** History, read horizons and chat service of a task's conversation, once the agent is in it (accepting
@@ -343,7 +333,6 @@ export class DeskController {
     if (type.startsWith("reservation.") || type.startsWith("worker.")) {
       const before = this.state;
       this.set(applyAgentEvent(this.state, message as unknown as AgentEvent, Date.now()));
-      this.keepOfferExpiries();
       this.announceOffer(type, before, String(resource.sid ?? ""));
       if (type === "reservation.accepted") {
         const task = this.state.tasks[String((message.task as Record<string, unknown>)?.sid)];
@@ -465,11 +454,7 @@ export class DeskController {
         return false;
       }
       const filename = encodeURIComponent(file.name);
-      const uploaded = await this.rest.upload<{ sid: string }>(
-        `/mcs/v1/Services/${service}/Media?Filename=${filename}`,
-        file,
-        file.type || "application/octet-stream",
-      );
+      const uploaded = await this.rest.upload<{ sid: string }>(`/mcs/v1/Services/${service}/Media?Filename=${filename}`, file);
       if (!uploaded.ok) {
         this.say(uploaded.message);
         return false;
@@ -495,18 +480,10 @@ export class DeskController {
       return;
     }
     this.loadingMedia.add(mediaSid);
-    const result = await this.rest.get<Record<string, unknown>>(`/mcs/v1/Services/${serviceSid}/Media/${mediaSid}`);
+    const url = await mediaContentUrl(serviceSid, mediaSid, { token: this.token.token });
     this.loadingMedia.delete(mediaSid);
-    if (result.ok) {
-      const links = (result.data.links ?? {}) as Record<string, string>;
-      this.media = {
-        ...this.media,
-        [mediaSid]: {
-          url: links.content_direct_temporary,
-          contentType: String(result.data.content_type),
-          filename: String(result.data.filename ?? mediaSid),
-        },
-      };
+    if (url) {
+      this.media = { ...this.media, [mediaSid]: url };
       this.changed();
     }
   }
@@ -587,6 +564,20 @@ export class DeskController {
     }
   }
 
+  /** The workspace's other agents with their availability, freshly read (they change activity all day). */
+  async loadColleagues(): Promise<void> {
+    const result = await this.rest.get<{ workers: Colleague[] }>(`${this.ws}/Workers`, { PageSize: "200" });
+    if (!result.ok) {
+      this.say(result.message);
+      return;
+    }
+    this.colleagues = result.data.workers
+      .filter((worker) => worker.sid !== this.grants.workerSid)
+      .sort((a, b) => Number(b.available) - Number(a.available) || a.friendly_name.localeCompare(b.friendly_name));
+    this.changed();
+  }
+
+  /** To an agent (WK…) or a queue (WQ…). */
   async transfer(taskSid: string, to: string, kind: "cold" | "warm"): Promise<boolean> {
     const held = this.state.tasks[taskSid];
     const url = held && this.channelUrl(held.task);
@@ -600,7 +591,8 @@ export class DeskController {
     return result.ok;
   }
 
-  async invite(taskSid: string, queueSid: string): Promise<boolean> {
+  /** A second agent: a named one (WK…), the next one of a queue (WQ…), or through the task's workflow (""). */
+  async invite(taskSid: string, target: string): Promise<boolean> {
     const held = this.state.tasks[taskSid];
     const url = held && this.channelUrl(held.task);
     if (!url) {
@@ -612,14 +604,22 @@ export class DeskController {
       task_channel_unique_name: held.task.channelUniqueName ?? "chat",
       attributes: { invitedBy: this.identity },
     };
-    if (held.task.workflowSid) {
-      properties.workflow_sid = held.task.workflowSid;
-    }
-    if (queueSid) {
-      properties.queue_sid = queueSid;
+    if (target.startsWith("WK")) {
+      // Straight to that agent, through the task's queue (Flex routes a worker_sid without the workflow).
+      properties.worker_sid = target;
+      properties.queue_sid = held.task.queueSid;
+    } else {
+      if (held.task.workflowSid) {
+        properties.workflow_sid = held.task.workflowSid;
+      }
+      if (target) {
+        properties.queue_sid = target;
+      }
     }
     const result = await this.rest.post<Record<string, unknown>>(`${url}/Invites`, { Routing: JSON.stringify({ properties }) });
-    this.say(result.ok ? "Invitation sent: the next available agent joins." : result.message);
+    const named = target.startsWith("WK") ? this.colleagues.find((colleague) => colleague.sid === target) : undefined;
+    const sent = named ? `Invitation sent to ${named.friendly_name}.` : "Invitation sent: the next available agent joins.";
+    this.say(result.ok ? sent : result.message);
     return result.ok;
   }
 

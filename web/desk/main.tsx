@@ -6,24 +6,13 @@ import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 
 import type { AccessToken } from "../shared/api";
-import { clearToken, loadToken, saveToken } from "../shared/session";
-import { SignIn } from "../shared/SignIn";
+import { saveToken } from "../shared/session";
+import { SignIn, useSession } from "../shared/SignIn";
 import { DeskController } from "./controller";
 import { ActivitySwitch, ConversationPanel, OfferList, OutboundForm, TaskList } from "./views";
 
 function Desk() {
-  const [token, setToken] = useState<AccessToken | null>(() => loadToken());
-
-  function signedIn(issued: AccessToken) {
-    saveToken(issued);
-    setToken(issued);
-  }
-
-  function signOut() {
-    clearToken();
-    setToken(null);
-  }
-
+  const { token, signedIn, signOut } = useSession();
   return token ? (
     <Workspace token={token} onSignOut={signOut} />
   ) : (

@@ -6,6 +6,7 @@ import {
   type ChatMessage,
   deliveryStatus,
   EMPTY,
+  offerDeadline,
   secondsLeft,
   typingNow,
   withMessages,
@@ -20,6 +21,14 @@ const reservation = (status: string) => ({ sid: "WR1", reservation_status: statu
 function message(index: number, author: string): ChatMessage {
   return { sid: `IM${index}`, index, author, body: `m${index}`, media: null, date_created: "2026-01-01T00:00:00Z" };
 }
+
+describe("offers from REST", () => {
+  it("take their deadline from the server's date_expires", () => {
+    expect(offerDeadline({ date_expires: "2026-01-01T00:02:00Z" })).toBe(Date.parse("2026-01-01T00:02:00Z"));
+    expect(offerDeadline({ date_expires: null })).toBeNull();
+    expect(offerDeadline({})).toBeNull();
+  });
+});
 
 describe("agent events", () => {
   it("turn an offer into a held task and end it", () => {

@@ -4,6 +4,7 @@
  * Everything arrives twice by design: once from the REST resync on (re)connect, once from the socket's
  * live events. Each update is keyed by SID and idempotent, so the order and the duplicates do not matter.
  */
+import type { ChatMessage as Message } from "../shared/chatMessage";
 
 /** A task as the desk needs it, from the socket's reservation events or from REST. */
 export interface TaskInfo {
@@ -28,22 +29,9 @@ export interface HeldTask {
   task: TaskInfo;
 }
 
-export interface ChatMedia {
-  sid: string;
-  content_type: string;
-  filename?: string | null;
-  size?: number;
-}
-
-export interface ChatMessage {
-  sid: string;
-  index: number;
-  author: string | null;
-  body: string | null;
-  media: ChatMedia[] | null;
+/** A message at the desk: the API always dates it. */
+export interface ChatMessage extends Message {
   date_created: string;
-  participant_sid?: string | null;
-  delivery?: Record<string, string | number> | null;
 }
 
 export interface ConversationState {
@@ -343,6 +331,13 @@ export function deliveryStatus(value: ConversationState, message: ChatMessage, m
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** When a pending reservation from REST times out (Parley's `date_expires`), as epoch ms; null when unknown. */
+export function offerDeadline(reservation: Record<string, unknown>): number | null {
+  const value = reservation.date_expires;
+  const at = typeof value === "string" ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? null : at;
 }
 
 /** Seconds left before an offer times out (never negative); null when its timeout is unknown. */

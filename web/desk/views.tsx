@@ -1,7 +1,9 @@
 /** The desk's panels. They render the controller's state and call its actions; no logic of their own. */
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { DeskController } from "./controller";
+import { MessageBox } from "../shared/MessageBox";
+import { MessageParts } from "../shared/MessageParts";
+import type { Colleague, DeskController } from "./controller";
 import {
   authorLabel,
   channelOf,
@@ -208,26 +210,11 @@ function MessageItem({ desk, conversationSid, message, held }: Desk & { conversa
       <p class="meta">
         <span class="author">{authorLabel(message.author, desk.identity, held.task)}</span> <time dateTime={message.date_created}>{time}</time>
       </p>
-      {message.body && <p class="body">{message.body}</p>}
-      {(message.media ?? []).map((media) => {
-        const link = desk.media[media.sid];
-        if (!link) {
-          return (
-            <p key={media.sid} class="muted">
-              Loading attachment…
-            </p>
-          );
-        }
-        return link.contentType.startsWith("image/") ? (
-          <a key={media.sid} href={link.url} target="_blank" rel="noreferrer">
-            <img class="attachment" src={link.url} alt={`Image from ${authorLabel(message.author, desk.identity, held.task)}: ${link.filename}`} />
-          </a>
-        ) : (
-          <a key={media.sid} class="file" href={link.url} target="_blank" rel="noreferrer">
-            {link.filename} ({link.contentType})
-          </a>
-        );
-      })}
+      <MessageParts
+        message={message}
+        urlOf={(item) => desk.media[item.sid] ?? null}
+        describePicture={(name) => `Image from ${authorLabel(message.author, desk.identity, held.task)}: ${name}`}
+      />
       {mine && conversation && <p class="status">{deliveryStatus(conversation, message, desk.identity)}</p>}
     </li>
   );
@@ -260,24 +247,16 @@ function Composer({ desk, conversationSid }: Desk & { conversationSid: string })
 
   return (
     <form class="composer" onSubmit={submit}>
-      <label for="composer-text" class="visually-hidden">
-        Message
-      </label>
-      <textarea
+      <MessageBox
         id="composer-text"
-        ref={textInput}
-        rows={2}
+        inputRef={textInput}
         placeholder="Write a reply"
         value={body}
-        onInput={(event) => {
-          setBody(event.currentTarget.value);
+        onDraft={(value) => {
+          setBody(value);
           desk.typing(conversationSid);
         }}
-        onKeyDown={(event) => {
-          if (event.key === "Enter" && !event.shiftKey) {
-            void submit(event);
-          }
-        }}
+        onSend={(event) => void submit(event)}
       />
       <div class="composer-tools">
         <label class="attach">
@@ -297,10 +276,37 @@ function Composer({ desk, conversationSid }: Desk & { conversationSid: string })
   );
 }
 
+/** An agent's name as the roster shows it: the availability goes with the name, for sighted and screen-reader users alike. */
+function colleagueLabel(colleague: Colleague): string {
+  return `${colleague.friendly_name} (${colleague.available ? "available" : colleague.activity_name})`;
+}
+
+/** The choices of a transfer or invite: the other agents by name, then the queues. */
+function TargetOptions({ desk }: Desk) {
+  return (
+    <>
+      <optgroup label="Agents">
+        {desk.colleagues.map((colleague) => (
+          <option key={colleague.sid} value={colleague.sid}>
+            {colleagueLabel(colleague)}
+          </option>
+        ))}
+      </optgroup>
+      <optgroup label="Queues">
+        {desk.queues.map((queue) => (
+          <option key={queue.sid} value={queue.sid}>
+            {queue.friendly_name}
+          </option>
+        ))}
+      </optgroup>
+    </>
+  );
+}
+
 function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
   const [transferTo, setTransferTo] = useState("");
   const [transferKind, setTransferKind] = useState<"cold" | "warm">("cold");
-  const [inviteQueue, setInviteQueue] = useState("");
+  const [inviteTarget, setInviteTarget] = useState("");
   const sid = held.task.sid;
   return (
     <div class="task-actions">
@@ -315,7 +321,7 @@ function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
         </button>
       </div>
       {held.status === "accepted" && (
-        <details>
+        <details onToggle={(event) => event.currentTarget.open && void desk.loadColleagues()}>
           <summary>Transfer or invite</summary>
           <form
             class="inline-form"
@@ -327,15 +333,11 @@ function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
             }}
           >
             <div class="field">
-              <label for="transfer-to">Transfer to a queue, or an agent's worker SID</label>
-              <input id="transfer-to" list="transfer-queues" value={transferTo} onInput={(e) => setTransferTo(e.currentTarget.value.trim())} />
-              <datalist id="transfer-queues">
-                {desk.queues.map((queue) => (
-                  <option key={queue.sid} value={queue.sid}>
-                    {queue.friendly_name}
-                  </option>
-                ))}
-              </datalist>
+              <label for="transfer-to">Transfer to</label>
+              <select id="transfer-to" required value={transferTo} onChange={(e) => setTransferTo(e.currentTarget.value)}>
+                <option value="">Choose an agent or a queue</option>
+                <TargetOptions desk={desk} />
+              </select>
             </div>
             <div class="field">
               <label for="transfer-kind">Transfer type</label>
@@ -350,18 +352,14 @@ function TaskActions({ desk, held }: Desk & { held: HeldTask }) {
             class="inline-form"
             onSubmit={(event) => {
               event.preventDefault();
-              void desk.invite(sid, inviteQueue);
+              void desk.invite(sid, inviteTarget);
             }}
           >
             <div class="field">
-              <label for="invite-queue">Invite a second agent from</label>
-              <select id="invite-queue" value={inviteQueue} onChange={(e) => setInviteQueue(e.currentTarget.value)}>
-                <option value="">The task's workflow</option>
-                {desk.queues.map((queue) => (
-                  <option key={queue.sid} value={queue.sid}>
-                    {queue.friendly_name}
-                  </option>
-                ))}
+              <label for="invite-target">Invite a second agent</label>
+              <select id="invite-target" value={inviteTarget} onChange={(e) => setInviteTarget(e.currentTarget.value)}>
+                <option value="">Anyone, through the task's workflow</option>
+                <TargetOptions desk={desk} />
               </select>
             </div>
             <button type="submit">Invite</button>

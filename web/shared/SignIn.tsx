@@ -1,7 +1,31 @@
-/** The sign-in form of the agent desktop and supervisor view: email and password for an access token. */
+/** Signing in to the agent desktop and supervisor view: the form (email and password for an access token),
+ * and the hook that keeps the token for the tab. */
 import { useRef, useState } from "preact/hooks";
 
 import { type AccessToken, requestAccessToken } from "./api";
+import { clearToken, loadToken, saveToken } from "./session";
+
+export interface Session {
+  token: AccessToken | null;
+  /** A token was issued (signing in) or renewed: keep it. */
+  signedIn: (token: AccessToken) => void;
+  signOut: () => void;
+}
+
+export function useSession(): Session {
+  const [token, setToken] = useState<AccessToken | null>(() => loadToken());
+  return {
+    token,
+    signedIn: (issued) => {
+      saveToken(issued);
+      setToken(issued);
+    },
+    signOut: () => {
+      clearToken();
+      setToken(null);
+    },
+  };
+}
 
 export interface SignInProps {
   title: string;

@@ -45,19 +45,11 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-/** POST a form and read the JSON answer; never throws for HTTP or network failures. */
-export async function postForm<T>(
-  url: string,
-  fields: Record<string, string | null | undefined>,
-  options: { token?: string; fetchImpl?: typeof fetch } = {},
-): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (options.token) {
-    headers["X-Twilio-Token"] = options.token;
-  }
+/** Sends a request and reads the JSON answer; never throws for HTTP or network failures. */
+export async function requestJson<T>(url: string, init: RequestInit, fetchImpl: typeof fetch = fetch): Promise<ApiResult<T>> {
   let response: Response;
   try {
-    response = await (options.fetchImpl ?? fetch)(url, { method: "POST", headers, body: formBody(fields) });
+    response = await fetchImpl(url, init);
   } catch {
     return { ok: false, status: 0, message: NETWORK_ERROR_MESSAGE };
   }
@@ -66,6 +58,19 @@ export async function postForm<T>(
     return { ok: false, status: response.status, message: errorMessage(response.status, body) };
   }
   return { ok: true, status: response.status, data: body as T };
+}
+
+/** POST a form and read the JSON answer; never throws for HTTP or network failures. */
+export function postForm<T>(
+  url: string,
+  fields: Record<string, string | null | undefined>,
+  options: { token?: string; fetchImpl?: typeof fetch } = {},
+): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.token) {
+    headers["X-Twilio-Token"] = options.token;
+  }
+  return requestJson<T>(url, { method: "POST", headers, body: formBody(fields) }, options.fetchImpl);
 }
 
 /** `POST /parley/v1/AccessTokens`'s answer (see shared/API.md, "Agents and access tokens"). */
@@ -86,4 +91,17 @@ export function requestAccessToken(
   fetchImpl?: typeof fetch,
 ): Promise<ApiResult<AccessToken>> {
   return postForm<AccessToken>(ACCESS_TOKENS_URL, { Email: email, Password: password }, { fetchImpl });
+}
+
+/** A fresh token for the same agent, asked with its still valid one (no password; docs/auth.md). */
+export async function refreshAccessToken(current: AccessToken, fetchImpl?: typeof fetch): Promise<ApiResult<AccessToken>> {
+  const ttl = current.ttl ? String(current.ttl) : undefined;
+  const fresh = await postForm<AccessToken>(ACCESS_TOKENS_URL, { Ttl: ttl }, { token: current.token, fetchImpl });
+  return fresh.ok ? { ...fresh, data: { ...fresh.data, agent_sid: current.agent_sid } } : fresh;
+}
+
+/** When to refresh a token: at four fifths of what is left, at least a minute ahead, never sooner than 5 s. */
+export function refreshDelayMs(token: AccessToken, now: number): number {
+  const left = Date.parse(token.date_expires) - now;
+  return Math.max(5_000, Math.min(left * 0.8, left - 60_000));
 }

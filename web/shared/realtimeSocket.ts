@@ -68,13 +68,7 @@ export class RealtimeSocket {
     this.stopped = true;
     window.removeEventListener("offline", this.wentOffline);
     window.removeEventListener("online", this.cameOnline);
-    clearTimeout(this.retryTimer);
-    clearInterval(this.pingTimer);
-    const socket = this.socket;
-    this.socket = null;
-    if (socket && socket.readyState <= 1) {
-      socket.close(1000);
-    }
+    this.drop();
   }
 
   /** Sends when connected; returns false when offline (typing and read receipts are then dropped). */
@@ -88,6 +82,12 @@ export class RealtimeSocket {
 
   /** The browser knows it lost the network before the socket does: say so now, and wait for it to return. */
   private readonly wentOffline = () => {
+    this.drop();
+    this.options.onStatus?.("offline");
+  };
+
+  /** Gives the connection up: no retry, no ping, and a last frame it may still deliver is ignored. */
+  private drop(): void {
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     const socket = this.socket;
@@ -95,8 +95,7 @@ export class RealtimeSocket {
     if (socket && socket.readyState <= 1) {
       socket.close(1000);
     }
-    this.options.onStatus?.("offline");
-  };
+  }
 
   private readonly cameOnline = () => {
     if (!this.stopped && !this.socket) {

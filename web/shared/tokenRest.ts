@@ -3,7 +3,7 @@
  * what a web-chat guest or a signed-in agent may do from the browser. Never throws for HTTP or network
  * failures: the caller gets the server's Twilio-style message.
  */
-import { type ApiResult, errorMessage, formBody, NETWORK_ERROR_MESSAGE } from "./api";
+import { type ApiResult, formBody, requestJson } from "./api";
 
 export interface TokenRequest {
   /** Parley's origin ("" for the page's own). */
@@ -14,7 +14,7 @@ export interface TokenRequest {
 
 type Body = Record<string, string | null | undefined> | Blob;
 
-async function call<T>(method: string, path: string, request: TokenRequest, body?: Body, query?: URLSearchParams): Promise<ApiResult<T>> {
+function call<T>(method: string, path: string, request: TokenRequest, body?: Body, query?: URLSearchParams): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { Accept: "application/json", "X-Twilio-Token": request.token };
   let payload: BodyInit | undefined;
   if (body instanceof Blob) {
@@ -24,22 +24,7 @@ async function call<T>(method: string, path: string, request: TokenRequest, body
     payload = formBody(body);
   }
   const url = `${request.baseUrl ?? ""}${path}${query && [...query].length ? `?${query}` : ""}`;
-  let response: Response;
-  try {
-    response = await (request.fetchImpl ?? fetch)(url, { method, headers, body: payload });
-  } catch {
-    return { ok: false, status: 0, message: NETWORK_ERROR_MESSAGE };
-  }
-  let data: unknown = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    return { ok: false, status: response.status, message: errorMessage(response.status, data) };
-  }
-  return { ok: true, status: response.status, data: data as T };
+  return requestJson<T>(url, { method, headers, body: payload }, request.fetchImpl);
 }
 
 export function getWithToken<T>(path: string, request: TokenRequest, query?: Record<string, string | string[]>): Promise<ApiResult<T>> {
@@ -54,6 +39,12 @@ export function getWithToken<T>(path: string, request: TokenRequest, query?: Rec
 
 export function postWithToken<T>(path: string, request: TokenRequest, body: Body, query?: Record<string, string>): Promise<ApiResult<T>> {
   return call<T>("POST", path, request, body, new URLSearchParams(query ?? {}));
+}
+
+/** A JSON body (Flex's Transfers take one). */
+export function postJsonWithToken<T>(path: string, request: TokenRequest, body: unknown): Promise<ApiResult<T>> {
+  const headers = { Accept: "application/json", "X-Twilio-Token": request.token, "Content-Type": "application/json" };
+  return requestJson<T>(`${request.baseUrl ?? ""}${path}`, { method: "POST", headers, body: JSON.stringify(body) }, request.fetchImpl);
 }
 
 /** The claims of an access token that a browser app needs (Twilio's JWT format; not verified here). */

@@ -4,16 +4,10 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 
+import type { ChatMessage } from "../shared/chatMessage";
+import { MessageParts } from "../shared/MessageParts";
 import type { RealtimeMessage } from "../shared/realtimeSocket";
 import { getWithToken, postWithToken, type TokenRequest } from "../shared/tokenRest";
-
-interface Message {
-  sid: string;
-  index: number;
-  author: string | null;
-  body: string | null;
-  media: { sid: string; filename?: string | null; content_type: string }[] | null;
-}
 
 interface Participant {
   identity: string | null;
@@ -42,7 +36,7 @@ function authorName(author: string | null, customer: string | null): string {
 }
 
 export function ConversationView({ conversationSid, title, customer, identity, rest, live, onClose }: ConversationViewProps) {
-  const [messages, setMessages] = useState<Message[]>([]);
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [participants, setParticipants] = useState<Participant[]>([]);
   const [error, setError] = useState("");
   const [draft, setDraft] = useState("");
@@ -53,7 +47,7 @@ export function ConversationView({ conversationSid, title, customer, identity, r
 
   async function load() {
     const [history, members] = await Promise.all([
-      getWithToken<{ messages: Message[] }>(`${path}/Messages`, rest, { PageSize: "100" }),
+      getWithToken<{ messages: ChatMessage[] }>(`${path}/Messages`, rest, { PageSize: "100" }),
       getWithToken<{ participants: Participant[] }>(`${path}/Participants`, rest),
     ]);
     if (!history.ok || !members.ok) {
@@ -141,13 +135,7 @@ export function ConversationView({ conversationSid, title, customer, identity, r
         {messages.map((message) => (
           <li key={message.sid}>
             <span class="author">{authorName(message.author, customer)}</span>{" "}
-            <span>{message.body ?? ""}</span>
-            {(message.media ?? []).map((item) => (
-              <span key={item.sid} class="muted">
-                {" "}
-                [{item.filename || item.content_type}]
-              </span>
-            ))}
+            <MessageParts message={message} urlOf={() => null} />
           </li>
         ))}
       </ol>

@@ -6,13 +6,12 @@
 import "../shared/base.css";
 import "./supervisor.css";
 
-import { render } from "preact";
+import { type ComponentChildren, render } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import { ACCESS_TOKENS_URL, type AccessToken, postForm } from "../shared/api";
+import { type AccessToken, refreshAccessToken, refreshDelayMs } from "../shared/api";
 import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shared/realtimeSocket";
-import { clearToken, loadToken, saveToken } from "../shared/session";
-import { SignIn } from "../shared/SignIn";
+import { SignIn, useSession } from "../shared/SignIn";
 import { readTokenClaims } from "../shared/tokenRest";
 import { ConversationView } from "./ConversationView";
 import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WorkerRow } from "./liveStatistics";
@@ -31,39 +30,37 @@ function useSecondsSince(since: number, ticking: boolean): number {
   return Math.max(0, Math.floor((now - since) / 1000));
 }
 
-function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: number }) {
-  const elapsed = useSecondsSince(receivedAt, queues.some((queue) => queue.waiting > 0));
+/** A live table: a caption, column headers, and a row saying so while there is nothing to show. Scrolls sideways
+ * on a narrow screen: focusable, so keyboard users can scroll it too. */
+function LiveTable({ id, caption, columns, empty, children }: {
+  id: string;
+  caption: string;
+  columns: string[];
+  empty: string;
+  children: ComponentChildren[];
+}) {
   return (
-    // Scrolls sideways on a narrow screen: focusable, so keyboard users can scroll it too.
-    <div class="table-scroll" role="region" aria-labelledby="queues-caption" tabIndex={0}>
+    <div class="table-scroll" role="region" aria-labelledby={`${id}-caption`} tabIndex={0}>
       <table>
-        <caption id="queues-caption">Queues: waiting tasks and agents, live</caption>
+        <caption id={`${id}-caption`}>{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">Queue</th>
-            <th scope="col">Waiting</th>
-            <th scope="col">Longest wait</th>
-            <th scope="col">Available agents</th>
-            <th scope="col">Busy agents</th>
+            {columns.map((column) => (
+              <th key={column} scope="col">
+                {column}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
-          {queues.length === 0 ? (
+          {children.length === 0 ? (
             <tr>
-              <td class="empty" colSpan={5}>
-                No queues to show yet.
+              <td class="empty" colSpan={columns.length}>
+                {empty}
               </td>
             </tr>
           ) : (
-            queues.map((queue) => (
-              <tr key={queue.sid}>
-                <th scope="row">{queue.friendly_name ?? queue.sid}</th>
-                <td>{queue.waiting}</td>
-                <td>{formatWait(queue.waiting > 0 ? queue.longest_wait_seconds + elapsed : 0)}</td>
-                <td>{queue.available_agents}</td>
-                <td>{queue.busy_agents}</td>
-              </tr>
-            ))
+            children
           )}
         </tbody>
       </table>
@@ -71,57 +68,59 @@ function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: nu
   );
 }
 
+function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: number }) {
+  const elapsed = useSecondsSince(receivedAt, queues.some((queue) => queue.waiting > 0));
+  return (
+    <LiveTable
+      id="queues"
+      caption="Queues: waiting tasks and agents, live"
+      columns={["Queue", "Waiting", "Longest wait", "Available agents", "Busy agents"]}
+      empty="No queues to show yet."
+    >
+      {queues.map((queue) => (
+        <tr key={queue.sid}>
+          <th scope="row">{queue.friendly_name ?? queue.sid}</th>
+          <td>{queue.waiting}</td>
+          <td>{formatWait(queue.waiting > 0 ? queue.longest_wait_seconds + elapsed : 0)}</td>
+          <td>{queue.available_agents}</td>
+          <td>{queue.busy_agents}</td>
+        </tr>
+      ))}
+    </LiveTable>
+  );
+}
+
 function AgentTable({ workers, onOpen }: { workers: WorkerRow[]; onOpen: (task: HeldTask, agent: WorkerRow) => void }) {
   return (
-    <div class="table-scroll" role="region" aria-labelledby="agents-caption" tabIndex={0}>
-      <table>
-        <caption id="agents-caption">Agents: activity and current tasks, live</caption>
-        <thead>
-          <tr>
-            <th scope="col">Agent</th>
-            <th scope="col">Activity</th>
-            <th scope="col">Current tasks</th>
-          </tr>
-        </thead>
-        <tbody>
-          {workers.length === 0 ? (
-            <tr>
-              <td class="empty" colSpan={3}>
-                No agents to show yet.
-              </td>
-            </tr>
-          ) : (
-            workers.map((worker) => (
-              <tr key={worker.sid}>
-                <th scope="row">{worker.friendly_name ?? worker.sid}</th>
-                <td>
-                  <span class={`activity ${worker.available ? "available" : ""}`}>{worker.activity_name ?? "—"}</span>
-                </td>
-                <td class="tasks">
-                  {worker.tasks.length === 0
-                    ? "—"
-                    : worker.tasks.map((task) => (
-                        <div key={task.sid} class="task">
-                          <span>{describeTask(task)}</span>
-                          {task.conversation_sid && (
-                            <button
-                              type="button"
-                              class="secondary small"
-                              onClick={() => onOpen(task, worker)}
-                              aria-label={`Open the conversation of ${worker.friendly_name ?? worker.sid} with ${task.customer ?? "the customer"}`}
-                            >
-                              Open
-                            </button>
-                          )}
-                        </div>
-                      ))}
-                </td>
-              </tr>
-            ))
-          )}
-        </tbody>
-      </table>
-    </div>
+    <LiveTable id="agents" caption="Agents: activity and current tasks, live" columns={["Agent", "Activity", "Current tasks"]} empty="No agents to show yet.">
+      {workers.map((worker) => (
+        <tr key={worker.sid}>
+          <th scope="row">{worker.friendly_name ?? worker.sid}</th>
+          <td>
+            <span class={`activity ${worker.available ? "available" : ""}`}>{worker.activity_name ?? "—"}</span>
+          </td>
+          <td class="tasks">
+            {worker.tasks.length === 0
+              ? "—"
+              : worker.tasks.map((task) => (
+                  <div key={task.sid} class="task">
+                    <span>{describeTask(task)}</span>
+                    {task.conversation_sid && (
+                      <button
+                        type="button"
+                        class="secondary small"
+                        onClick={() => onOpen(task, worker)}
+                        aria-label={`Open the conversation of ${worker.friendly_name ?? worker.sid} with ${task.customer ?? "the customer"}`}
+                      >
+                        Open
+                      </button>
+                    )}
+                  </div>
+                ))}
+          </td>
+        </tr>
+      ))}
+    </LiveTable>
   );
 }
 
@@ -137,11 +136,9 @@ interface Opened {
   customer: string | null;
 }
 
-const REFRESH_BEFORE_EXPIRY_MS = 120_000;
-
 /** A fresh token for the signed-in agent, asked with the current one (no password needed). */
 async function refreshToken(current: AccessToken): Promise<AccessToken | null> {
-  const fresh = await postForm<AccessToken>(ACCESS_TOKENS_URL, {}, { token: current.token });
+  const fresh = await refreshAccessToken(current);
   return fresh.ok ? fresh.data : null;
 }
 
@@ -190,13 +187,12 @@ function Dashboard({
 
   // Renew before the token runs out, so the socket and REST calls never see it expire.
   useEffect(() => {
-    const wait = Date.parse(token.date_expires) - Date.now() - REFRESH_BEFORE_EXPIRY_MS;
     const timer = setTimeout(async () => {
       const fresh = await refreshToken(current.current);
       if (fresh) {
         onRefreshed(fresh);
       }
-    }, Math.max(5_000, wait));
+    }, refreshDelayMs(token, Date.now()));
     return () => clearTimeout(timer);
   }, [token.token]);
 
@@ -256,17 +252,7 @@ function Dashboard({
 }
 
 function Supervisor() {
-  const [token, setToken] = useState<AccessToken | null>(() => loadToken());
-
-  function signedIn(issued: AccessToken) {
-    saveToken(issued);
-    setToken(issued);
-  }
-
-  function signOut() {
-    clearToken();
-    setToken(null);
-  }
+  const { token, signedIn, signOut } = useSession();
 
   return (
     <>

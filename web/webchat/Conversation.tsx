@@ -1,7 +1,9 @@
 /** The chat itself: messages (with files and read state), who is typing, the composer, and the chat's end. */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
-import { type ChatMessage, isReadByOthers, type MediaItem, typingNow } from "./chatState";
+import { MessageBox } from "../shared/MessageBox";
+import { MessageParts } from "../shared/MessageParts";
+import { type ChatMessage, isReadByOthers, typingNow } from "./chatState";
 import { ACCEPTED_ATTACHMENTS, type GuestChat, type GuestView } from "./guestChat";
 
 function authorLabel(message: ChatMessage, me: string | null): string {
@@ -14,38 +16,28 @@ function authorLabel(message: ChatMessage, me: string | null): string {
   return "Agent";
 }
 
-function Attachment({ chat, item }: { chat: GuestChat; item: MediaItem }) {
-  const [url, setUrl] = useState<string | null>(null);
+/** The content URLs of the messages' attachments, each asked once. */
+function useMediaUrls(chat: GuestChat, messages: ChatMessage[]): Record<string, string> {
+  const [urls, setUrls] = useState<Record<string, string>>({});
+  const asked = useRef(new Set<string>());
   useEffect(() => {
-    let current = true;
-    void chat.mediaUrl(item.sid).then((found) => current && setUrl(found));
-    return () => {
-      current = false;
-    };
-  }, [chat, item.sid]);
-  const name = item.filename || (item.content_type.startsWith("image/") ? "Image" : "File");
-  if (url && item.content_type.startsWith("image/")) {
-    return <img class="attachment-image" src={url} alt={name} />;
-  }
-  return url ? (
-    <a class="attachment" href={url} target="_blank" rel="noopener noreferrer">
-      {name}
-    </a>
-  ) : (
-    <span class="attachment">{name}</span>
-  );
+    for (const item of messages.flatMap((message) => message.media ?? [])) {
+      if (!asked.current.has(item.sid)) {
+        asked.current.add(item.sid);
+        void chat.mediaUrl(item.sid).then((url) => url && setUrls((known) => ({ ...known, [item.sid]: url })));
+      }
+    }
+  }, [chat, messages]);
+  return urls;
 }
 
-function Message({ chat, message, view }: { chat: GuestChat; message: ChatMessage; view: GuestView }) {
+function Message({ message, view, urls }: { message: ChatMessage; view: GuestView; urls: Record<string, string> }) {
   const mine = message.author === view.identity;
   const read = mine && view.identity !== null && isReadByOthers(view.chat, message.index, view.identity);
   return (
     <li class={`message ${mine ? "mine" : "theirs"}`} data-index={message.index}>
       <span class="author">{authorLabel(message, view.identity)}</span>
-      {message.body && <p class="body">{message.body}</p>}
-      {(message.media ?? []).map((item) => (
-        <Attachment key={item.sid} chat={chat} item={item} />
-      ))}
+      <MessageParts message={message} urlOf={(item) => urls[item.sid] ?? null} />
       {mine && <span class="receipt">{read ? "Read" : "Sent"}</span>}
     </li>
   );
@@ -65,6 +57,7 @@ export function Conversation({ chat, view }: { chat: GuestChat; view: GuestView 
   const fileInput = useRef<HTMLInputElement>(null);
   const ended = view.phase === "ended";
   const typing = typingNow(view.chat, now).filter((identity) => identity !== view.identity);
+  const urls = useMediaUrls(chat, view.chat.messages);
 
   // Typing indicators lapse on their own: look again while one shows.
   useEffect(() => {
@@ -110,12 +103,6 @@ export function Conversation({ chat, view }: { chat: GuestChat; view: GuestView 
     composer.current?.focus();
   }
 
-  function onComposerKey(event: KeyboardEvent) {
-    if (event.key === "Enter" && !event.shiftKey) {
-      void submit(event);
-    }
-  }
-
   async function onFile(event: Event) {
     const input = event.currentTarget as HTMLInputElement;
     const file = input.files?.[0];
@@ -136,7 +123,7 @@ export function Conversation({ chat, view }: { chat: GuestChat; view: GuestView 
       )}
       <ol class="messages" ref={list} role="log" aria-label="Messages" aria-live="polite" tabIndex={0}>
         {view.chat.messages.map((message) => (
-          <Message key={message.sid} chat={chat} message={message} view={view} />
+          <Message key={message.sid} message={message} view={view} urls={urls} />
         ))}
       </ol>
       <p class="typing" aria-live="polite">
@@ -154,20 +141,16 @@ export function Conversation({ chat, view }: { chat: GuestChat; view: GuestView 
         </div>
       ) : (
         <form class="composer" onSubmit={submit}>
-          <label for="parley-composer" class="visually-hidden">
-            Message
-          </label>
-          <textarea
+          <MessageBox
             id="parley-composer"
-            ref={composer}
-            rows={2}
-            value={draft}
+            inputRef={composer}
             placeholder="Write a message"
-            onInput={(event) => {
-              setDraft(event.currentTarget.value);
+            value={draft}
+            onDraft={(value) => {
+              setDraft(value);
               chat.typing();
             }}
-            onKeyDown={onComposerKey}
+            onSend={(event) => void submit(event)}
           />
           <div class="composer-actions">
             <button type="button" class="attach" onClick={() => fileInput.current?.click()} disabled={sending}>

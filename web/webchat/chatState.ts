@@ -1,20 +1,7 @@
 /** The widget's view of a conversation: messages in index order, who has read how far, who is typing. */
+import type { ChatMessage } from "../shared/chatMessage";
 
-export interface MediaItem {
-  sid: string;
-  content_type: string;
-  filename?: string | null;
-  size?: number;
-}
-
-export interface ChatMessage {
-  sid: string;
-  index: number;
-  author: string | null;
-  body: string | null;
-  media: MediaItem[] | null;
-  date_created?: string;
-}
+export type { ChatMessage };
 
 export interface ChatState {
   messages: ChatMessage[];

@@ -5,6 +5,7 @@
  * so a reload resumes from the last message index this browser showed.
  */
 import { postForm } from "../shared/api";
+import { mediaContentUrl } from "../shared/chatMessage";
 import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shared/realtimeSocket";
 import { getWithToken, postWithToken, readTokenClaims } from "../shared/tokenRest";
 import {
@@ -176,11 +177,7 @@ export class GuestChat {
     if (!service) {
       return null;
     }
-    const found = await getWithToken<{ links: { content_direct_temporary: string } }>(
-      `/mcs/v1/Services/${service}/Media/${mediaSid}`,
-      this.rest(),
-    );
-    return found.ok ? found.data.links.content_direct_temporary : null;
+    return mediaContentUrl(service, mediaSid, this.rest());
   }
 
   typing(): void {

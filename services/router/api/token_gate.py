@@ -23,8 +23,9 @@ def token_gate(context: ServiceContext):  # type: ignore[no-untyped-def]
         route = request.scope.get("route")
         template = getattr(route, "path", request.url.path)
         # The parsed form is kept on the request, so the route's own reading finds it; Transfers take JSON, which
-        # the route reads raw, so their body is left alone (their rule needs no form).
-        form = await Form.read(request) if request.method == "POST" and not template.endswith("/Transfers") else Form([])
+        # the route reads raw, so their body is left alone (their rule needs no form). A read's query is its form.
+        reads_body = request.method == "POST" and not template.endswith("/Transfers")
+        form = await Form.read(request) if reads_body else Form(request.query_params.multi_items())
         asked = Asked(method=request.method, template=template, params=dict(request.path_params),
                       form={name: form.str(name) or "" for name in form.names()})
         decision = decide(Grant(holder.workspace_sid, holder.worker_sid, holder.role), asked)
@@ -34,6 +35,7 @@ def token_gate(context: ServiceContext):  # type: ignore[no-untyped-def]
             if not await worker_holds(context.pool, decision.requirement, worker_sid=holder.worker_sid,
                                       reading=request.method == "GET"):
                 raise not_permitted("the resource is not the token's worker's")
+        request.state.roster_only = decision.roster  # the workers listing reads it (api/workers.py)
         return principal.account
 
     return gate

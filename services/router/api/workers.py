@@ -119,13 +119,15 @@ def workers_router(context: ServiceContext) -> APIRouter:
             parsed = parse(expression)
             rows = await matching_page(fetch, keyset, lambda w: queue_admits(parsed, attributes_of(w.attributes)))
         base = base_of(context, request)
+        # An agent's token lists its colleagues as a roster: names and availability, not their attributes.
+        draw = render.colleague if getattr(request.state, "roster_only", False) else render.worker
         names = (("ActivitySid", "activity_sid"), ("ActivityName", "activity_name"), ("FriendlyName", "friendly_name"),
                  ("TaskQueueSid", "task_queue_sid"), ("TaskQueueName", "task_queue_name"))
         shown = [(param, filters[key]) for param, key in names] + [("TargetWorkersExpression", expression)]
         if filters["available"] is not None:
             shown.append(("Available", str(filters["available"]).lower()))
         return listing(key="workers", rows=rows, page=page, url=f"{base}{ROOT}/{workspace.sid}/Workers",
-                       draw=lambda row: render.worker(row, base), filters=shown)  # type: ignore[arg-type]
+                       draw=lambda row: draw(row, base), filters=shown)  # type: ignore[arg-type]
 
     @router.get("/{sid}")
     async def fetch(request: Request, workspace_sid: str, sid: str, account: Caller) -> dict[str, Any]:

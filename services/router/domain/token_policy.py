@@ -2,7 +2,9 @@
 
 Pure rules over the route asked (method and path template), its path parameters and form, and the
 token's task_router grant (workspace W, worker K, role). Anything not allowed here is refused:
-- every holder of W: read W, its Activities, TaskQueues and TaskChannels; read K and anything under it;
+- every holder of W: read W, its Activities, TaskQueues and TaskChannels; list W's workers as a roster (names,
+  activity and availability only: whom to transfer to or invite), never filtered by attributes; read K and
+  anything under it;
   set K's activity; move K's reservations to accepted/rejected/wrapping/completed; read a task K holds
   a reservation for, and move a task assigned to K to wrapping/completed;
 - role supervisor or admin besides: read every worker, task and statistic of W, and K's attributes;
@@ -55,6 +57,7 @@ class Decision:
     allowed: bool
     requirement: Requirement | None = None
     reason: str = ""
+    roster: bool = False  # the answer may show colleagues' names and availability only
 
 
 def allow(requirement: Requirement | None = None) -> Decision:
@@ -114,11 +117,20 @@ def _taskrouter(grant: Grant, asked: Asked, path: list[str]) -> Decision:
     # (POST …/TaskQueues/RealTimeStatistics is a read with a body)
     if grant.supervises and (reading or path[-1] == "RealTimeStatistics") and head in _READABLE_BY_SUPERVISORS:
         return allow()
+    if reading and path == ["Workers"]:
+        return _roster(asked)
     if head == "Workers" and own_worker:
         return _own_worker(grant, asked, path)
     if head == "Tasks" and grant.worker_sid is not None and len(path) >= 2:
         return _held_task(grant, asked, path)
     return refuse("the token's role does not permit this action")
+
+
+def _roster(asked: Asked) -> Decision:
+    """/Workers, listed by an agent: whom it may transfer to or invite. An expression would probe attributes."""
+    if "TargetWorkersExpression" in asked.form:
+        return refuse("an agent may not filter its colleagues by their attributes")
+    return Decision(True, roster=True)
 
 
 def _own_worker(grant: Grant, asked: Asked, path: list[str]) -> Decision:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.runtime import free_port
 from tests.ingress.carrier import CARRIER_ACCOUNT_SID, create_provider, post_signed
 from tests.ingress.provider_api import FakeProviderApi
 from tests.support.parley import RunningParley
@@ -95,3 +96,33 @@ async def test_status_callbacks_become_receipts_the_delivery_summary_and_on_deli
     assert by_participant == {sms_sid: ["sent", "delivered"], whatsapp_sid: ["sent", "delivered", "read"]}
     assert {r.field("DeliveryReceiptSid") for r in updates} == {receipt["sid"] for receipt in found.values()}
     assert {r.field("MessageSid") for r in updates} == {message["sid"]}
+
+
+async def test_a_send_the_provider_never_takes_is_a_visible_dead_letter_and_a_failed_delivery(launch: Any) -> None:
+    parley: RunningParley = await launch()
+    async with parley.client() as client:
+        await create_provider(client, NUMBER, ApiBaseUrl=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+        base, (sms_sid,) = await conversation_with(client, (CUSTOMER, NUMBER))
+        message = await agent_reply(client, base, "nobody home")
+
+        async def parked() -> list[dict[str, Any]]:
+            response = await client.get("/parley/v1/DeadLetters", params={"Queue": "ingress.sends"})
+            assert response.status_code == 200, response.text
+            return list(response.json()["dead_letters"])
+
+        (dead,) = await eventually(parked, what="the parked send with its error",
+                                   until=lambda found: len(found) == 1 and bool(found[0]["error"]))
+
+        async def delivery() -> dict[str, Any] | None:
+            return (await client.get(f"{base}/Messages/{message['sid']}")).json()["delivery"]
+
+        summary = await eventually(delivery, what="the failed delivery summary")
+        (receipt,) = (await client.get(f"{base}/Messages/{message['sid']}/Receipts")).json()["delivery_receipts"]
+
+    assert (dead["queue"], dead["status"]) == ("ingress.sends", "parked")
+    assert "Provider unreachable" in dead["error"]
+    assert dead["payload"]["payload"]["message_sid"] == message["sid"]
+    assert dead["payload"]["payload"]["participant_sid"] == sms_sid
+    assert summary == {"total": 1, "sent": "none", "delivered": "none", "read": "none", "failed": "all",
+                       "undelivered": "none"}
+    assert (receipt["status"], receipt["error_code"], receipt["participant_sid"]) == ("failed", 90110, sms_sid)

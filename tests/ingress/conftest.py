@@ -6,7 +6,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from services.ingress.app import SERVICE as INGRESS
-from shared.broker.topology import INBOUND
+from shared.broker.topology import DEAD, INBOUND
 from shared.settings import Settings
 from tests.conftest import StartParley
 from tests.ingress.inbound_tap import InboundTap
@@ -55,4 +55,11 @@ async def inbound_tap(ingress: RunningParley, settings: Settings) -> AsyncIterat
 async def receipt_tap(ingress: RunningParley, settings: Settings) -> AsyncIterator[InboundTap]:
     """Sees every delivery receipt ingress publishes (`channel.receipt` on the inbound exchange)."""
     async with InboundTap(settings.amqp_url, settings.broker_name(INBOUND), binding="channel.receipt") as tap:
+        yield tap
+
+
+@pytest.fixture
+async def dead_tap(ingress: RunningParley, settings: Settings) -> AsyncIterator[InboundTap]:
+    """Sees what the dead-letter exchange hears: each parked message and the report of why it failed."""
+    async with InboundTap(settings.amqp_url, settings.broker_name(DEAD), binding="#") as tap:
         yield tap

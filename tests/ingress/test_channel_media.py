@@ -20,9 +20,9 @@ from tests.ingress.carrier import (
     inbound_sms,
     post_signed,
 )
+from tests.ingress.stored_inbound import the_conversation
 from tests.support.parley import RunningParley
 from tests.support.receiver import ReceivedRequest, Receiver
-from tests.support.waiting import eventually
 
 NUMBER = "+15550001111"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -63,19 +63,6 @@ async def configure(parley: RunningParley, client: httpx.AsyncClient) -> dict[st
     })
     assert response.status_code == 201, response.text
     return provider
-
-
-async def the_conversation(client: httpx.AsyncClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The one conversation and its messages, once the inbound message is stored."""
-    async def found() -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        conversations = (await client.get("/conversations/v1/Conversations")).json()["conversations"]
-        if not conversations:
-            return None
-        messages = (await client.get(f"/conversations/v1/Conversations/{conversations[0]['sid']}/Messages")).json()
-        return (conversations[0], list(messages["messages"])) if messages["messages"] else None
-    found_now = await eventually(found, what="the inbound message stored")
-    assert found_now is not None
-    return found_now
 
 
 async def test_inbound_mms_with_two_images_becomes_a_message_with_two_media_whose_bytes_match(

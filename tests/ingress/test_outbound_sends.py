@@ -1,15 +1,12 @@
 """Outbound sends: a send command reaches the provider's REST API once, retried, paced, parked with its error."""
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from shared.broker.topology import DEAD
 from shared.contracts.channels import DELIVERY_RECEIPT
 from shared.runtime import free_port
-from shared.settings import Settings
 from tests.ingress.carrier import CARRIER_ACCOUNT_SID, CARRIER_AUTH_TOKEN, create_provider, post_signed
 from tests.ingress.inbound_tap import InboundTap, envelope_of
 from tests.ingress.provider_api import FakeProviderApi, publish_send, send_command
@@ -135,12 +132,6 @@ async def test_a_status_callback_before_the_providers_answer_is_kept_and_applied
     assert (await post_signed(provider["status_callback_url"], form)).status_code == 204
     receipt = await next_receipt(receipt_tap)
     assert (receipt["payload"]["status"], receipt["payload"]["message_sid"]) == ("sent", command.message_sid)
-
-
-@pytest.fixture
-async def dead_tap(ingress: RunningParley, settings: Settings) -> AsyncIterator[InboundTap]:
-    async with InboundTap(settings.amqp_url, settings.broker_name(DEAD), binding="#") as tap:
-        yield tap
 
 
 async def test_provider_down_parks_the_send_with_the_error_visible(

@@ -10,8 +10,10 @@ from starlette.responses import JSONResponse, Response
 
 from services.ingress.domain.whatsapp_cloud import hub_signature
 from shared.blobs import LocalDirectoryBlobStore
+from shared.runtime import free_port
 from tests.ingress.inbound_tap import InboundTap, envelope_of
 from tests.ingress.provider_api import FakeProviderApi, publish_send, send_command
+from tests.ingress.stored_inbound import the_conversation
 from tests.support.parley import RunningParley
 from tests.support.receiver import ReceivedRequest, Receiver
 
@@ -22,6 +24,8 @@ APP_SECRET = "meta-app-secret-0001"
 VERIFY_TOKEN = "verify-me-0001"
 ACCESS_TOKEN = "EAAG-access-token"
 PHONE_NUMBER_ID = "106540352242922"
+MEDIA_ID = "1479537139650973"
+PHOTO = b"\xff\xd8\xff receipt photo \xff\xd9"
 
 
 @pytest.fixture
@@ -31,9 +35,14 @@ async def graph(receiver: Receiver) -> FakeProviderApi:
 
 @pytest.fixture
 async def provider(ingress: RunningParley, graph: FakeProviderApi) -> dict[str, Any]:
-    async with ingress.client() as client:
+    return await create_cloud_provider(ingress, graph.url)
+
+
+async def create_cloud_provider(parley: RunningParley, api_base_url: str) -> dict[str, Any]:
+    """A `whatsapp_cloud` provider for NUMBER whose Graph API is at `api_base_url`; its JSON as rendered."""
+    async with parley.client() as client:
         response = await client.post("/parley/v1/Providers", data={
-            "Type": "whatsapp_cloud", "FriendlyName": "Meta", "Addresses": NUMBER, "ApiBaseUrl": graph.url,
+            "Type": "whatsapp_cloud", "FriendlyName": "Meta", "Addresses": NUMBER, "ApiBaseUrl": api_base_url,
             "Credentials.AccessToken": ACCESS_TOKEN, "Credentials.AppSecret": APP_SECRET,
             "Credentials.VerifyToken": VERIFY_TOKEN, "Credentials.PhoneNumberId": PHONE_NUMBER_ID,
         })
@@ -63,6 +72,29 @@ def text_message(body: str) -> dict[str, Any]:
             "text": {"body": body}}
 
 
+def image_message(caption: str) -> dict[str, Any]:
+    return {"from": CUSTOMER_WA_ID, "id": "wamid." + uuid.uuid4().hex, "timestamp": "1764060001", "type": "image",
+            "image": {"id": MEDIA_ID, "mime_type": "image/jpeg", "sha256": "abc", "caption": caption}}
+
+
+def serve_media(graph: FakeProviderApi) -> None:
+    """The fake Graph API also serves MEDIA_ID: Meta's media object (Bearer token only) names the file's URL, and
+    the file itself needs the token too. Sends (POSTs) are answered as before."""
+    sends = graph.receiver.responder
+    assert sends is not None
+
+    def media_then_sends(request: ReceivedRequest) -> Response | None:
+        if request.method != "GET":
+            return sends(request)
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            return Response(status_code=401)
+        if request.path == f"/{MEDIA_ID}":
+            return JSONResponse({"url": f"{graph.url}/files/receipt.jpg", "mime_type": "image/jpeg", "id": MEDIA_ID})
+        return Response(PHOTO, media_type="image/jpeg") if request.path == "/files/receipt.jpg" else None
+
+    graph.receiver.responder = media_then_sends
+
+
 async def post_webhook(url: str, body: bytes, *, secret: str | None = APP_SECRET,
                        signature: str | None = None) -> httpx.Response:
     headers = {"Content-Type": "application/json"}
@@ -72,6 +104,16 @@ async def post_webhook(url: str, body: bytes, *, secret: str | None = APP_SECRET
         headers["X-Hub-Signature-256"] = signature
     async with httpx.AsyncClient(timeout=30) as client:
         return await client.post(url, content=body, headers=headers)
+
+
+async def open_window(provider: dict[str, Any], inbound_tap: InboundTap) -> None:
+    """The customer writes first, so free-form replies may go for 24 hours."""
+    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text_message("hi")]))).status_code == 200
+    await inbound_tap.next()
+
+
+def sent_text(request: ReceivedRequest) -> str:
+    return str(json.loads(request.body)["text"]["body"])
 
 
 async def test_verification_handshake_echoes_the_challenge_only_for_the_verify_token(
@@ -93,25 +135,9 @@ async def test_verification_handshake_echoes_the_challenge_only_for_the_verify_t
 async def test_signed_text_and_media_messages_are_published_as_inbound_whatsapp_messages(
     ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap
 ) -> None:
-    photo = b"\xff\xd8\xff receipt photo \xff\xd9"
-    sends = graph.receiver.responder
-    assert sends is not None
-
-    def media_then_sends(request: ReceivedRequest) -> Response | None:
-        """Meta's media object (Bearer token only) names the file's URL; the file itself needs the token too."""
-        if request.method != "GET":
-            return sends(request)
-        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
-            return Response(status_code=401)
-        if request.path == "/1479537139650973":
-            return JSONResponse({"url": f"{graph.url}/files/receipt.jpg", "mime_type": "image/jpeg",
-                                 "id": "1479537139650973"})
-        return Response(photo, media_type="image/jpeg") if request.path == "/files/receipt.jpg" else None
-
-    graph.receiver.responder = media_then_sends
+    serve_media(graph)
     text = text_message("Hola, I need help")
-    image = {"from": CUSTOMER_WA_ID, "id": "wamid." + uuid.uuid4().hex, "timestamp": "1764060001", "type": "image",
-             "image": {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "abc", "caption": "my receipt"}}
+    image = image_message("my receipt")
     response = await post_webhook(provider["inbound_url"], webhook(messages=[text, image]))
     assert response.status_code == 200, response.text
 
@@ -124,10 +150,10 @@ async def test_signed_text_and_media_messages_are_published_as_inbound_whatsapp_
     }
     assert second["payload"]["body"] == "my receipt"
     (media,) = second["payload"]["media"]
-    assert media["url"] == f"{graph.url}/1479537139650973" and media["content_type"] == "image/jpeg"
-    assert media["size"] == len(photo) and media["error"] is None
+    assert media["url"] == f"{graph.url}/{MEDIA_ID}" and media["content_type"] == "image/jpeg"
+    assert media["size"] == len(PHOTO) and media["error"] is None
     # The bytes are in the blob store the conversations service reads; only their key was on the broker.
-    assert await LocalDirectoryBlobStore(ingress.settings.media_directory).get(media["blob_key"]) == photo
+    assert await LocalDirectoryBlobStore(ingress.settings.media_directory).get(media["blob_key"]) == PHOTO
     # Meta retries a webhook it did not see answered: the same wamid is the same broker message.
     assert (await post_webhook(provider["inbound_url"], webhook(messages=[text]))).status_code == 200
     assert envelope_of(await inbound_tap.next())["message_id"] == first["message_id"]
@@ -153,8 +179,7 @@ async def test_a_reply_inside_the_window_goes_to_the_graph_api_and_statuses_beco
     ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap,
     receipt_tap: InboundTap,
 ) -> None:
-    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text_message("hi")]))).status_code == 200
-    await inbound_tap.next()
+    await open_window(provider, inbound_tap)
     command = send_command(from_address=NUMBER, to_address=CUSTOMER, body="Hello Ada, how can I help?")
     await publish_send(ingress, command)
 
@@ -194,11 +219,80 @@ async def test_a_graph_api_error_fails_the_send_with_metas_code(
     ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap,
     receipt_tap: InboundTap,
 ) -> None:
-    assert (await post_webhook(provider["inbound_url"], webhook(messages=[text_message("hi")]))).status_code == 200
-    await inbound_tap.next()
+    await open_window(provider, inbound_tap)
     graph.failures = [(400, {"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException",
                                        "code": 131026, "fbtrace_id": "A1"}})]
     await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="hello?"))
     receipt = envelope_of(await receipt_tap.next())["payload"]
     assert (receipt["status"], receipt["error_code"]) == ("failed", 131026)
     assert len(graph.arrivals) == 1
+
+
+async def test_graph_500_twice_then_success_is_sent_once(
+    ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap,
+    receipt_tap: InboundTap,
+) -> None:
+    await open_window(provider, inbound_tap)
+    unavailable = {"error": {"message": "Service temporarily unavailable", "type": "OAuthException", "code": 2}}
+    graph.failures = [(500, unavailable), (500, unavailable)]
+    await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="third time lucky"))
+    await graph.wait_for(1)
+    assert [arrival.status for arrival in graph.arrivals] == [500, 500, 200]
+    # Sends of one sender go in order, so once a later one arrived, no duplicate of the first is coming.
+    await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="sentinel"))
+    await graph.wait_for(1, where=lambda request: sent_text(request) == "sentinel")
+    assert [sent_text(request) for request in graph.accepted()] == ["third time lucky", "sentinel"]
+    assert await receipt_tap.is_empty()  # the failures that were retried reported nothing
+
+
+async def test_the_same_send_command_delivered_twice_is_sent_once(
+    ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap
+) -> None:
+    await open_window(provider, inbound_tap)
+    command = send_command(from_address=NUMBER, to_address=CUSTOMER, body="just once")
+    envelope = await publish_send(ingress, command)
+    await publish_send(ingress, command, envelope)
+    await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="sentinel"))
+    await graph.wait_for(1, where=lambda request: sent_text(request) == "sentinel")
+    assert [sent_text(request) for request in graph.accepted()] == ["just once", "sentinel"]
+
+
+async def test_graph_down_fails_the_message_and_parks_the_send_with_the_error(
+    ingress: RunningParley, inbound_tap: InboundTap, receipt_tap: InboundTap, dead_tap: InboundTap
+) -> None:
+    down = await create_cloud_provider(ingress, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    await open_window(down, inbound_tap)
+    command = send_command(from_address=NUMBER, to_address=CUSTOMER, body="nobody home")
+    await publish_send(ingress, command)
+
+    receipt = envelope_of(await receipt_tap.next())["payload"]
+    assert (receipt["status"], receipt["error_code"]) == ("failed", 90110)
+    assert (receipt["message_sid"], receipt["participant_sid"]) == (command.message_sid, command.participant_sid)
+    by_key = {message.routing_key: message for message in await dead_tap.take(2)}
+    dead = by_key["dead.ingress.sends"]
+    assert envelope_of(dead)["payload"]["message_sid"] == command.message_sid
+    failure = envelope_of(by_key["failure.ingress.sends"])["payload"]
+    assert failure["failed_message_id"] == envelope_of(dead)["message_id"]
+    assert "Provider unreachable" in failure["error"]
+
+
+async def test_an_inbound_image_is_stored_as_the_conversation_messages_media(
+    launch: Any, graph: FakeProviderApi
+) -> None:
+    parley: RunningParley = await launch()
+    serve_media(graph)
+    provider = await create_cloud_provider(parley, graph.url)
+    async with parley.client() as client:
+        configured = await client.post("/conversations/v1/Configuration/Addresses", data={
+            "Type": "whatsapp", "Address": NUMBER, "AutoCreation.Enabled": "true", "AutoCreation.Type": "default"})
+        assert configured.status_code == 201, configured.text
+        posted = await post_webhook(provider["inbound_url"], webhook(messages=[image_message("my receipt")]))
+        assert posted.status_code == 200, posted.text
+        conversation, (message,) = await the_conversation(client)
+        (media,) = message["media"]
+        content = await client.get(
+            f"/mcs/v1/Services/{conversation['chat_service_sid']}/Media/{media['sid']}/Content")
+
+    assert (message["body"], message["author"]) == ("my receipt", CUSTOMER)
+    assert (media["content_type"], media["size"]) == ("image/jpeg", len(PHOTO))
+    assert (content.status_code, content.content) == (200, PHOTO)

@@ -1,4 +1,5 @@
-"""FlexFlows, WebChannels and Configuration answer exactly the fields of Twilio's OpenAPI file (flex v1)."""
+"""FlexFlows, WebChannels, Configuration and Interactions (with their channel, participants, invites and
+transfers) answer exactly the fields of Twilio's OpenAPI file (flex v1)."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import pytest
 
 from tests.flex.conftest import PARLEY_NUMBER, ContactCenter
 from tests.flex.test_flex_flows import SERVICE, a_flow
+from tests.flex.test_invites_transfers import accepted_interaction
 
 OAI = Path(os.environ.get("PARLEY_TWILIO_OAI", Path(__file__).resolve().parents[3] / "shared" / "twilio-oai"))
 SPEC = OAI / "twilio_flex_v1.json"
@@ -50,3 +52,25 @@ async def test_the_answers_carry_exactly_twilios_fields(center: ContactCenter) -
         key, meta = list_fields(path)
         page = await center.get(url)
         assert set(page) == {key, "meta"} and set(page["meta"]) == meta and page[key]
+
+
+async def test_interactions_and_their_channel_resources_carry_exactly_twilios_fields(center: ContactCenter) -> None:
+    _, channel_url, _, alice = await accepted_interaction(center)
+    interaction_url = channel_url.split("/Channels/")[0]
+    prefix = "flex.v1.interaction"
+    assert set(await center.get(interaction_url)) == fields_of(prefix)
+    assert set(await center.get(channel_url)) == fields_of(f"{prefix}.interaction_channel")
+    assert set(alice) == fields_of(f"{prefix}.interaction_channel.interaction_channel_participant")
+    invite = await center.post(f"{channel_url}/Invites", {"Routing": json.dumps({"properties": {
+        "workspace_sid": center.workspace_sid, "workflow_sid": center.workflow_sid}})})
+    assert set(invite) == fields_of(f"{prefix}.interaction_channel.interaction_channel_invite")
+    transfer = await center.http.post(f"{channel_url}/Transfers", json={"from": alice["sid"], "to": center.queue_sid})
+    assert set(transfer.json()) == fields_of(f"{prefix}.interaction_channel.interaction_transfer")
+
+    lists = (("/v1/Interactions/{InteractionSid}/Channels", "/Channels"),
+             ("/v1/Interactions/{InteractionSid}/Channels/{ChannelSid}/Participants", "/Participants"),
+             ("/v1/Interactions/{InteractionSid}/Channels/{ChannelSid}/Invites", "/Invites"))
+    for path, tail in lists:
+        key, meta = list_fields(path)
+        page = await center.get(interaction_url + tail if tail == "/Channels" else channel_url + tail)
+        assert set(page) == {key, "meta"} and set(page["meta"]) == meta and page[key], path

@@ -123,6 +123,15 @@ async def billing_routing(center: ContactCenter) -> tuple[str, str]:
     return billing["sid"], workflow["sid"]
 
 
+async def studio_address(center: ContactCenter, workflow_sid: str) -> None:
+    """Parley's number as a studio-type address running the greeting flow, which sends to Flex by `workflow_sid`."""
+    flow = await center.post(ROOT, {"FriendlyName": "Inbound SMS",
+                                    "Definition": json.dumps(greeting_flow(workflow_sid))}, status=201)
+    await center.post("/conversations/v1/Configuration/Addresses", {
+        "Type": "sms", "Address": PARLEY_NUMBER, "AutoCreation.Enabled": "true", "AutoCreation.Type": "studio",
+        "AutoCreation.StudioFlowSid": flow["sid"]}, status=201)
+
+
 async def chat_capacity_used(center: ContactCenter, worker_sid: str) -> int:
     channels = (await center.get(f"{center.ws}/Workers/{worker_sid}/Channels"))["channels"]
     return int(next(c for c in channels if c["task_channel_unique_name"] == "chat")["assigned_tasks"])
@@ -139,11 +148,7 @@ async def test_flow_journey_from_inbound_sms_to_close(center: ContactCenter, rec
         "PostWebhookUrl": f"{receiver.url}/conversations", "Method": "POST",
         "Filters": "onConversationStateUpdated", "Target": "webhook"})
     billing_sid, workflow_sid = await billing_routing(center)
-    flow = await center.post(ROOT, {"FriendlyName": "Inbound SMS",
-                                    "Definition": json.dumps(greeting_flow(workflow_sid))}, status=201)
-    await center.post("/conversations/v1/Configuration/Addresses", {
-        "Type": "sms", "Address": PARLEY_NUMBER, "AutoCreation.Enabled": "true", "AutoCreation.Type": "studio",
-        "AutoCreation.StudioFlowSid": flow["sid"]}, status=201)
+    await studio_address(center, workflow_sid)
     await center.make_available(center.alice)  # available, but not skilled for billing
     await center.make_available(center.bob)
 
@@ -213,3 +218,50 @@ async def test_flow_journey_from_inbound_sms_to_close(center: ContactCenter, rec
     (closing,) = await receiver.wait_for(1, where=lambda r: r.path == "/conversations")
     assert closing.field("EventType") == "onConversationStateUpdated" and closing.field("StateTo") == "closed"
     assert closing.field("ConversationSid") == conversation_sid
+
+
+async def test_a_customer_who_writes_again_after_close_gets_a_new_conversation_and_a_new_task(
+    center: ContactCenter,
+) -> None:
+    """Nothing but the customer's messages starts anything here: the address's flow sends each new conversation
+    to Flex; a closed conversation is not reopened, and its task stays completed."""
+    await studio_address(center, center.workflow_sid)
+    await center.make_available(center.alice)
+
+    async def tasks() -> list[dict[str, Any]]:
+        return list((await center.get(f"{center.ws}/Tasks"))["tasks"])
+
+    await center.customer_writes("Hello")
+    (first,) = await eventually(tasks, what="the flow's task")
+    first_attributes = json.loads(first["attributes"])
+    first_conversation = first_attributes["conversationSid"]
+    await center.accept(first["sid"], center.alice)
+    await center.wait_identities(first_conversation, {"alice"})
+    channel_url = (f"/flex-api/v1/Interactions/{first_attributes['flexInteractionSid']}/Channels/"
+                   f"{first_attributes['flexInteractionChannelSid']}")
+    await center.post(channel_url, {"Status": "closed", "Routing": json.dumps({"status": "closed"})})
+    await eventually(lambda: center.conversation(first_conversation), until=lambda c: c["state"] == "closed",
+                     what="the first conversation closed")
+    assert await chat_capacity_used(center, center.alice.sid) == 0
+
+    await center.customer_writes("Me again")
+
+    found = await eventually(tasks, until=lambda found: len(found) == 2, what="a second task")
+    (second,) = [task for task in found if task["sid"] != first["sid"]]
+    attributes = json.loads(second["attributes"])
+    assert attributes["customerAddress"] == CUSTOMER and attributes["initiatedBy"] == "customer"
+    assert attributes["conversationSid"] != first_conversation
+    assert attributes["flexInteractionSid"] != first_attributes["flexInteractionSid"]
+    fresh = await center.conversation(attributes["conversationSid"])
+    assert fresh["state"] == "active"
+    opening = (await center.get(f"/conversations/v1/Conversations/{fresh['sid']}/Messages"))["messages"][0]
+    assert (opening["author"], opening["body"]) == (CUSTOMER, "Me again")
+    # The new conversation ran the flow again: a second greeting.
+    assert [r.field("Body") for r in await center.carrier.wait_for(2)] == [f"Hello {CUSTOMER}!"] * 2
+    assert (await center.pending_reservation(second["sid"]))["worker_sid"] == center.alice.sid
+
+    # The old ones stay as they ended.
+    assert (await center.conversation(first_conversation))["state"] == "closed"
+    assert (await center.task(first["sid"]))["assignment_status"] == "completed"
+    old = await center.get(f"/conversations/v1/Conversations/{first_conversation}/Messages")
+    assert "Me again" not in [m["body"] for m in old["messages"]]

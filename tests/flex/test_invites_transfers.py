@@ -3,8 +3,7 @@
 import json
 from typing import Any
 
-from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
-from tests.support.waiting import eventually
+from tests.flex.conftest import CUSTOMER, ContactCenter
 
 
 async def accepted_interaction(center: ContactCenter) -> tuple[str, str, str, dict[str, Any]]:
@@ -75,24 +74,3 @@ async def test_warm_transfer_keeps_the_first_agent_until_they_leave(center: Cont
     assert (await center.task(first_task))["assignment_status"] == "completed"
     assert (await center.task(second["sid"]))["assignment_status"] == "assigned"
 
-
-async def test_a_customer_who_writes_after_close_gets_a_new_conversation_and_a_new_task(center: ContactCenter) -> None:
-    await center.post("/conversations/v1/Configuration/Addresses", {
-        "Type": "sms", "Address": PARLEY_NUMBER, "AutoCreation.Enabled": "true", "AutoCreation.Type": "default"},
-        status=201)
-    conversation_sid, channel_url, first_task, _ = await accepted_interaction(center)
-    await center.post(channel_url, {"Status": "closed", "Routing": json.dumps({"status": "closed"})})
-    await eventually(lambda: center.conversation(conversation_sid), until=lambda c: c["state"] == "closed",
-                     what="the conversation closed")
-
-    await center.customer_writes("Me again")
-
-    async def open_conversations() -> list[dict[str, Any]]:
-        found = (await center.get("/conversations/v1/Conversations"))["conversations"]
-        return [c for c in found if c["state"] == "active"]
-
-    (fresh,) = await eventually(open_conversations, what="a new conversation")
-    assert fresh["sid"] != conversation_sid
-    created = await center.inbound_interaction(fresh["sid"])
-    assert created["routing"]["properties"]["sid"] != first_task
-    assert len(await tasks_of(center)) == 2

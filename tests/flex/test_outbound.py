@@ -1,8 +1,10 @@
 """Agent-initiated and system-initiated contact: Parley creates the conversation, the message goes out."""
 
 import json
+from typing import Any
 
 from tests.flex.conftest import PARLEY_NUMBER, ContactCenter
+from tests.flex.test_agent_tokens import agent_token
 from tests.support.waiting import eventually
 
 NEW_CUSTOMER = "+15559990000"
@@ -78,7 +80,18 @@ async def test_system_initiated_contact_routes_an_inbound_task_and_the_agent_see
     await center.accept(task["sid"], center.bob)
     await center.wait_identities(conversation_sid, {"bob"})
     await center.customer_writes("Can we move it?", customer=NEW_CUSTOMER)
-    found = await eventually(lambda: messages_of(center, conversation_sid), until=lambda found: len(found) == 2,
-                             what="the customer's reply")
-    assert found[1]["body"] == "Can we move it?" and found[1]["author"] == NEW_CUSTOMER
+
+    # Bob, holding the task, reads the reply with his own access token; Alice, who holds nothing here, may not.
+    messages = f"/conversations/v1/Conversations/{conversation_sid}/Messages"
+    async with await agent_token(center, center.bob) as bob, await agent_token(center, center.alice) as alice:
+        async def seen_by_bob() -> list[dict[str, Any]]:
+            response = await bob.get(messages)
+            assert response.status_code == 200, response.text
+            return list(response.json()["messages"])
+
+        found = await eventually(seen_by_bob, until=lambda found: len(found) == 2, what="the reply, as Bob sees it")
+        assert [(m["author"], m["body"]) for m in found] == [
+            ("system", "Your appointment is tomorrow"), (NEW_CUSTOMER, "Can we move it?")]
+        refused = await alice.get(messages)  # as to any chat user not in the conversation: not found
+        assert (refused.status_code, refused.json()["code"]) == (404, 20404), refused.text
     assert len(center.carrier.requests) == 1

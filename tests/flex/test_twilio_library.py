@@ -5,9 +5,10 @@ from typing import Any
 
 from twilio.rest import Client
 
-from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, ContactCenter
+from tests.flex.conftest import CUSTOMER, PARLEY_NUMBER, Agent, ContactCenter
 from tests.flex.test_flex_flows import SERVICE
 from tests.flex.test_flows import billing_routing, greeting_flow
+from tests.flex.test_outbound import NEW_CUSTOMER
 from tests.support.twilio_client import call
 from tests.support.waiting import eventually
 
@@ -20,15 +21,34 @@ def library(center: ContactCenter) -> Client:
     return client
 
 
+def routing(center: ContactCenter, **properties: Any) -> dict[str, Any]:
+    return {"properties": {"workspace_sid": center.workspace_sid, "workflow_sid": center.workflow_sid,
+                           "task_channel_unique_name": "chat", **properties}}
+
+
+async def inbound_interaction(client: Client, center: ContactCenter, conversation_sid: str) -> Any:
+    return await call(client.flex_api.v1.interaction.create,
+                      channel={"type": "sms", "initiated_by": "customer",
+                               "properties": {"media_channel_sid": conversation_sid}},
+                      routing=routing(center))
+
+
+async def available_and_accepting(client: Client, center: ContactCenter, task_sid: str, agent: Agent) -> str:
+    """The agent becomes available and accepts its reservation of the task, all through the library; its SID."""
+    workspace = client.taskrouter.v1.workspaces(center.workspace_sid)
+    await call(workspace.workers(agent.sid).update, activity_sid=center.available_sid)
+    (offer,) = await eventually(lambda: call(workspace.tasks(task_sid).reservations.list, reservation_status="pending"),
+                                what=f"{agent.identity}'s reservation")
+    assert offer.worker_sid == agent.sid
+    accepted = await call(workspace.tasks(task_sid).reservations(offer.sid).update, reservation_status="accepted")
+    assert accepted.reservation_status == "accepted"
+    return str(offer.sid)
+
+
 async def test_interaction_journey_through_the_twilio_library(center: ContactCenter) -> None:
     client = library(center)
     conversation_sid = await center.conversation_with_customer()
-    interaction = await call(client.flex_api.v1.interaction.create,
-                             channel={"type": "sms", "initiated_by": "customer",
-                                      "properties": {"media_channel_sid": conversation_sid}},
-                             routing={"properties": {"workspace_sid": center.workspace_sid,
-                                                     "workflow_sid": center.workflow_sid,
-                                                     "task_channel_unique_name": "chat"}})
+    interaction = await inbound_interaction(client, center, conversation_sid)
     assert interaction.sid.startswith("KD")
     channel_sid = interaction.channel["sid"]
     task_sid = interaction.routing["properties"]["sid"]
@@ -38,10 +58,7 @@ async def test_interaction_journey_through_the_twilio_library(center: ContactCen
     assert channel.sid == channel_sid and channel.status == "active" and channel.type == "sms"
 
     workspace = client.taskrouter.v1.workspaces(center.workspace_sid)
-    await call(workspace.workers(center.alice.sid).update, activity_sid=center.available_sid)
-    reservation = (await center.pending_reservation(task_sid))["sid"]
-    accepted = await call(workspace.tasks(task_sid).reservations(reservation).update, reservation_status="accepted")
-    assert accepted.reservation_status == "accepted"
+    reservation = await available_and_accepting(client, center, task_sid, center.alice)
     await center.wait_identities(conversation_sid, {"alice"})
 
     channel_api = client.flex_api.v1.interaction(interaction.sid).channels(channel_sid)
@@ -61,6 +78,59 @@ async def test_interaction_journey_through_the_twilio_library(center: ContactCen
     await eventually(lambda: center.conversation(conversation_sid), until=lambda c: c["state"] == "closed",
                      what="the conversation closed")
     assert json.loads((await call(workspace.tasks(task_sid).fetch)).attributes)["flexInteractionSid"] == interaction.sid
+
+
+async def test_cold_transfer_and_invite_through_the_twilio_library(center: ContactCenter) -> None:
+    client = library(center)
+    workspace = client.taskrouter.v1.workspaces(center.workspace_sid)
+    conversation_sid = await center.conversation_with_customer()
+    interaction = await inbound_interaction(client, center, conversation_sid)
+    first_task = interaction.routing["properties"]["sid"]
+    await available_and_accepting(client, center, first_task, center.alice)
+    await center.wait_identities(conversation_sid, {"alice"})
+    channel_api = client.flex_api.v1.interaction(interaction.sid).channels(interaction.channel["sid"])
+    alice = next(p for p in await call(channel_api.participants.list) if p.type == "agent")
+
+    # Cold transfer to Bob: his task, and when he accepts, Alice is out and her task completed.
+    transfer = await call(channel_api.transfers.create,
+                          body=JsonBody({"from": alice.sid, "to": center.bob.sid, "type": "cold"}))
+    assert transfer.sid.startswith("UX") and (transfer.type, transfer.status) == ("cold", "active")
+    (second,) = [t for t in await call(workspace.tasks.list) if t.sid != first_task]
+    assert json.loads(second.attributes)["transferTargetSid"] == center.bob.sid
+    await available_and_accepting(client, center, second.sid, center.bob)
+    await center.wait_identities(conversation_sid, {"bob"})
+    assert (await call(workspace.tasks(first_task).fetch)).assignment_status == "completed"
+    assert (await call(channel_api.transfers(transfer.sid).fetch)).status == "completed"
+
+    # Bob invites a colleague through the queue: Alice, free again, takes it and both are in the conversation.
+    invite = await call(channel_api.invites.create, routing=routing(center, attributes={"reason": "second opinion"}))
+    assert invite.sid.startswith("KG") and invite.routing["properties"]["attributes"]["reason"] == "second opinion"
+    (third,) = [t for t in await call(workspace.tasks.list) if t.sid not in (first_task, second.sid)]
+    assert json.loads(third.attributes)["flexChannelInviteSid"] == invite.sid
+    await available_and_accepting(client, center, third.sid, center.alice)
+    await center.wait_identities(conversation_sid, {"alice", "bob"})
+    assert [i.sid for i in await call(channel_api.invites.list)] == [invite.sid]
+    agents = [p for p in await call(channel_api.participants.list) if p.type == "agent"]
+    assert sorted(p.routing_properties["task_sid"] for p in agents) == sorted([first_task, second.sid, third.sid])
+
+
+async def test_agent_initiated_outbound_through_the_twilio_library(center: ContactCenter) -> None:
+    client = library(center)
+    workspace = client.taskrouter.v1.workspaces(center.workspace_sid)
+    created = await call(client.flex_api.v1.interaction.create,
+                         channel={"type": "sms", "initiated_by": "agent",
+                                  "participants": [{"address": NEW_CUSTOMER, "proxy_address": PARLEY_NUMBER}]},
+                         routing=routing(center, queue_sid=center.queue_sid, worker_sid=center.alice.sid))
+    task = created.routing["properties"]
+    assert (task["assignment_status"], task["routing_target"]) == ("assigned", center.alice.sid)
+    conversation_sid = json.loads(task["attributes"])["conversationSid"]
+    (reservation,) = await call(workspace.tasks(task["sid"]).reservations.list)
+    assert (reservation.reservation_status, reservation.worker_sid) == ("accepted", center.alice.sid)
+    await center.wait_identities(conversation_sid, {"alice"})
+    conversation = client.conversations.v1.conversations(conversation_sid)
+    await call(conversation.messages.create, author="alice", body="Hello from Parley")
+    (sent,) = await center.carrier.wait_for(1)
+    assert (sent.field("To"), sent.field("Body")) == (NEW_CUSTOMER, "Hello from Parley")
 
 
 class JsonBody(dict):  # type: ignore[type-arg]

@@ -207,16 +207,18 @@ def interactions_router(context: ServiceContext, rpc: RpcClient) -> APIRouter:
     @router.post("/{interaction_sid}/Channels/{channel_sid}/Transfers/{sid}")
     async def update_transfer(request: Request, interaction_sid: str, channel_sid: str, sid: str,
                               account: Caller) -> dict[str, Any]:
-        body = await transfer_body(request)
+        status = (await transfer_body(request)).get("status")
+        if status not in ("completed", "failed"):
+            raise invalid_parameter("status must be completed or failed")
+        base = base_of(context, request)
         async with pool.acquire() as conn, conn.transaction():
             channel = await handle.channel_or_404(conn, account_sid=account.sid, interaction_sid=interaction_sid,
-                                                  sid=channel_sid)
+                                                  sid=channel_sid, for_update=True)
             found = await store.get_transfer(conn, channel_sid=channel.sid, sid=sid)
             if found is None:
                 raise not_found(f"Transfer {sid}")
-            if body.get("status") in ("completed", "failed"):
-                found = await store.set_transfer_status(conn, sid=sid, status=body["status"])
-        return render.transfer(found, base_of(context, request))
+            ended = await handle.end_transfer(conn, found, status=status, base=base)
+        return render.transfer(ended, base)
 
     return router
 

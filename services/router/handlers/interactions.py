@@ -372,6 +372,20 @@ async def transfer(conn: Connection, channel: InteractionChannel, *, kind: str, 
     return made
 
 
+async def end_transfer(conn: Connection, transfer: Transfer, *, status: str, base: str) -> Transfer:
+    """The API marks a transfer `completed` or `failed`: it is over, so its task, if still waiting for an agent,
+    is called off (else it would later pull an agent in and, cold, take the first one out)."""
+    if transfer.status != "active":
+        raise invalid_parameter(f"Transfer {transfer.sid} is {transfer.status} already")
+    made = await store.task_of_transfer(conn, transfer_sid=transfer.sid)
+    if made is not None:
+        workspace = await workspaces.get_workspace_by_sid(conn, sid=made[0])
+        task = await tasks.get_task(conn, workspace_sid=made[0], sid=made[1], for_update=True)
+        if workspace is not None and task is not None and task.assignment_status in ("pending", "reserved"):
+            await task_cases.cancel_task(conn, workspace, task, reason=f"Transfer {status}", base=base)
+    return await store.set_transfer_status(conn, sid=transfer.sid, status=status)
+
+
 async def _channel_attributes(conn: Connection, channel: InteractionChannel, extra: dict[str, Any], *,
                               invite_sid: str) -> dict[str, Any]:
     """An invite's task carries what the channel's first task said of the customer, plus its own attributes."""

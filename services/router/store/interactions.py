@@ -191,6 +191,13 @@ async def get_interaction_task(conn: Connection, *, task_sid: str) -> dict[str, 
     return dict(row) if row is not None else None
 
 
+async def task_of_transfer(conn: Connection, *, transfer_sid: str) -> tuple[str, str] | None:
+    """(workspace SID, task SID) of the task a transfer made."""
+    row = await conn.fetchrow("SELECT workspace_sid, task_sid FROM interaction_tasks WHERE transfer_sid = $1",
+                              transfer_sid)
+    return (row["workspace_sid"], row["task_sid"]) if row is not None else None
+
+
 async def tasks_of_channel(conn: Connection, *, channel_sid: str) -> list[tuple[str, str]]:
     """(workspace SID, task SID) of every task made for the channel, oldest first."""
     rows = await conn.fetch("SELECT workspace_sid, task_sid FROM interaction_tasks WHERE channel_sid = $1 "

@@ -17,7 +17,7 @@ installs it); the other tests here still run.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,14 +132,19 @@ class Pages:
     contexts: list[BrowserContext] = field(default_factory=list)
     reported: bool = False
 
-    async def open(self, path: str, *, phone: bool = False, **context_options: Any) -> Page:
-        """A new page in a fresh context (no shared storage), navigated to `path` on Parley."""
+    async def open(self, path: str, *, phone: bool = False, before: Callable[[Page], None] | None = None,
+                   **context_options: Any) -> Page:
+        """A new page in a fresh context (no shared storage), navigated to `path` on Parley.
+
+        `before(page)` runs before the first request, e.g. to listen to all of the page's traffic."""
         options = {**(PHONE if phone else DESKTOP), **context_options}
         context = await self.browser.new_context(base_url=self.base_url, **options)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         context.on("page", self._watch)
         self.contexts.append(context)
         page = await context.new_page()
+        if before is not None:
+            before(page)
         response = await page.goto(path)
         assert response is not None and response.ok, f"GET {path} answered {response and response.status}"
         return page

@@ -72,10 +72,8 @@ async def test_no_account_credential_reaches_the_desk_in_a_whole_session(pages: 
     async with contact_center(web) as center:
         own_key = await center.post(f"/api/2010-04-01/Accounts/{web.account.sid}/Keys.json",
                                     {"FriendlyName": "the business's token server"}, status=201)
-        page = await pages.open("/desk/")
         received = Received()
-        received.watch(page)
-        await page.reload()  # recorded from the first request on
+        page = await pages.open("/desk/", before=received.watch)
         await sign_in(page, center.agents["alice"])
         await choose_activity(page, "Available")
 

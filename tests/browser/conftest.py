@@ -2,9 +2,8 @@
 
 - `browser`: Chromium from /usr/bin/chromium (Playwright never downloads a browser here), started
   with the flags this closed-network machine needs. One per test, like Parley itself.
-- `web`: the `parley` fixture (every service, on a free port) with `web_apps_router` mounted on its
-  app, for as long as the ingress composition root does not register it itself. The apps are
-  served from web/dist: `make web` builds them (`make test` does it first).
+- `web`: the `parley` fixture (every service, on a free port), once web/dist is built (`make web`;
+  `make test` does it first). The ingress service serves the apps itself (services/ingress/app.py).
 - `account` and `center`: the account's HTTP client, and a contact center that the web-chat widget reaches.
 - `pages`: opens pages, each in its own browser context; records console errors and uncaught
   exceptions of every page, and any the test did not announce with `pages.expect_console_error`
@@ -18,7 +17,7 @@ installs it); the other tests here still run.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page, async_playwright
 
-from services.ingress.web_apps import web_apps_router, web_dist_directory
+from services.ingress.web_apps import web_dist_directory
 from tests.support.parley import RunningParley
 from tests.support.web_chat_center import WebChatCenter, set_up_web_chat_center
 
@@ -105,13 +104,11 @@ async def center(account: httpx.AsyncClient) -> WebChatCenter:
 
 @pytest.fixture
 async def web(parley: RunningParley) -> RunningParley:
-    """Parley serving the web apps at /desk/, /supervisor/ and /webchat/."""
+    """Parley, whose ingress serves the web apps at /desk/, /supervisor/ and /webchat/ from web/dist."""
     dist = web_dist_directory(parley.settings)
+    # Ingress would answer 503 on every page; one clear failure here says what to do.
     if not (dist / "desk" / "index.html").is_file():
         pytest.fail(f"web apps not built: run make web (looked in {dist})")
-    app = parley.runtime.app
-    if not any(getattr(route, "path", None) == "/desk/" for route in app.routes):
-        app.include_router(web_apps_router(parley.settings))
     return parley
 
 
@@ -135,14 +132,19 @@ class Pages:
     contexts: list[BrowserContext] = field(default_factory=list)
     reported: bool = False
 
-    async def open(self, path: str, *, phone: bool = False, **context_options: Any) -> Page:
-        """A new page in a fresh context (no shared storage), navigated to `path` on Parley."""
+    async def open(self, path: str, *, phone: bool = False, before: Callable[[Page], None] | None = None,
+                   **context_options: Any) -> Page:
+        """A new page in a fresh context (no shared storage), navigated to `path` on Parley.
+
+        `before(page)` runs before the first request, e.g. to listen to all of the page's traffic."""
         options = {**(PHONE if phone else DESKTOP), **context_options}
         context = await self.browser.new_context(base_url=self.base_url, **options)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         context.on("page", self._watch)
         self.contexts.append(context)
         page = await context.new_page()
+        if before is not None:
+            before(page)
         response = await page.goto(path)
         assert response is not None and response.ok, f"GET {path} answered {response and response.status}"
         return page

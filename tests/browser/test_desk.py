@@ -1,4 +1,5 @@
-"""The agent desktop in Chromium: offers with a countdown, the conversation both ways, wrap-up, time-outs, reloads.
+"""The agent desktop in Chromium: offers with a countdown, the conversation both ways, wrap-up, time-outs,
+offers withdrawn (another agent accepted first, the task was canceled), reloads.
 
 The customer is a web-chat guest driven over HTTP and the realtime WebSocket (tests/browser/desk_support.py);
 test_desk_journey.py has the customer in the widget instead.
@@ -127,6 +128,76 @@ async def test_an_offer_left_to_time_out_disappears_and_goes_to_another_agent(pa
         await pages.screenshot(alice, "offer-gone")
         assert [r["reservation_status"] for r in await center.reservations_of("alice", "timeout")] == ["timeout"]
         assert (await center.task(customer.task_sid))["assignment_status"] == "assigned"
+        await customer.close()
+
+
+async def the_offer_is_withdrawn(page: Page, center: Center, customer: str, status: str) -> None:
+    """The offer leaves Alice's desk, which says so, and her reservation ended as `status`."""
+    await expect(offer_of(page, customer)).to_have_count(0)
+    await expect(page.get_by_role("status").filter(has_text=f"The offer from {customer} (Web chat) was withdrawn."))\
+        .to_be_visible()
+    assert [r["reservation_status"] for r in await center.reservations_of("alice", status)] == [status]
+
+
+async def test_an_offer_another_agent_accepts_first_is_withdrawn(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        # The queue offers each task to two agents at once; the first to accept wins.
+        await center.post(f"{center.ws}/TaskQueues/{center.queue_sid}", {"MaxReservedWorkers": "2"})
+        alice = await open_desk(pages, center.agents["alice"])
+        bob = await open_desk(pages, center.agents["bob"])
+        customer = await customer_chat(center, name="Grace Hopper", identity="guest-grace")
+        await expect(offer_of(alice, "Grace Hopper")).to_be_visible()
+        await pages.screenshot(alice, "offered-to-two")
+        await offer_of(bob, "Grace Hopper").get_by_role("button", name="Accept").click()
+
+        await the_offer_is_withdrawn(alice, center, "Grace Hopper", "rescinded")
+        await expect(alice.get_by_role("region", name="Your tasks")).to_contain_text("No active tasks.")
+        await expect(bob.get_by_role("region", name="Your tasks")).to_contain_text("Grace Hopper")
+        await pages.screenshot(alice, "rescinded")
+        await customer.close()
+
+
+async def test_accepting_an_offer_just_taken_by_another_agent_says_so(pages: Pages, web: RunningParley) -> None:
+    """The race: Alice clicks Accept before the news that Bob took it reaches her (the test holds it back)."""
+    async with contact_center(web) as center:
+        await center.post(f"{center.ws}/TaskQueues/{center.queue_sid}", {"MaxReservedWorkers": "2"})
+        alice = await pages.open("/desk/")
+
+        async def without_rescinds(socket: WebSocketRoute) -> None:
+            server = socket.connect_to_server()
+            server.on_message(lambda message: None if "reservation.rescinded" in str(message) else socket.send(message))
+
+        await alice.route_web_socket(re.compile(r"/ingress/ws"), without_rescinds)
+        await sign_in(alice, center.agents["alice"])
+        await choose_activity(alice, "Available")
+        bob = await open_desk(pages, center.agents["bob"])
+        customer = await customer_chat(center, name="Grace Hopper", identity="guest-grace")
+        await expect(offer_of(alice, "Grace Hopper")).to_be_visible()
+        await offer_of(bob, "Grace Hopper").get_by_role("button", name="Accept").click()
+        await eventually(lambda: center.reservations_of("alice", "rescinded"), until=lambda found: len(found) == 1,
+                         what="Alice's reservation rescinded")
+
+        # Chromium itself logs the refused request; the desk logs nothing.
+        pages.expect_console_error(r"Failed to load resource: the server responded with a status of 400")
+        await offer_of(alice, "Grace Hopper").get_by_role("button", name="Accept").click()
+        await expect(offer_of(alice, "Grace Hopper")).to_have_count(0)
+        await expect(alice.get_by_role("status").filter(
+            has_text="The offer from Grace Hopper (Web chat) is no longer available.")).to_be_visible()
+        await pages.screenshot(alice, "too-late")
+        await expect(alice.get_by_role("region", name="Your tasks")).to_contain_text("No active tasks.")
+        await customer.close()
+
+
+async def test_an_offer_whose_task_is_canceled_is_withdrawn(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        page = await open_desk(pages, center.agents["alice"])
+        customer = await customer_chat(center, name="Mary Jackson", identity="guest-mj")
+        await expect(offer_of(page, "Mary Jackson")).to_be_visible()
+        await center.post(f"{center.ws}/Tasks/{customer.task_sid}", {"AssignmentStatus": "canceled",
+                                                                     "Reason": "the customer left"})
+
+        await the_offer_is_withdrawn(page, center, "Mary Jackson", "canceled")
+        await pages.screenshot(page, "canceled")
         await customer.close()
 
 

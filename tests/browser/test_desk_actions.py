@@ -1,10 +1,11 @@
 """The desk's other actions in Chromium: invite a second agent, transfer to another agent, start an outbound
-SMS, and a short-lived token refreshed without the agent noticing."""
+SMS or WhatsApp conversation, and a short-lived token refreshed without the agent noticing."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
@@ -74,31 +75,36 @@ async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web
         await customer.close()
 
 
-async def test_an_agent_starts_an_outbound_sms(pages: Pages, web: RunningParley) -> None:
+# For WhatsApp the agent types the customer's `whatsapp:` address and the business number without it.
+@pytest.mark.parametrize("channel, prefix, typed_to", [("SMS", "", "+15559990000"),
+                                                       ("WhatsApp", "whatsapp:", "whatsapp:+15559990000")],
+                         ids=["sms", "whatsapp"])
+async def test_an_agent_starts_an_outbound_conversation(pages: Pages, web: RunningParley, channel: str,
+                                                        prefix: str, typed_to: str) -> None:
     carrier = Receiver(responder=carrier_answer)
     await carrier.start()
     try:
         async with contact_center(web) as center:
             await center.post("/parley/v1/Providers", {
-                "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": [PARLEY_NUMBER],
+                "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": [prefix + PARLEY_NUMBER],
                 "ApiBaseUrl": carrier.url, "Credentials.AccountSid": "AC" + "1" * 32,
                 "Credentials.AuthToken": CARRIER_TOKEN}, status=201)
             page = await pages.open("/desk/")
             await sign_in(page, center.agents["alice"])
             await page.get_by_text("Start a conversation").click()
-            await page.get_by_label("Channel").select_option(label="SMS")
-            await page.get_by_label("Customer's number").fill("+15559990000")
+            await page.get_by_label("Channel").select_option(label=channel)
+            await page.get_by_label("Customer's number").fill(typed_to)
             await page.get_by_label("From (the business number)").fill(PARLEY_NUMBER)
             await page.get_by_label("First message").fill("Hello from Parley, your parcel is ready")
             await page.get_by_role("button", name="Start").click()
 
-            await expect(tasks(page)).to_contain_text("+15559990000")
+            await expect(tasks(page)).to_contain_text(f"{prefix}+15559990000 · {channel}")
             await expect(page.get_by_role("log", name="Messages")).to_contain_text(
                 "Hello from Parley, your parcel is ready")
             (sent,) = await carrier.wait_for(1)
-            assert sent.field("To") == "+15559990000" and sent.field("From") == PARLEY_NUMBER
+            assert sent.field("To") == f"{prefix}+15559990000" and sent.field("From") == prefix + PARLEY_NUMBER
             assert sent.field("Body") == "Hello from Parley, your parcel is ready"
-            await pages.screenshot(page, "outbound-sms")
+            await pages.screenshot(page, f"outbound-{channel}")
     finally:
         await carrier.stop()
 

@@ -32,6 +32,11 @@ import {
 } from "./model";
 import { Rest } from "./rest";
 
+/** How the desk names an offer to the agent: "Grace Hopper (Web chat)". */
+function offerTitle(task: TaskInfo): string {
+  return `${customerOf(task)} (${channelOf(task)})`;
+}
+
 export interface Activity {
   sid: string;
   friendly_name: string;
@@ -298,7 +303,7 @@ export class DeskController {
     if (!offer) {
       return;
     }
-    const who = `${customerOf(offer.task)} (${channelOf(offer.task)})`;
+    const who = offerTitle(offer.task);
     if (type === "reservation.created") {
       this.say(`New offer: ${who}.`);
     } else if (type === "reservation.timeout") {
@@ -402,7 +407,10 @@ export class DeskController {
     const offer = this.state.offers[reservationSid];
     const result = await this.updateReservation(reservationSid, "accepted");
     if (!result.ok) {
-      this.say(result.message);
+      // The offer ended before the click reached Parley (another agent took it, the task was canceled, it
+      // lapsed) and the news is still on its way: say so in the agent's words, not the API's.
+      const ended = offer && (result.status === 400 || result.status === 404);
+      this.say(ended ? `The offer from ${offerTitle(offer.task)} is no longer available.` : result.message);
       this.set(withoutOffer(this.state, reservationSid));
       return false;
     }

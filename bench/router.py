@@ -107,17 +107,21 @@ async def _dispatch(prefix: str, results: Any) -> None:
     from shared.outbox import OutboxRelay
 
     settings = settings_for(prefix)
-    pool = await create_pool(settings.database_url, schema=settings.schema_name("router"), max_size=4)
+    # The app's pool size (shared/runtime.py): with fewer, the round waits for the relay's connection.
+    pool = await create_pool(settings.database_url, schema=settings.schema_name("router"), max_size=10)
     broker = Broker(settings)
     await broker.connect()
     relay = OutboxRelay(pool, broker, schema=settings.schema_name("router"), poll_interval=0.05)
     dispatcher = Dispatcher(pool, base="http://bench", poll_interval=0.2)
     loops = [asyncio.create_task(relay.run()), asyncio.create_task(dispatcher.run())]
-    async with pool.acquire() as conn:
+    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name("router")})
+    try:  # its own connection, not one of the dispatcher's
         while await conn.fetchval("SELECT count(*) FROM tasks WHERE assignment_status = 'pending'"):
             await asyncio.sleep(0.2)
         while await conn.fetchval("SELECT count(*) FROM outbox"):
             await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
     for loop in loops:
         loop.cancel()
     await asyncio.gather(*loops, return_exceptions=True)

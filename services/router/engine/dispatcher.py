@@ -180,17 +180,20 @@ class Dispatcher:
         return "more" if made >= BATCH or refused else "idle"
 
     async def _ready_workers(self, conn: asyncpg.Connection, workspace: Workspace, index: RoutingIndex) -> ReadyWorkers:
-        """The workspace's ready members: rebuilt when the index changed or it aged, else refreshed where stale."""
+        """The workspace's ready members: rebuilt when the index changed or it aged, else refreshed where stale
+        or written since the previous round (by any instance: the other's reservations are seen at once)."""
         multi_task = workspace.multi_task_enabled
         ready = self.ready.get(workspace.sid)
         if (ready is None or ready.index is not index or ready.multi_task != multi_task
                 or time.monotonic() - ready.built_at > READY_REFRESH_SECONDS):
             self.stale.pop(workspace.sid, None)
+            _, mark = await store.changed_workers(conn, workspace_sid=workspace.sid, since=None)
             ready = ReadyWorkers(await store.ready_channels(conn, workspace_sid=workspace.sid, multi_task=multi_task),
-                                 index, multi_task=multi_task)
+                                 index, multi_task=multi_task, mark=mark)
             self.ready[workspace.sid] = ready
             return ready
-        stale = self.stale.pop(workspace.sid, set())
+        changed, ready.mark = await store.changed_workers(conn, workspace_sid=workspace.sid, since=ready.mark)
+        stale = self.stale.pop(workspace.sid, set()) | changed
         if stale:
             ready.refresh(stale, await store.ready_channels(conn, workspace_sid=workspace.sid, multi_task=multi_task,
                                                             worker_sids=sorted(stale)))
@@ -224,12 +227,12 @@ class _Round:
             queues = sorted(affected_queues(self.index, queues=self.scope.queues, workers=self.scope.workers))
         ready = self.ready
         share = max(BATCH // max(len(queues), 1), PER_QUEUE_MIN)
-        waiting: list[tuple[TaskQueue, Task]] = []
+        wanted = []
         for queue_sid in queues:
             slots = ready.slots(queue_sid, enough=share)
             if slots:
-                found = await store.waiting_tasks(self.conn, self.index.queues[queue_sid], limit=min(slots, share))
-                waiting += [(self.index.queues[queue_sid], task) for task in found]
+                wanted.append((self.index.queues[queue_sid], min(slots, share)))
+        waiting = await store.waiting_tasks(self.conn, wanted) if wanted else []
         if not waiting:
             return 0, set()
         declined = await store.refused_by(self.conn, [task.sid for _, task in waiting])

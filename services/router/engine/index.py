@@ -24,7 +24,7 @@ from services.router.store.dispatch import ReadyChannel
 from services.router.store.workflows import COLUMNS as WORKFLOW_COLUMNS
 
 REFRESH_SECONDS = 30.0
-READY_REFRESH_SECONDS = 5.0
+READY_REFRESH_SECONDS = 60.0
 INDEX_CHANNEL_SQL = "'router_index_' || md5(current_schema())"
 
 
@@ -74,15 +74,20 @@ class IndexCache:
 
     def __init__(self) -> None:
         self._indexes: dict[str, RoutingIndex] = {}
+        self._generation = 0
 
     def invalidate(self) -> None:
         self._indexes.clear()
+        self._generation += 1
 
     async def get(self, conn: Connection, workspace_sid: str) -> RoutingIndex:
         found = self._indexes.get(workspace_sid)
         if found is None or time.monotonic() - found.built_at > REFRESH_SECONDS:
+            generation = self._generation
             found = await build_index(conn, workspace_sid)
-            self._indexes[workspace_sid] = found
+            # A change notified while it was being read may be missing from it: good for this round only.
+            if generation == self._generation:
+                self._indexes[workspace_sid] = found
         return found
 
 
@@ -90,14 +95,15 @@ class ReadyWorkers:
     """Ready members per (queue, task channel), longest idle first, with the capacity each channel has left.
 
     Kept across rounds: a round's own reservations are taken here as they are made; a worker whose
-    channels changed elsewhere (a wake-up naming it, or a pick the database refused) is read again
-    before the next round (`refresh`); the whole of it is rebuilt when the index changes and every
-    READY_REFRESH_SECONDS.
+    channels were written since the previous round (`mark`: by any instance or handler), or that a
+    wake-up named, or whose pick the database refused, is read again before the next round (`refresh`);
+    the whole of it is rebuilt when the index changes and, as a safety net, every READY_REFRESH_SECONDS.
     """
 
-    def __init__(self, channels: list[ReadyChannel], index: RoutingIndex, *, multi_task: bool) -> None:
+    def __init__(self, channels: list[ReadyChannel], index: RoutingIndex, *, multi_task: bool, mark: int) -> None:
         self.index = index
         self.multi_task = multi_task
+        self.mark = mark  # store.changed_workers: what this view has seen
         self.built_at = time.monotonic()
         self.free: dict[tuple[str, str], int] = {}
         self.idle_since: dict[tuple[str, str], datetime] = {}

@@ -39,16 +39,37 @@ async def ready_channels(conn: Connection, *, workspace_sid: str, multi_task: bo
     return [ReadyChannel(row["worker_sid"], row["task_channel_sid"], row["free"], row["idle_since"]) for row in rows]
 
 
-async def waiting_tasks(conn: Connection, queue: TaskQueue, *, limit: int) -> list[Task]:
-    """The queue's next pending tasks (priority, then age; LIFO queues newest first), locked for this round;
-    tasks another transaction holds (being cancelled, updated) are left for a later round."""
-    order = "t.virtual_start_time DESC" if queue.task_order == "LIFO" else "t.virtual_start_time"
-    rows = await conn.fetch(
-        f"SELECT {tasks.COLUMNS} {tasks.FROM} WHERE t.task_queue_sid = $1 AND t.assignment_status = 'pending' "
-        f"ORDER BY t.routing_priority DESC, {order}, t.sid LIMIT $2 FOR UPDATE OF t SKIP LOCKED",
-        queue.sid, limit,
-    )
-    return [Task(**dict(row)) for row in rows]
+async def changed_workers(conn: Connection, *, workspace_sid: str, since: int | None) -> tuple[set[str], int]:
+    """Workers whose channels a transaction wrote that a read marked `since` may not have seen (the row's xmin
+    is at or after the oldest transaction running then), and the mark of this read. With `since` None: the mark
+    alone. This is how an instance learns of the other instances' reservations without reading every channel."""
+    row = await conn.fetchrow(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS mark, array(SELECT DISTINCT worker_sid "
+        "FROM worker_channels WHERE workspace_sid = $1 AND age(xmin) <= age(($2::bigint % 4294967296)::text::xid)) "
+        "AS workers", workspace_sid, since)
+    assert row is not None
+    return set(row["workers"]), int(row["mark"])
+
+
+async def waiting_tasks(conn: Connection, wanted: list[tuple[TaskQueue, int]]) -> list[tuple[TaskQueue, Task]]:
+    """Each queue's next pending tasks, up to its number (priority, then age; LIFO queues newest first), in
+    one statement per task order, locked for this round; tasks another transaction holds (being cancelled,
+    updated) are left for a later round. Returned queue after queue, in the order given."""
+    found: dict[str, list[Task]] = {}
+    for lifo in (False, True):
+        some = [(queue.sid, limit) for queue, limit in wanted if (queue.task_order == "LIFO") == lifo]
+        if not some:
+            continue
+        age = "virtual_start_time DESC" if lifo else "virtual_start_time"
+        rows = await conn.fetch(
+            f"SELECT w.* FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS want(sid, n, i) CROSS JOIN LATERAL "
+            f"(SELECT {tasks.COLUMNS} {tasks.FROM} WHERE t.task_queue_sid = want.sid AND t.assignment_status = 'pending' "
+            f"ORDER BY t.routing_priority DESC, t.{age}, t.sid LIMIT want.n FOR UPDATE OF t SKIP LOCKED) w "
+            f"ORDER BY want.i, w.routing_priority DESC, w.{age}, w.sid",
+            [sid for sid, _ in some], [limit for _, limit in some])
+        for row in rows:
+            found.setdefault(row["task_queue_sid"], []).append(Task(**dict(row)))
+    return [(queue, task) for queue, _ in wanted for task in found.get(queue.sid, ())]
 
 
 async def refused_by(conn: Connection, task_sids: list[str]) -> dict[str, set[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +28,14 @@ async def insert_event(conn: Connection, values: dict[str, Any]) -> datetime:
 
 
 async def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Many events in one pipelined batch (the dispatcher's round)."""
-    placeholders = ", ".join(f"${n}" for n in range(1, len(INSERTED) + 1))
-    await conn.executemany(f"INSERT INTO events ({', '.join(INSERTED)}) VALUES ({placeholders})",
-                           [tuple(values.get(name) for name in INSERTED) for values in rows])
+    """Many events in one statement, a column array each (the dispatcher's round)."""
+    text_columns = INSERTED[:-1]  # event_data last: sent as JSON text, cast by the server
+    unnested = ", ".join(f"${n}::text[]" for n in range(1, len(INSERTED) + 1))
+    await conn.execute(
+        f"INSERT INTO events ({', '.join(INSERTED)}) SELECT {', '.join(text_columns)}, event_data::jsonb "
+        f"FROM unnest({unnested}) AS e({', '.join(INSERTED)})",
+        *([values.get(name) for values in rows] for name in text_columns),
+        [json.dumps(values["event_data"]) for values in rows])
 
 
 async def get_event(conn: Connection, *, workspace_sid: str, sid: str) -> Event | None:

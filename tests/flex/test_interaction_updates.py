@@ -56,8 +56,9 @@ async def test_a_supervisor_added_as_a_channel_participant_joins_the_conversatio
 
     # An external party given by address is on the channel, not a chat identity of the conversation.
     external = await center.post(f"{channel_url}/Participants", {
-        "Type": "external", "MediaProperties": json.dumps({"address": "+15550002222"})})
-    assert external["type"] == "external"
+        "Type": "external", "MediaProperties": json.dumps({"address": "+15550002222"}),
+        "RoutingProperties": json.dumps({"task_sid": task_sid})})
+    assert external["type"] == "external" and external["routing_properties"]["task_sid"] == task_sid
     assert len((await center.get(f"{channel_url}/Participants"))["participants"]) == 4
 
     # The supervisor leaves: out of the conversation; Alice's task is untouched.
@@ -74,7 +75,10 @@ async def test_adding_a_channel_participant_is_refused_without_type_media_or_an_
     for form in ({"MediaProperties": media}, {"Type": "boss", "MediaProperties": media}, {"Type": "supervisor"},
                  {"Type": "supervisor", "MediaProperties": "{not json"},
                  {"Type": "supervisor", "MediaProperties": "[1]"},
-                 {"Type": "supervisor", "MediaProperties": media, "RoutingProperties": "nope"}):
+                 {"Type": "supervisor", "MediaProperties": media, "RoutingProperties": "nope"},
+                 *({"Type": "supervisor", "MediaProperties": media, "RoutingProperties": json.dumps({key: sid})}
+                   for key, sid in (("task_sid", f"WT{'0' * 32}"), ("worker_sid", f"WK{'0' * 32}"),
+                                    ("reservation_sid", f"WR{'0' * 32}"), ("worker_sid", 7)))):
         refused(await center.http.post(f"{channel_url}/Participants", data=form))
     interaction_url = channel_url.split("/Channels/")[0]
     refused(await center.http.post(f"{interaction_url}/Channels/UO{'0' * 32}/Participants",

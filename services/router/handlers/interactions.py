@@ -412,11 +412,27 @@ async def channel_or_404(conn: Connection, *, account_sid: str, interaction_sid:
     return found
 
 
+_ROUTING_REFERENCES = {"task_sid": tasks.get_task, "worker_sid": workers.get_worker,
+                       "reservation_sid": reservations.get_reservation}
+
+
+async def _check_routing_references(conn: Connection, channel: InteractionChannel, routing: dict[str, Any]) -> None:
+    """A participant's routing properties may name only a task, worker and reservation of the channel's workspace."""
+    for key, fetch in _ROUTING_REFERENCES.items():
+        sid = routing.get(key)
+        if sid is None:
+            continue
+        if (not isinstance(sid, str) or channel.workspace_sid is None
+                or await fetch(conn, workspace_sid=channel.workspace_sid, sid=sid) is None):
+            raise invalid_parameter(f"RoutingProperties.{key} {sid!r} is not in the channel's workspace")
+
+
 async def add_channel_participant(conn: Connection, channel: InteractionChannel, *, type: str, identity: str | None,
                                   media_properties: str, routing: dict[str, Any]) -> ChannelParticipant:
     """A supervisor, external or further agent added by the API; an identity joins the conversation as well."""
     if channel.status in ("closed", "failed"):
         raise invalid_parameter(f"Channel {channel.sid} is {channel.status}")
+    await _check_routing_references(conn, channel, routing)
     added = await store.insert_participant(
         conn, account_sid=channel.account_sid, channel=channel, type=type, identity=identity,
         media_properties=media_properties, task_sid=routing.get("task_sid"), worker_sid=routing.get("worker_sid"),

@@ -43,10 +43,11 @@ async def changed_workers(conn: Connection, *, workspace_sid: str, since: int | 
     """Workers whose channels a transaction wrote that a read marked `since` may not have seen (the row's xmin
     is at or after the oldest transaction running then), and the mark of this read. With `since` None: the mark
     alone. This is how an instance learns of the other instances' reservations without reading every channel."""
+    # age() of a frozen row older than 2^31 transactions turns negative: not a change (BETWEEN 0 …).
     row = await conn.fetchrow(
         "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS mark, array(SELECT DISTINCT worker_sid "
-        "FROM worker_channels WHERE workspace_sid = $1 AND age(xmin) <= age(($2::bigint % 4294967296)::text::xid)) "
-        "AS workers", workspace_sid, since)
+        "FROM worker_channels WHERE workspace_sid = $1 "
+        "AND age(xmin) BETWEEN 0 AND age(($2::bigint % 4294967296)::text::xid)) AS workers", workspace_sid, since)
     assert row is not None
     return set(row["workers"]), int(row["mark"])
 

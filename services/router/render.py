@@ -158,8 +158,6 @@ def reservation(value: Reservation, base: str, *, scope: str = "task") -> dict[s
         "account_sid": value.account_sid, "date_created": iso(value.date_created), "date_updated": iso(value.date_updated),
         "reservation_status": value.reservation_status, "sid": value.sid, "task_sid": value.task_sid,
         "worker_name": value.worker_name, "worker_sid": value.worker_sid, "workspace_sid": value.workspace_sid,
-        # Parley's own: when a pending offer times out, so a reloaded desk shows the time left (Twilio has none).
-        "date_expires": iso(value.expires_at) if value.reservation_status == "pending" else None,
         "url": f"{owner}/Reservations/{value.sid}",
         "links": {"task": f"{ws}/Tasks/{value.task_sid}", "worker": f"{ws}/Workers/{value.worker_sid}", "workspace": ws},
     }

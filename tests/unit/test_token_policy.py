@@ -23,7 +23,7 @@ def allowed(decision: Decision, requirement: Requirement | None = None) -> bool:
 @pytest.mark.parametrize("grant", [AGENT, TWILIO_WORKER])
 def test_an_agent_reads_its_workspace_lists_and_itself(grant: Grant) -> None:
     for template in (ROOT, f"{ROOT}/Activities", f"{ROOT}/Activities/{{sid}}", f"{ROOT}/TaskQueues",
-                     f"{ROOT}/TaskChannels/{{sid}}"):
+                     f"{ROOT}/TaskChannels/{{sid}}", f"{ROOT}/Workflows/{{sid}}"):
         assert allowed(decide(grant, ask("GET", template, sid="X"))), template
     assert allowed(decide(grant, ask("GET", f"{ROOT}/Workers/{{sid}}", sid=K)))
     assert allowed(decide(grant, ask("GET", f"{ROOT}/Workers/{{sid}}/Reservations", sid=K)))

@@ -79,6 +79,7 @@ export class DeskController {
   private socket: RealtimeSocket;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private resyncRetry: ReturnType<typeof setTimeout> | undefined;
+  private readonly workflowTimeouts: Record<string, number> = {};
   private lastTypingSent: Record<string, number> = {};
   private lastReadSent: Record<string, number> = {};
   private loadingMedia = new Set<string>();
@@ -226,9 +227,11 @@ export class DeskController {
       state = { ...state, activitySid: String(worker.data.activity_sid), activityName: String(worker.data.activity_name) };
     }
     const tasks = await this.tasksOf([...pending, ...accepted, ...wrapping].map((r) => String(r.task_sid)));
+    const timeouts = await this.reservationTimeouts(pending.map((r) => tasks[String(r.task_sid)].workflowSid));
     for (const reservation of pending) {
-      const sid = String(reservation.sid);
-      state = withOffer(state, { reservationSid: sid, task: tasks[String(reservation.task_sid)], expiresAt: offerDeadline(reservation) });
+      const task = tasks[String(reservation.task_sid)];
+      const expiresAt = offerDeadline(reservation, timeouts[task.workflowSid ?? ""]);
+      state = withOffer(state, { reservationSid: String(reservation.sid), task, expiresAt });
     }
     for (const reservation of [...accepted, ...wrapping]) {
       const status = reservation.reservation_status === "wrapping" ? "wrapping" : "accepted";
@@ -250,6 +253,20 @@ export class DeskController {
       PageSize: "50",
     });
     return result.ok ? result.data.reservations : [];
+  }
+
+  /** Each workflow's `task_reservation_timeout` (seconds), read once per desk: what times an offer after a reload. */
+  private async reservationTimeouts(workflowSids: (string | undefined)[]): Promise<Record<string, number>> {
+    const unknown = [...new Set(workflowSids)].filter((sid): sid is string => !!sid && !(sid in this.workflowTimeouts));
+    await Promise.all(
+      unknown.map(async (sid) => {
+        const result = await this.rest.get<Record<string, unknown>>(`${this.ws}/Workflows/${sid}`);
+        if (result.ok && typeof result.data.task_reservation_timeout === "number") {
+          this.workflowTimeouts[sid] = result.data.task_reservation_timeout;
+        }
+      }),
+    );
+    return this.workflowTimeouts;
   }
 
   private async tasksOf(sids: string[]): Promise<Record<string, TaskInfo>> {

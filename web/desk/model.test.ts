@@ -23,10 +23,10 @@ function message(index: number, author: string): ChatMessage {
 }
 
 describe("offers from REST", () => {
-  it("take their deadline from the server's date_expires", () => {
-    expect(offerDeadline({ date_expires: "2026-01-01T00:02:00Z" })).toBe(Date.parse("2026-01-01T00:02:00Z"));
-    expect(offerDeadline({ date_expires: null })).toBeNull();
-    expect(offerDeadline({})).toBeNull();
+  it("time out their workflow's reservation timeout after they were made", () => {
+    expect(offerDeadline({ date_created: "2026-01-01T00:00:00Z" }, 120)).toBe(Date.parse("2026-01-01T00:02:00Z"));
+    expect(offerDeadline({ date_created: "2026-01-01T00:00:00Z" }, undefined)).toBeNull();
+    expect(offerDeadline({}, 120)).toBeNull();
   });
 });
 

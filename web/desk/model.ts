@@ -333,11 +333,12 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** When a pending reservation from REST times out (Parley's `date_expires`), as epoch ms; null when unknown. */
-export function offerDeadline(reservation: Record<string, unknown>): number | null {
-  const value = reservation.date_expires;
-  const at = typeof value === "string" ? Date.parse(value) : NaN;
-  return Number.isNaN(at) ? null : at;
+/** When a pending reservation from REST times out, as epoch ms: its creation plus its workflow's
+ * `task_reservation_timeout` (seconds); null when either is unknown. */
+export function offerDeadline(reservation: Record<string, unknown>, timeoutSeconds: number | undefined): number | null {
+  const value = reservation.date_created;
+  const created = typeof value === "string" ? Date.parse(value) : NaN;
+  return Number.isNaN(created) || timeoutSeconds === undefined ? null : created + timeoutSeconds * 1000;
 }
 
 /** Seconds left before an offer times out (never negative); null when its timeout is unknown. */

@@ -2,9 +2,9 @@
 
 Pure rules over the route asked (method and path template), its path parameters and form, and the
 token's task_router grant (workspace W, worker K, role). Anything not allowed here is refused:
-- every holder of W: read W, its Activities, TaskQueues and TaskChannels; list W's workers as a roster (names,
-  activity and availability only: whom to transfer to or invite), never filtered by attributes; read K and
-  anything under it;
+- every holder of W: read W, its Activities, TaskQueues and TaskChannels, and a Workflow by SID (its
+  reservation timeout times an offer); list W's workers as a roster (names, activity and availability
+  only: whom to transfer to or invite), never filtered by attributes; read K and anything under it;
   set K's activity; move K's reservations to accepted/rejected/wrapping/completed; read a task K holds
   a reservation for, and move a task assigned to K to wrapping/completed;
 - role supervisor or admin besides: read every worker, task and statistic of W, and K's attributes;
@@ -119,6 +119,8 @@ def _taskrouter(grant: Grant, asked: Asked, path: list[str]) -> Decision:
         return allow()
     if reading and path == ["Workers"]:
         return _roster(asked)
+    if reading and head == "Workflows" and len(path) == 2:  # no more than its TaskQueues already show
+        return allow()
     if head == "Workers" and own_worker:
         return _own_worker(grant, asked, path)
     if head == "Tasks" and grant.worker_sid is not None and len(path) >= 2:

@@ -1,11 +1,15 @@
 """Twilio-format access tokens: JWT, HS256, signed with an API key's secret (`iss` = SK…, `sub` = AC…).
 
 Parley mints them for agents and web-chat guests and accepts any signed with one of the account's
-API keys, so a business's existing token server (Twilio's helper libraries) works unchanged.
+API keys, so a business's existing token server (Twilio's helper libraries) works unchanged. The tokens
+Parley mints carry a `parley` claim saying whom they were minted for (a guest, or an agent and a digest of
+its record), so they can be refused once that no longer holds (shared/auth/revocation.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,21 +66,61 @@ class Grants:
         return grants
 
 
+GUEST = "guest"
+AGENT = "agent"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Whom Parley minted a token for: a web-chat guest, or an agent as its record stood (`agent_record`)."""
+
+    kind: str  # GUEST or AGENT
+    agent_sid: str | None = None
+    agent_record: str | None = None  # record_digest of the agent's own grants when the token was minted
+
+    @classmethod
+    def guest(cls) -> Stamp:
+        return cls(kind=GUEST)
+
+    @classmethod
+    def agent(cls, agent_sid: str, own_grants: Grants) -> Stamp:
+        return cls(kind=AGENT, agent_sid=agent_sid, agent_record=record_digest(own_grants))
+
+    def to_claim(self) -> dict[str, str]:
+        claim = {"kind": self.kind}
+        if self.agent_sid and self.agent_record:
+            claim.update(agent_sid=self.agent_sid, agent_record=self.agent_record)
+        return claim
+
+
+def record_digest(grants: Grants) -> str:
+    """What an agent's token must still match: its identity, chat service, workspace, worker and role."""
+    canonical = json.dumps(grants.to_payload(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class VerifiedToken:
     account_sid: str
     key_sid: str
     grants: Grants
     expires_at: int
+    # Only a token signed with the account's Parley-managed key has one: a business's own key could sign any.
+    stamp: Stamp | None = None
 
     @property
     def identity(self) -> str:
         return self.grants.identity
 
+    @property
+    def is_guest(self) -> bool:
+        return self.stamp is not None and self.stamp.kind == GUEST
 
-def mint(*, key: ApiKey, grants: Grants, ttl: int = DEFAULT_TTL_SECONDS, now: int | None = None) -> str:
+
+def mint(*, key: ApiKey, grants: Grants, ttl: int = DEFAULT_TTL_SECONDS, now: int | None = None,
+         stamp: Stamp | None = None) -> str:
     issued = int(time.time()) if now is None else now
-    payload = {
+    payload: dict[str, Any] = {
         "jti": f"{key.sid}-{issued}",
         "iss": key.sid,
         "sub": key.account_sid,
@@ -84,6 +128,8 @@ def mint(*, key: ApiKey, grants: Grants, ttl: int = DEFAULT_TTL_SECONDS, now: in
         "exp": issued + ttl,
         "grants": grants.to_payload(),
     }
+    if stamp is not None:
+        payload["parley"] = stamp.to_claim()
     return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers=HEADERS)
 
 
@@ -126,7 +172,17 @@ async def verify(token: str, lookup: KeyLookup) -> VerifiedToken:
         grants=Grants(identity=identity, chat_service_sid=_text(chat.get("service_sid")),
                       workspace_sid=_text(task_router.get("workspace_sid")),
                       worker_sid=_text(task_router.get("worker_sid")), role=_text(task_router.get("role"))),
+        stamp=_stamp(_object(claims.get("parley"))) if key.managed else None,
     )
+
+
+def _stamp(claim: dict[str, Any]) -> Stamp | None:
+    kind = claim.get("kind")
+    if kind == GUEST:
+        return Stamp.guest()
+    if kind == AGENT:
+        return Stamp(kind=AGENT, agent_sid=_text(claim.get("agent_sid")), agent_record=_text(claim.get("agent_record")))
+    return None
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -148,9 +204,9 @@ class IssuedToken:
 
 
 async def issue(accounts_pool: asyncpg.Pool, *, account_sid: str, grants: Grants,
-                ttl: int = DEFAULT_TTL_SECONDS) -> IssuedToken:
+                ttl: int = DEFAULT_TTL_SECONDS, stamp: Stamp | None = None) -> IssuedToken:
     """A token signed with the account's Parley-managed API key (created the first time)."""
     key = await managed_key(accounts_pool, account_sid=account_sid)
     issued = int(time.time())
-    return IssuedToken(token=mint(key=key, grants=grants, ttl=ttl, now=issued), key_sid=key.sid,
+    return IssuedToken(token=mint(key=key, grants=grants, ttl=ttl, now=issued, stamp=stamp), key_sid=key.sid,
                        account_sid=account_sid, grants=grants, ttl=ttl, expires_at=issued + ttl)

@@ -96,7 +96,7 @@ class Runtime:
         self.dev_account = await ensure_dev_account(
             accounts_pool, sid=settings.dev_account_sid, auth_token=settings.dev_auth_token
         )
-        authenticate = Authenticator(directory)
+        authenticate = Authenticator(directory, token_cache_seconds=settings.token_check_cache_seconds)
         await self.broker.connect()
         self._outbound = OutboundHttp(settings.egress_networks)
         install_error_handlers(self.app)

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     # Supervisors' live statistics: recomputed at most this often per workspace while router events come in.
     supervisor_statistics_interval_seconds: float = Field(1.0, alias="PARLEY_SUPERVISOR_STATS_INTERVAL", gt=0)
 
+    # Revoking access tokens (docs/auth.md): a REST call reuses the agent record it read to check an agent's
+    # token for this long (a change made in another process takes effect after it; 0: read every time), and
+    # each open WebSocket's token is re-checked this often, so a deleted or changed agent, or a deleted key,
+    # closes its sockets within one interval. Together they keep a revocation under 5 s.
+    token_check_cache_seconds: float = Field(2.0, alias="PARLEY_TOKEN_CHECK_CACHE_SECONDS", ge=0)
+    realtime_token_check_seconds: float = Field(2.0, alias="PARLEY_REALTIME_TOKEN_CHECK_INTERVAL", gt=0)
+
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
     # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.

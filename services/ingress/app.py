@@ -15,6 +15,7 @@ from services.ingress.realtime import RealtimeHub, prune_log_forever
 from services.ingress.sender import Sender
 from services.ingress.supervisor_feed import BINDINGS as SUPERVISOR_FEED_BINDINGS
 from services.ingress.supervisor_feed import SupervisorFeed
+from services.ingress.token_watch import TokenWatch
 from services.ingress.web_apps import web_apps_router
 from services.ingress.webchats import WebChatRequests
 from shared.blobs import LocalDirectoryBlobStore
@@ -39,14 +40,16 @@ def build(context: ServiceContext) -> ServiceParts:
     feed.listen(supervisors.on_event)
     agents = AgentFeed()  # each agent's own reservation and worker events
     feed.listen(agents.on_event)
+    # Sockets whose tokens were revoked since (agent deleted or changed, key deleted) are closed.
+    watch = TokenWatch(context.authenticate.revocations, interval_seconds=context.settings.realtime_token_check_seconds)
     return ServiceParts(
         routers=[
             providers_router(context, directory), provider_callbacks_router(context, directory, media),
-            webchats_router(context, webchat_requests), realtime_router(context, hub, supervisors, agents),
+            webchats_router(context, webchat_requests), realtime_router(context, hub, watch, supervisors, agents),
             web_apps_router(context.settings),
         ],
         consumers=consumers(context.settings),
-        loops=[sender.run, feed.run, lambda: prune_log_forever(context.pool)],
+        loops=[sender.run, feed.run, watch.run, lambda: prune_log_forever(context.pool)],
         on_stop=[supervisors.close],
     )
 

@@ -23,7 +23,7 @@ def conversation_thread(envelope: Envelope[Any]) -> Hashable:
 def conversation_of(envelope: Envelope[Any]) -> Hashable:
     """One conversation's events are logged (and announced) in the order conversations published them."""
     event: ResourceEvent = envelope.payload
-    return event.resource.get("conversation_sid")
+    return event.resource.get("conversation_sid") or event.resource.get("sid")  # the conversation's own events
 
 
 def consumers(settings: Settings) -> list[Consumer]:

@@ -30,6 +30,7 @@ from shared.contracts.channels import (
 )
 from shared.contracts.conversations import (
     CONVERSATION_REMOVED,
+    CONVERSATION_STATE_UPDATED,
     PARTICIPANT_ADDED,
     PARTICIPANT_REMOVED,
     ResourceEvent,
@@ -304,6 +305,12 @@ async def log_conversation_event(conn: asyncpg.Connection, envelope: Envelope[Re
     if envelope.type == CONVERSATION_REMOVED:
         if isinstance(resource.get("sid"), str):
             await store.delete_conversation_members(conn, account_sid=account_sid, conversation_sid=resource["sid"])
+            await store.delete_closed_conversation(conn, account_sid=account_sid, conversation_sid=resource["sid"])
+        return
+    if envelope.type == CONVERSATION_STATE_UPDATED:
+        # Closed is final: from now on its guests' tokens are no longer renewed (api/webchats.py).
+        if resource.get("state") == "closed" and isinstance(resource.get("sid"), str):
+            await store.insert_closed_conversation(conn, account_sid=account_sid, conversation_sid=resource["sid"])
         return
     conversation_sid = resource.get("conversation_sid")
     if not isinstance(conversation_sid, str):

@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -36,6 +37,15 @@ log = logging.getLogger(__name__)
 # A client that lets this many messages pile up is too slow to keep; it reconnects and resumes.
 MAX_QUEUED_PER_CLIENT = 1000
 MAX_REPLAYED = 5000
+CLOSE_UNAUTHORIZED = 4001  # a token refused: at the handshake or first message, or revoked later
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Tells the connection's writer to send `message` (an error), then close with `code`."""
+
+    code: int
+    message: dict[str, Any]
 
 
 class Client:
@@ -46,7 +56,8 @@ class Client:
         self.account_sid = account_sid
         self.identity = identity
         self.conversations: set[str] = set()
-        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(MAX_QUEUED_PER_CLIENT)
+        # None: fell too far behind (the writer closes the connection); Closing: closed for a reason.
+        self.outbox: asyncio.Queue[dict[str, Any] | Closing | None] = asyncio.Queue(MAX_QUEUED_PER_CLIENT)
         self._buffer: list[dict[str, Any]] | None = []  # live events held while resuming; None once live
         self._replayed: set[int] = set()  # log ids sent from the log, never to be sent again
         self.overflowed = False
@@ -62,9 +73,19 @@ class Client:
             self.outbox.put_nowait(message)
         except asyncio.QueueFull:
             self.overflowed = True
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self.outbox.get_nowait()
-            self.outbox.put_nowait(None)  # tells the writer to close the connection
+            self._put_last(None)  # tells the writer to close the connection
+
+    def close(self, closing: Closing) -> None:
+        """Close the connection after what is already queued (even while it is still resuming)."""
+        try:
+            self.outbox.put_nowait(closing)
+        except asyncio.QueueFull:
+            self._put_last(closing)
+
+    def _put_last(self, item: Closing | None) -> None:
+        with contextlib.suppress(asyncio.QueueEmpty):
+            self.outbox.get_nowait()
+        self.outbox.put_nowait(item)
 
     def go_live(self, replayed: list[dict[str, Any]]) -> None:
         """Send the log's events, then the buffered live ones the log did not already include."""

@@ -336,6 +336,28 @@ async def delete_conversation_members(conn: Connection, *, account_sid: str, con
                        account_sid, conversation_sid)
 
 
+async def insert_closed_conversation(conn: Connection, *, account_sid: str, conversation_sid: str) -> None:
+    await conn.execute(
+        "INSERT INTO realtime_closed_conversations (account_sid, conversation_sid) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING", account_sid, conversation_sid,
+    )
+
+
+async def delete_closed_conversation(conn: Connection, *, account_sid: str, conversation_sid: str) -> None:
+    await conn.execute("DELETE FROM realtime_closed_conversations WHERE account_sid = $1 AND conversation_sid = $2",
+                       account_sid, conversation_sid)
+
+
+async def has_open_conversation(conn: Connection, *, account_sid: str, identity: str) -> bool:
+    """Whether the identity participates in a conversation that is not closed."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM realtime_members m WHERE m.account_sid = $1 AND m.identity = $2 "
+        "AND NOT EXISTS (SELECT 1 FROM realtime_closed_conversations c "
+        "WHERE c.account_sid = m.account_sid AND c.conversation_sid = m.conversation_sid))",
+        account_sid, identity,
+    ))
+
+
 async def list_member_conversations(conn: Connection, *, account_sid: str, identity: str) -> list[str]:
     rows = await conn.fetch(
         "SELECT conversation_sid FROM realtime_members WHERE account_sid = $1 AND identity = $2 ORDER BY conversation_sid",

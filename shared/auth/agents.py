@@ -12,6 +12,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from shared.access_tokens import Grants
 from shared.sids import new_sid
 
 Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
@@ -114,3 +115,21 @@ async def list_agents(conn: Connection, *, account_sid: str, after_sid: str | No
 async def delete_agent(conn: Connection, *, account_sid: str, sid: str) -> bool:
     result = await conn.execute("DELETE FROM agents WHERE sid = $1 AND account_sid = $2", sid, account_sid)
     return bool(result.endswith(" 1"))
+
+
+# --- What an agent's access tokens carry, and the records their checks read -------------------------------------
+
+def task_router_role(agent: Agent) -> str:
+    """The `task_router.role` of the agent's tokens: supervisors and admins supervise, everyone else works."""
+    return "supervisor" if {"supervisor", "admin"} & set(agent.roles) else "worker"
+
+
+def own_grants(agent: Agent) -> Grants:
+    """The grants the agent's own record gives its tokens."""
+    return Grants(identity=agent.identity, chat_service_sid=agent.chat_service_sid, workspace_sid=agent.workspace_sid,
+                  worker_sid=agent.worker_sid, role=task_router_role(agent))
+
+
+async def list_agents_by_sid(conn: Connection, *, sids: Sequence[str]) -> list[Agent]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM agents WHERE sid = ANY($1::text[])", list(sids))
+    return [_agent(row) for row in rows]

@@ -105,6 +105,7 @@ def agents_router(authenticate: Authenticator) -> APIRouter:
     async def delete(sid: str, caller: Caller) -> Response:
         if not await agents.delete_agent(pool, account_sid=caller.sid, sid=sid):
             raise not_found(f"Agent {sid}")
+        authenticate.revocations.forget_agent(sid)  # its tokens are refused here at once, elsewhere within the cache TTL
         return Response(status_code=204)
 
     return router
@@ -160,23 +161,23 @@ def access_tokens_router(authenticate: Authenticator) -> APIRouter:
             worker_sid=grant("WorkerSid", "WK", agent.worker_sid if agent else None),
             role=_task_router_role(agent),
         )
-        return await issue_token(pool, account_sid=account_sid, grants=grants, ttl=_ttl(form),
-                                 agent_sid=agent.sid if agent else None)
+        return await issue_token(pool, account_sid=account_sid, grants=grants, ttl=_ttl(form), agent=agent)
 
     return router
 
 
 def _task_router_role(agent: agents.Agent | None) -> str | None:
-    if agent is None:
-        return None
-    return "supervisor" if {"supervisor", "admin"} & set(agent.roles) else "worker"
+    return agents.task_router_role(agent) if agent is not None else None
 
 
 async def issue_token(pool: asyncpg.Pool, *, account_sid: str, grants: access_tokens.Grants, ttl: int,
-                      agent_sid: str | None = None) -> dict[str, Any]:
-    """A token signed with the account's Parley-managed API key, as the AccessTokens resource renders it."""
-    issued = await access_tokens.issue(pool, account_sid=account_sid, grants=grants, ttl=ttl)
-    return render_token(issued, agent_sid=agent_sid)
+                      agent: agents.Agent | None = None) -> dict[str, Any]:
+    """A token signed with the account's Parley-managed API key, as the AccessTokens resource renders it.
+
+    An agent's token is stamped with its record, so it is refused once the agent is deleted or changed."""
+    stamp = access_tokens.Stamp.agent(agent.sid, agents.own_grants(agent)) if agent is not None else None
+    issued = await access_tokens.issue(pool, account_sid=account_sid, grants=grants, ttl=ttl, stamp=stamp)
+    return render_token(issued, agent_sid=agent.sid if agent is not None else None)
 
 
 def render_token(issued: access_tokens.IssuedToken, *, agent_sid: str | None = None) -> dict[str, Any]:

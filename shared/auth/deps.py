@@ -15,6 +15,7 @@ from fastapi import Request
 from shared import access_tokens
 from shared.auth.accounts import Account, AccountDirectory
 from shared.auth.principal import Principal, TokenHolder
+from shared.auth.revocation import Revocations
 from shared.errors import TwilioError, unauthorized
 
 TOKEN_HEADER = "x-twilio-token"
@@ -53,10 +54,22 @@ def not_permitted(message: str = "The access token does not permit this action")
 class Authenticator:
     """`Depends(authenticator)` yields the authenticated Account or answers 401 (20003); a valid access token
     there answers 403 (20403). `Depends(authenticator.principal)` yields a Principal: the account, or a token's
-    holder (an invalid token: 401 20101, expired: 401 20104)."""
+    holder (an invalid token: 401 20101, expired: 401 20104; so is a revoked one: shared/auth/revocation.py)."""
 
-    def __init__(self, directory: AccountDirectory) -> None:
+    def __init__(self, directory: AccountDirectory, *, token_cache_seconds: float = 2.0) -> None:
         self.directory = directory
+        self.revocations = Revocations(directory.pool, cache_seconds=token_cache_seconds)
+
+    async def verify_token(self, token: str) -> tuple[access_tokens.VerifiedToken, Account]:
+        """The token's claims and account, once it is valid, its account active and it is not revoked.
+
+        Raises AccessTokenRefused. Every route and socket that accepts tokens goes through here."""
+        verified = await access_tokens.verify(token, self.directory.get_key)
+        account = await self.directory.get(verified.account_sid)
+        if account is None or account.status != "active":
+            raise access_tokens.invalid_token("the account is not active")
+        await self.revocations.check(verified)
+        return verified, account
 
     async def __call__(self, request: Request) -> Account:
         credentials = basic_credentials(request)
@@ -81,9 +94,6 @@ class Authenticator:
         return Principal(account=account, token=holder)
 
     async def _holder(self, request: Request, token: str) -> tuple[TokenHolder, Account]:
-        verified = await access_tokens.verify(token, self.directory.get_key)
-        account = await self.directory.get(verified.account_sid)
-        if account is None or account.status != "active":
-            raise access_tokens.invalid_token("the account is not active")
+        verified, account = await self.verify_token(token)
         request.state.account_sid = account.sid
         return TokenHolder.of(verified), account

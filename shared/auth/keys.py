@@ -91,3 +91,9 @@ async def managed_key(pool: asyncpg.Pool, *, account_sid: str) -> ApiKey:
         if row:
             return _key(row)
         return await insert_key(conn, account_sid=account_sid, friendly_name=MANAGED_KEY_NAME, managed=True)
+
+
+async def list_key_sids(conn: Connection, *, sids: list[str]) -> set[str]:
+    """Which of these keys still exist (the tokens they signed live and die with them)."""
+    rows = await conn.fetch("SELECT sid FROM api_keys WHERE sid = ANY($1::text[])", sids)
+    return {row["sid"] for row in rows}

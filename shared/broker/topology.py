@@ -38,11 +38,12 @@ class QueueSpec:
 CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.message",))
 CONVERSATIONS_RECEIPTS = QueueSpec("conversations.receipts", INBOUND, ("channel.receipt",))
 INGRESS_SENDS = QueueSpec("ingress.sends", COMMANDS, ("channel.send",))
-# Conversation events ingress logs (for realtime resume) and re-announces as `realtime.event` for its replicas;
+# Conversation events ingress logs (for realtime resume) and re-announces as `realtime.event` for its replicas,
+# and conversations closing (a closed one's guests get no fresh token);
 # one active consumer, so each conversation's events are logged and re-announced in the order published.
 INGRESS_REALTIME = QueueSpec("ingress.realtime", EVENTS, (
     "message.added", "message.updated", "message.removed", "participant.added", "participant.removed",
-    "conversation.removed", "delivery.updated",
+    "conversation.removed", "conversation.state_updated", "delivery.updated",
 ), arguments=(("x-single-active-consumer", True),))
 # Web-chat guests starting a chat: ingress asks, conversations creates it and answers with `webchat.started`.
 CONVERSATIONS_WEBCHATS = QueueSpec("conversations.webchats", COMMANDS, ("webchat.start",))

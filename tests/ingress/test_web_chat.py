@@ -88,6 +88,9 @@ async def test_a_web_chat_needs_a_chat_address_and_valid_pre_engagement_data(par
 
 async def test_a_guest_token_is_issued_to_the_business_and_refreshed_by_the_guest(parley: RunningParley) -> None:
     async with parley.client() as client:
+        address = await chat_address(client)
+        started = await client.post("/flex-api/v2/WebChats", data={"AddressSid": address["sid"], "Identity": "guest-ada"})
+        assert started.status_code == 201, started.text  # the guest is in an open chat: its token is renewed
         issued = await client.post("/ingress/webchat/tokens", data={"Identity": "guest-ada", "Ttl": "300"})
         assert issued.status_code == 201, issued.text
         key = (await client.post(f"/api/2010-04-01/Accounts/{parley.account.sid}/Keys.json")).json()

@@ -1,10 +1,12 @@
 """`/ingress/ws`: the realtime WebSocket of browsers (agent desktop, web-chat guests).
 
 Authenticated by an access token, as `?token=…` (refused at the handshake when wrong) or as the first
-message `{"type": "auth", "token": "…"}`. The client then receives the events of the conversations it
-participates in and may send `{"type": "typing", "conversation_sid": …}` and
-`{"type": "read", "conversation_sid": …, "index": n}`. `resume_from` (`5`, or `CH…:5,CH…:7`) replays the
-message events after that index. The connection closes when the token expires (4002); refresh and resume.
+message `{"type": "auth", "token": "…"}`; a token revoked later (its agent deleted or changed, its key
+deleted: services/ingress/token_watch.py) closes the connection with 4001 after an error message. The
+client then receives the events of the conversations it participates in and may send
+`{"type": "typing", "conversation_sid": …}` and `{"type": "read", "conversation_sid": …, "index": n}`.
+`resume_from` (`5`, or `CH…:5,CH…:7`) replays the message events after that index. The connection closes
+when the token expires (4002); refresh and resume.
 An agent's token (a task_router grant with a worker) also brings that worker's reservation and activity
 events (services/ingress/agent_feed.py).
 """
@@ -19,8 +21,9 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from services.ingress.agent_feed import AgentFeed
-from services.ingress.realtime import Client, RealtimeHub
+from services.ingress.realtime import CLOSE_UNAUTHORIZED, Client, Closing, RealtimeHub
 from services.ingress.supervisor_feed import SupervisorFeed
+from services.ingress.token_watch import TokenWatch
 from shared import access_tokens
 from shared.errors import TwilioError
 from shared.runtime import ServiceContext
@@ -28,7 +31,6 @@ from shared.sids import is_sid
 
 WS_PATH = "/ingress/ws"
 AUTH_TIMEOUT_SECONDS = 10.0
-CLOSE_UNAUTHORIZED = 4001
 CLOSE_EXPIRED = 4002
 CLOSE_TOO_SLOW = 4008
 
@@ -52,13 +54,13 @@ def error_message(error: TwilioError) -> dict[str, Any]:
     return {"type": "error", **error.body()}
 
 
-def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: SupervisorFeed | None = None,
-                    agents: AgentFeed | None = None) -> APIRouter:
+def realtime_router(context: ServiceContext, hub: RealtimeHub, watch: TokenWatch,
+                    supervisors: SupervisorFeed | None = None, agents: AgentFeed | None = None) -> APIRouter:
     router = APIRouter()
-    directory = context.authenticate.directory
 
     async def verified(token: str) -> access_tokens.VerifiedToken:
-        return await access_tokens.verify(token, directory.get_key)
+        claims, _ = await context.authenticate.verify_token(token)
+        return claims
 
     @router.websocket(WS_PATH)
     async def realtime(websocket: WebSocket) -> None:
@@ -91,6 +93,7 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: Supe
                 return
         client = Client(account_sid=claims.account_sid, identity=claims.identity)
         worker_sid = claims.grants.worker_sid  # an agent's socket also carries its worker's TaskRouter events
+        watch.watch(client, claims)
         if agents is not None:
             agents.connect(client, worker_sid)
         try:
@@ -103,6 +106,7 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, supervisors: Supe
                                       workspace_sid=claims.grants.workspace_sid)
             await _serve(websocket, hub, client, expires_at=claims.expires_at)
         finally:
+            watch.unwatch(client)
             hub.disconnect(client)
             if supervisors is not None:
                 supervisors.disconnected(client)
@@ -141,6 +145,10 @@ async def _write(websocket: WebSocket, client: Client) -> None:
         message = await client.outbox.get()
         if message is None:  # fell too far behind: better to reconnect and resume than to lag forever
             await websocket.close(code=CLOSE_TOO_SLOW)
+            return
+        if isinstance(message, Closing):
+            await websocket.send_json(message.message)
+            await websocket.close(code=message.code)
             return
         await websocket.send_text(json.dumps(message))
 

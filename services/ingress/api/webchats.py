@@ -2,7 +2,9 @@
 
 A business's own server calls these with its account credentials and hands the guest's token to the
 browser; Parley's widget starts a chat itself, naming only its chat address. Either way the browser
-refreshes the token with the token itself, never seeing account credentials.
+refreshes the token with the token itself, never seeing account credentials: only a guest's token (one
+minted here), and only while the guest has a conversation that is not closed, so a token taken from a page
+cannot be kept alive forever, nor an agent's be renewed without its agent (docs/auth.md).
 """
 
 import json
@@ -73,8 +75,8 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
                                           conversation_sid=started.conversation_sid,
                                           participant_sid=started.participant_sid)
         grants = access_tokens.Grants(identity=started.identity, chat_service_sid=started.chat_service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=chat_account_sid,
-                                           grants=grants, ttl=access_tokens.DEFAULT_TTL_SECONDS)
+        issued = await access_tokens.issue(directory.pool, account_sid=chat_account_sid, grants=grants,
+                                           ttl=access_tokens.DEFAULT_TTL_SECONDS, stamp=access_tokens.Stamp.guest())
         return {"conversation_sid": started.conversation_sid, "identity": started.identity, "token": issued.token}
 
     @router.post(GUEST_TOKENS_PATH, status_code=201)
@@ -84,15 +86,25 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
         if service_sid is not None and not is_sid(service_sid, "IS"):
             raise invalid_parameter(f"Parameter 'ChatServiceSid' must be an IS… SID, not '{service_sid}'")
         grants = access_tokens.Grants(identity=form.required("Identity", max_length=256), chat_service_sid=service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=account.sid, grants=grants, ttl=_ttl(form))
+        issued = await access_tokens.issue(directory.pool, account_sid=account.sid, grants=grants, ttl=_ttl(form),
+                                           stamp=access_tokens.Stamp.guest())
         return render_token(issued)
 
     @router.post(f"{GUEST_TOKENS_PATH}/refresh", status_code=201)
     async def refresh(form: FormData) -> dict[str, Any]:
-        """A fresh token with the same grants, for a `Token` that is still valid (no account credentials)."""
-        current = await access_tokens.verify(form.required("Token", max_length=8192), directory.get_key)
+        """A fresh token with the same grants, for a guest's `Token` that is still valid (no account credentials)
+        while the guest is in a conversation that is not closed. Any other token: 401 20101."""
+        current, _ = await context.authenticate.verify_token(form.required("Token", max_length=8192))
+        if not current.is_guest:
+            raise access_tokens.invalid_token("only a web-chat guest's token is refreshed here (agents renew theirs at "
+                                              "/parley/v1/AccessTokens)")
+        async with context.pool.acquire() as conn:
+            chatting = await store.has_open_conversation(conn, account_sid=current.account_sid,
+                                                         identity=current.identity)
+        if not chatting:
+            raise access_tokens.invalid_token("the guest has no open conversation")
         issued = await access_tokens.issue(directory.pool, account_sid=current.account_sid, grants=current.grants,
-                                           ttl=_ttl(form))
+                                           ttl=_ttl(form), stamp=access_tokens.Stamp.guest())
         return render_token(issued)
 
     return router

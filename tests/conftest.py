@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import ClientConnection
 
 from services.catalog import ALL_SERVICES
 from shared.runtime import ServiceDefinition
@@ -50,6 +51,15 @@ async def launch(settings: Settings) -> AsyncIterator[StartParley]:
 @pytest.fixture
 async def parley(launch: StartParley) -> RunningParley:
     return await launch()
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[list[ClientConnection]]:
+    """The test's realtime sockets (tests/support/realtime.py), closed at its end."""
+    opened: list[ClientConnection] = []
+    yield opened
+    for ws in opened:
+        await ws.close()
 
 
 @pytest.fixture

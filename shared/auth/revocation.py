@@ -45,8 +45,12 @@ class Revocations:
         stamp = token.stamp
         if stamp is None or stamp.kind != AGENT:
             return
-        agent = await self._agent(token.account_sid, stamp.agent_sid) if stamp.agent_sid else None
-        if (error := refusal(token, agent)) is not None:
+        if stamp.agent_sid is None:
+            raise invalid_token("it names no agent")
+        if refusal(token, await self._agent(token.account_sid, stamp.agent_sid, cached=True)) is None:
+            return
+        # A refusal is never taken from the cache: a token minted after a change must not wait for it to lapse.
+        if (error := refusal(token, await self._agent(token.account_sid, stamp.agent_sid, cached=False))) is not None:
             raise error
 
     def forget_agent(self, sid: str) -> None:
@@ -72,11 +76,11 @@ class Revocations:
                 refused[position] = error
         return refused
 
-    async def _agent(self, account_sid: str, sid: str) -> agents.Agent | None:
+    async def _agent(self, account_sid: str, sid: str, *, cached: bool) -> agents.Agent | None:
         now = time.monotonic()
-        cached = self._agents.get(sid)
-        if cached is not None and now - cached[0] < self._cache_seconds:
-            return cached[1]
+        known = self._agents.get(sid) if cached else None
+        if known is not None and now - known[0] < self._cache_seconds:
+            return known[1]
         agent = await agents.get_agent(self._pool, account_sid=account_sid, sid=sid)
         self._remember(sid, agent, now)
         return agent

@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from websockets.asyncio.client import ClientConnection
 
 from services.ingress.app import SERVICE as INGRESS
 from shared.broker.topology import DEAD, INBOUND
@@ -28,15 +27,6 @@ async def settings(infra: Infrastructure) -> AsyncIterator[Settings]:
     isolated = test_settings(infra, **SEND_BUDGET)
     yield isolated
     await remove_isolated_names(isolated)
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[list[ClientConnection]]:
-    """The test's realtime sockets (tests/support/realtime.py), closed at its end."""
-    opened: list[ClientConnection] = []
-    yield opened
-    for ws in opened:
-        await ws.close()
 
 
 @pytest.fixture

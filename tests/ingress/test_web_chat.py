@@ -16,6 +16,7 @@ from services.ingress.app import SERVICE as INGRESS
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 from tests.conftest import StartParley
 from tests.support.parley import RunningParley
+from tests.support.waiting import eventually
 
 
 def _conversations_with_webchat(context: ServiceContext) -> ServiceParts:
@@ -107,6 +108,54 @@ async def test_a_guest_token_is_issued_to_the_business_and_refreshed_by_the_gues
         for bad, code in [(expired, 20104), (forged, 20101), ("garbage", 20101)]:
             response = await browser.post("/ingress/webchat/tokens/refresh", data={"Token": bad})
             assert (response.status_code, response.json()["code"]) == (401, code)
+
+
+def refused_as_invalid(response: httpx.Response) -> None:
+    assert (response.status_code, response.json()["code"]) == (401, 20101), response.text
+
+
+async def test_only_a_guest_token_is_refreshed_there_never_an_agents_a_supervisors_or_an_api_keys(
+    parley: RunningParley,
+) -> None:
+    async with parley.client() as client:
+        address = await chat_address(client)
+        started = await client.post("/flex-api/v2/WebChats", data={"AddressSid": address["sid"], "Identity": "guest-ada"})
+        assert started.status_code == 201, started.text
+        for identity, roles in [("agent-bob", "agent"), ("sup-sam", "supervisor")]:
+            created = await client.post("/parley/v1/Agents", data={"Identity": identity, "Roles": roles})
+            assert created.status_code == 201, created.text
+        agent = (await client.post("/parley/v1/AccessTokens", data={"Identity": "agent-bob"})).json()["token"]
+        supervisor = (await client.post("/parley/v1/AccessTokens", data={"Identity": "sup-sam"})).json()["token"]
+        not_an_agent = (await client.post("/parley/v1/AccessTokens", data={"Identity": "kiosk-7"})).json()["token"]
+        key = (await client.post(f"/api/2010-04-01/Accounts/{parley.account.sid}/Keys.json")).json()
+    # Signed with the business's own key for the very guest in the open chat: still not a guest token of Parley's.
+    by_api_key = AccessToken(parley.account.sid, key["sid"], key["secret"], identity="guest-ada").to_jwt()
+    async with httpx.AsyncClient(base_url=parley.base_url) as browser:
+        for token in (agent, supervisor, not_an_agent, by_api_key):
+            refused_as_invalid(await browser.post("/ingress/webchat/tokens/refresh", data={"Token": token}))
+        guest = await browser.post("/ingress/webchat/tokens/refresh", data={"Token": started.json()["token"]})
+        assert (guest.status_code, guest.json()["identity"]) == (201, "guest-ada")
+
+
+async def test_a_guest_token_is_renewed_only_while_the_guests_chat_is_open(parley: RunningParley) -> None:
+    async with parley.client() as client:
+        address = await chat_address(client)
+        started = (await client.post("/flex-api/v2/WebChats", data={"AddressSid": address["sid"]})).json()
+        nobody = (await client.post("/ingress/webchat/tokens", data={"Identity": "guest-in-no-chat"})).json()["token"]
+        async with httpx.AsyncClient(base_url=parley.base_url) as browser:
+            async def refresh(token: str) -> httpx.Response:
+                return await browser.post("/ingress/webchat/tokens/refresh", data={"Token": token})
+
+            renewed = await refresh(started["token"])
+            assert renewed.status_code == 201, renewed.text
+            refused_as_invalid(await refresh(nobody))
+
+            closed = await client.post(f"/conversations/v1/Conversations/{started['conversation_sid']}",
+                                       data={"State": "closed"})
+            assert (closed.status_code, closed.json()["state"]) == (200, "closed"), closed.text
+            refused_as_invalid(await eventually(lambda: refresh(started["token"]), until=lambda r: r.status_code != 201,
+                                                what="the closed chat's guest token to be refused"))
+            refused_as_invalid(await refresh(renewed.json()["token"]))
 
 
 async def test_guest_and_agent_talk_over_websockets_on_a_web_chat(parley: RunningParley) -> None:

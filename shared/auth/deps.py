@@ -58,7 +58,7 @@ class Authenticator:
 
     def __init__(self, directory: AccountDirectory, *, token_cache_seconds: float = 2.0) -> None:
         self.directory = directory
-        self.revocations = Revocations(directory.pool, cache_seconds=token_cache_seconds)
+        self.revocations = Revocations(directory, cache_seconds=token_cache_seconds)
 
     async def verify_token(self, token: str) -> tuple[access_tokens.VerifiedToken, Account]:
         """The token's claims and account, once it is valid, its account active and it is not revoked.

@@ -12,10 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import asyncpg
-
 from shared.access_tokens import AGENT, AccessTokenRefused, VerifiedToken, invalid_token, record_digest
 from shared.auth import agents, keys
+from shared.auth.accounts import AccountDirectory
 
 _MAX_CACHED = 10_000
 
@@ -35,8 +34,9 @@ def refusal(token: VerifiedToken, agent: agents.Agent | None) -> AccessTokenRefu
 class Revocations:
     """The agent records tokens are checked against, cached for `cache_seconds` (0: always read)."""
 
-    def __init__(self, pool: asyncpg.Pool, *, cache_seconds: float) -> None:
-        self._pool = pool
+    def __init__(self, directory: AccountDirectory, *, cache_seconds: float) -> None:
+        self._directory = directory
+        self._pool = directory.pool
         self._cache_seconds = cache_seconds
         self._agents: dict[str, tuple[float, agents.Agent | None]] = {}
 
@@ -71,6 +71,7 @@ class Revocations:
         refused: dict[int, AccessTokenRefused] = {}
         for position, token in enumerate(tokens):
             if token.key_sid not in existing_keys:
+                self._directory.forget_key(token.key_sid)  # so REST calls here refuse it at once too
                 refused[position] = invalid_token("its signing key was deleted")
             elif (error := refusal(token, current.get(token.stamp.agent_sid or "") if token.stamp else None)):
                 refused[position] = error

@@ -70,14 +70,14 @@ async def test_a_websocket_token_is_redacted_from_the_logs(ingress_process: Ingr
     with pytest.raises(InvalidStatus):
         await connect(f"{ingress_process.ws_url}?resume_from=0&token={wrong}")
 
-    def lines() -> list[dict[str, object]]:
-        return [json.loads(line) for line in ingress_process.log().splitlines() if line.startswith("{")]
+    async def connection_lines() -> list[str]:
+        """The messages of the JSON log lines uvicorn wrote for WebSocket connections."""
+        lines = [json.loads(line) for line in ingress_process.log().splitlines() if line.startswith("{")]
+        return [str(line["message"]) for line in lines if "WebSocket /ingress/ws" in str(line["message"])]
 
     # Barrier: both connections have been logged.
-    logged = await eventually(
-        lambda: asyncio.sleep(0, [line for line in lines() if "WebSocket /ingress/ws" in str(line["message"])]),
-        until=lambda found: len(found) >= 2, what="uvicorn to log both connections")
-    messages = [str(line["message"]) for line in logged]
+    messages = await eventually(connection_lines, until=lambda found: len(found) >= 2,
+                                what="uvicorn to log both connections")
     assert messages[0].endswith(' - "WebSocket /ingress/ws?token=[redacted]" [accepted]'), messages
     assert messages[1].endswith(' - "WebSocket /ingress/ws?resume_from=0&token=[redacted]" 403'), messages
     whole = ingress_process.log()

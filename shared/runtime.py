@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -200,21 +201,41 @@ class HttpServer:
         await self._server.serve()
 
 
-async def run_services(settings: Settings, services: Sequence[ServiceDefinition], *, banner: bool = False) -> None:
-    """Run until interrupted: the body of `make run` and `python -m services.<name>`."""
+def listens_on_loopback(settings: Settings) -> bool:
+    if settings.host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return False  # a host name: it may well answer from outside
+
+
+def startup_banner(settings: Settings, account: Account, *, one_process: bool) -> str:
+    """What a process prints once it is up. The auth token is full power over the account, and start-up output
+    ends up in container logs and log collectors, so it is printed only where it can serve nobody but the
+    developer at this machine: the one-process `parley run`, on a loopback address, for the dev account Parley
+    created itself (an account given by PARLEY_ACCOUNT_SID / PARLEY_AUTH_TOKEN is known to whoever gave it)."""
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    created_itself = not (settings.dev_account_sid and settings.dev_auth_token)
+    if one_process and created_itself and listens_on_loopback(settings):
+        return (f"\nParley is running at {base}\n"
+                f"  Account SID: {account.sid}\n"
+                f"  Auth token:  {account.auth_token}\n"
+                f"  Try: curl -u {account.sid}:{account.auth_token} {base}/conversations/v1/Conversations\n")
+    return (f"\nParley is running at {base}\n"
+            f"  Account SID: {account.sid}\n"
+            "  Auth token:  not printed (choose the account's credentials with PARLEY_ACCOUNT_SID and "
+            "PARLEY_AUTH_TOKEN)\n")
+
+
+async def run_services(settings: Settings, services: Sequence[ServiceDefinition], *, one_process: bool = False) -> None:
+    """Run until interrupted: the body of `parley run` and `python -m services` (`one_process`: all services
+    here, the developer's way) and of `python -m services.<name>` (one service, as docker-compose runs them)."""
     runtime = Runtime(settings, services)
     await runtime.start()
     try:
-        if banner and runtime.dev_account is not None:
-            base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
-            print(
-                f"\nParley is running at {base}\n"
-                f"  Account SID: {runtime.dev_account.sid}\n"
-                f"  Auth token:  {runtime.dev_account.auth_token}\n"
-                f"  Try: curl -u {runtime.dev_account.sid}:{runtime.dev_account.auth_token} "
-                f"{base}/conversations/v1/Conversations\n",
-                flush=True,
-            )
+        if runtime.dev_account is not None:
+            print(startup_banner(settings, runtime.dev_account, one_process=one_process), flush=True)
         await HttpServer(runtime.app, host=settings.host, port=settings.port).serve_forever()
     finally:
         await runtime.stop()

@@ -23,6 +23,8 @@ from fastapi import APIRouter, FastAPI
 from shared.auth.accounts import Account, AccountDirectory, ensure_dev_account
 from shared.auth.api import accounts_router
 from shared.auth.deps import Authenticator
+from shared.auth.passwords import Passwords
+from shared.auth.throttle import GuessLimits, GuessThrottle
 from shared.broker.connection import Broker
 from shared.broker.consumer import Consumer, ConsumerRunner
 from shared.cors import install_cors
@@ -88,6 +90,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._outbound: OutboundHttp | None = None
+        self._passwords: Passwords | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -97,11 +100,19 @@ class Runtime:
         self.dev_account = await ensure_dev_account(
             accounts_pool, sid=settings.dev_account_sid, auth_token=settings.dev_auth_token
         )
-        authenticate = Authenticator(directory)
+        throttle = GuessThrottle(accounts_pool, GuessLimits(
+            per_credential=settings.auth_failures_per_credential, per_address=settings.auth_failures_per_address,
+            window=timedelta(seconds=settings.auth_failure_window_seconds),
+        ), cache_seconds=settings.auth_throttle_cache_seconds)
+        authenticate = Authenticator(directory, throttle=throttle)
+        self._passwords = Passwords(settings.password_hash_threads)
+        forget_guesses = pruning_loop(accounts_pool, [("guess_counts", throttle.pruning())],
+                                      interval_seconds=settings.retention_interval_seconds)
+        self._tasks.append(asyncio.create_task(self._supervise("accounts", forget_guesses)))
         await self.broker.connect()
         self._outbound = OutboundHttp(settings.egress_networks)
         install_error_handlers(self.app)
-        self.app.include_router(accounts_router(authenticate))
+        self.app.include_router(accounts_router(authenticate, self._passwords))
         for service in self.services:
             pool = await self._pool(service.name)
             context = ServiceContext(
@@ -154,6 +165,8 @@ class Runtime:
                 await callback()
         if self._outbound is not None:
             await self._outbound.close()
+        if self._passwords is not None:
+            self._passwords.close()
         await self.broker.close()
         for pool in self._pools:
             try:

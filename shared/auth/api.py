@@ -11,6 +11,7 @@ from shared.auth import keys
 from shared.auth.accounts import Account, insert_account, list_accounts, update_account
 from shared.auth.agents_api import access_tokens_router, agents_router
 from shared.auth.deps import Authenticator, basic_credentials
+from shared.auth.passwords import Passwords
 from shared.errors import TwilioError, not_found
 from shared.forms import Form
 from shared.http import rfc2822
@@ -67,12 +68,12 @@ def standard_key_refused() -> TwilioError:
                                    "resources; use the Account SID and auth token")
 
 
-def accounts_router(authenticate: Authenticator) -> APIRouter:
+def accounts_router(authenticate: Authenticator, hashing: Passwords) -> APIRouter:
     """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs."""
     root = APIRouter()
     root.include_router(_accounts_router(authenticate))
-    root.include_router(agents_router(authenticate))
-    root.include_router(access_tokens_router(authenticate))
+    root.include_router(agents_router(authenticate, hashing))
+    root.include_router(access_tokens_router(authenticate, hashing))
     return root
 
 

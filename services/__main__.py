@@ -10,4 +10,4 @@ from shared.settings import Settings
 if __name__ == "__main__":
     settings = Settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    asyncio.run(run_services(settings, ALL_SERVICES, banner=True))
+    asyncio.run(run_services(settings, ALL_SERVICES, one_process=True))

@@ -116,7 +116,7 @@ def _run() -> None:
 
     settings = Settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    asyncio.run(run_services(settings, ALL_SERVICES, banner=True))
+    asyncio.run(run_services(settings, ALL_SERVICES, one_process=True))
 
 
 def main(argv: list[str] | None = None) -> int:

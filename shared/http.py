@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def error_response(error: TwilioError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

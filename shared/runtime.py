@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,8 @@ from fastapi import APIRouter, FastAPI
 from shared.auth.accounts import Account, AccountDirectory, ensure_dev_account
 from shared.auth.api import accounts_router
 from shared.auth.deps import Authenticator
+from shared.auth.passwords import Passwords
+from shared.auth.throttle import GuessLimits, GuessThrottle
 from shared.broker.connection import Broker
 from shared.broker.consumer import Consumer, ConsumerRunner
 from shared.cors import install_cors
@@ -87,6 +90,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._outbound: OutboundHttp | None = None
+        self._passwords: Passwords | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -96,11 +100,19 @@ class Runtime:
         self.dev_account = await ensure_dev_account(
             accounts_pool, sid=settings.dev_account_sid, auth_token=settings.dev_auth_token
         )
-        authenticate = Authenticator(directory, token_cache_seconds=settings.token_check_cache_seconds)
+        throttle = GuessThrottle(accounts_pool, GuessLimits(
+            per_credential=settings.auth_failures_per_credential, per_address=settings.auth_failures_per_address,
+            window=timedelta(seconds=settings.auth_failure_window_seconds),
+        ), cache_seconds=settings.auth_throttle_cache_seconds)
+        authenticate = Authenticator(directory, throttle=throttle, token_cache_seconds=settings.token_check_cache_seconds)
+        self._passwords = Passwords(settings.password_hash_threads)
+        forget_guesses = pruning_loop(accounts_pool, [("guess_counts", throttle.pruning())],
+                                      interval_seconds=settings.retention_interval_seconds)
+        self._tasks.append(asyncio.create_task(self._supervise("accounts", forget_guesses)))
         await self.broker.connect()
         self._outbound = OutboundHttp(settings.egress_networks)
         install_error_handlers(self.app)
-        self.app.include_router(accounts_router(authenticate))
+        self.app.include_router(accounts_router(authenticate, self._passwords))
         for service in self.services:
             pool = await self._pool(service.name)
             context = ServiceContext(
@@ -153,6 +165,8 @@ class Runtime:
                 await callback()
         if self._outbound is not None:
             await self._outbound.close()
+        if self._passwords is not None:
+            self._passwords.close()
         await self.broker.close()
         for pool in self._pools:
             try:
@@ -200,21 +214,41 @@ class HttpServer:
         await self._server.serve()
 
 
-async def run_services(settings: Settings, services: Sequence[ServiceDefinition], *, banner: bool = False) -> None:
-    """Run until interrupted: the body of `make run` and `python -m services.<name>`."""
+def listens_on_loopback(settings: Settings) -> bool:
+    if settings.host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return False  # a host name: it may well answer from outside
+
+
+def startup_banner(settings: Settings, account: Account, *, one_process: bool) -> str:
+    """What a process prints once it is up. The auth token is full power over the account, and start-up output
+    ends up in container logs and log collectors, so it is printed only where it can serve nobody but the
+    developer at this machine: the one-process `parley run`, on a loopback address, for the dev account Parley
+    created itself (an account given by PARLEY_ACCOUNT_SID / PARLEY_AUTH_TOKEN is known to whoever gave it)."""
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    created_itself = not (settings.dev_account_sid and settings.dev_auth_token)
+    if one_process and created_itself and listens_on_loopback(settings):
+        return (f"\nParley is running at {base}\n"
+                f"  Account SID: {account.sid}\n"
+                f"  Auth token:  {account.auth_token}\n"
+                f"  Try: curl -u {account.sid}:{account.auth_token} {base}/conversations/v1/Conversations\n")
+    return (f"\nParley is running at {base}\n"
+            f"  Account SID: {account.sid}\n"
+            "  Auth token:  not printed (choose the account's credentials with PARLEY_ACCOUNT_SID and "
+            "PARLEY_AUTH_TOKEN)\n")
+
+
+async def run_services(settings: Settings, services: Sequence[ServiceDefinition], *, one_process: bool = False) -> None:
+    """Run until interrupted: the body of `parley run` and `python -m services` (`one_process`: all services
+    here, the developer's way) and of `python -m services.<name>` (one service, as docker-compose runs them)."""
     runtime = Runtime(settings, services)
     await runtime.start()
     try:
-        if banner and runtime.dev_account is not None:
-            base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
-            print(
-                f"\nParley is running at {base}\n"
-                f"  Account SID: {runtime.dev_account.sid}\n"
-                f"  Auth token:  {runtime.dev_account.auth_token}\n"
-                f"  Try: curl -u {runtime.dev_account.sid}:{runtime.dev_account.auth_token} "
-                f"{base}/conversations/v1/Conversations\n",
-                flush=True,
-            )
+        if runtime.dev_account is not None:
+            print(startup_banner(settings, runtime.dev_account, one_process=one_process), flush=True)
         await HttpServer(runtime.app, host=settings.host, port=settings.port).serve_forever()
     finally:
         await runtime.stop()

@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     webchat_starts_per_minute: int = Field(60, alias="PARLEY_WEBCHAT_STARTS_PER_MINUTE", ge=0)
     trust_forwarded_for: bool = Field(False, alias="PARLEY_TRUST_FORWARDED_FOR")
 
+    # Guessing credentials (shared/auth/throttle.py): agent sign-ins (Email + Password) and HTTP Basic
+    # failures, each counted per client address and per (email or SID, client address) in a window that
+    # opens at the first attempt; past a limit that address (or pair) gets 429 (20429) with Retry-After
+    # until its window ends. The client address is the peer uvicorn reports: behind a proxy, set uvicorn's
+    # FORWARDED_ALLOW_IPS to the proxy's address so it reads X-Forwarded-For.
+    auth_failures_per_credential: int = Field(10, alias="PARLEY_AUTH_FAILURES_PER_CREDENTIAL", ge=1)
+    auth_failures_per_address: int = Field(100, alias="PARLEY_AUTH_FAILURES_PER_ADDRESS", ge=1)
+    auth_failure_window_seconds: float = Field(900.0, alias="PARLEY_AUTH_FAILURE_WINDOW", gt=0)
+    # How long a replica trusts its last look that a client with correct Basic credentials is not throttled
+    # (every request asks; 0: look every time). A refusal is kept until its window ends either way.
+    auth_throttle_cache_seconds: float = Field(1.0, alias="PARLEY_AUTH_THROTTLE_CACHE", ge=0)
+    # Threads hashing and checking agents' passwords (argon2id: tens of milliseconds of CPU, 64 MiB each); fewer
+    # than the cores, so that a burst of sign-ins leaves the event loop a core for everyone else's requests.
+    password_hash_threads: int = Field(1, alias="PARLEY_PASSWORD_HASH_THREADS", ge=1)
+
     # Supervisors' live statistics: recomputed at most this often per workspace while router events come in.
     supervisor_statistics_interval_seconds: float = Field(1.0, alias="PARLEY_SUPERVISOR_STATS_INTERVAL", gt=0)
 

@@ -1,16 +1,13 @@
-"""Agents: the people who sign in to the agent desktop, with argon2-hashed passwords."""
+"""Agents: the people who sign in to the agent desktop, with argon2-hashed passwords (shared/auth/passwords.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeAlias
 
 import asyncpg
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.access_tokens import Grants
 from shared.sids import new_sid
@@ -56,25 +53,6 @@ def _agent(row: asyncpg.Record) -> Agent:
                  friendly_name=row["friendly_name"], email=row["email"], workspace_sid=row["workspace_sid"],
                  worker_sid=row["worker_sid"], chat_service_sid=row["chat_service_sid"], roles=tuple(row["roles"]),
                  date_created=row["date_created"], date_updated=row["date_updated"])
-
-
-# One hasher with argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile).
-_HASHER = PasswordHasher()
-# Compared against when no agent has the email, so a miss costs what a wrong password costs.
-_ABSENT = _HASHER.hash("no agent has this email")
-
-
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_HASHER.hash, password)
-
-
-async def password_matches(password_hash: str | None, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return _HASHER.verify(password_hash or _ABSENT, password) and password_hash is not None
-        except (VerificationError, InvalidHashError):
-            return False
-    return await asyncio.to_thread(check)
 
 
 async def insert_agent(conn: Connection, *, account_sid: str, fields: AgentFields) -> Agent:

@@ -8,9 +8,11 @@ import asyncpg
 from fastapi import APIRouter, Depends, Request, Response
 
 from shared import access_tokens
-from shared.auth import agents
+from shared.auth import agents, passwords
 from shared.auth.accounts import Account
 from shared.auth.deps import Authenticator, basic_credentials, presented_token
+from shared.auth.passwords import Passwords
+from shared.auth.throttle import SIGN_IN
 from shared.errors import conflict, invalid_parameter, missing_parameter, not_found, unauthorized
 from shared.forms import Form
 from shared.http import iso
@@ -20,7 +22,6 @@ from shared.sids import is_sid
 AGENTS_PATH = "/parley/v1/Agents"
 ACCESS_TOKENS_PATH = "/parley/v1/AccessTokens"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-MIN_PASSWORD_LENGTH = 8
 
 
 def render_agent(agent: agents.Agent, base: str) -> dict[str, Any]:
@@ -49,7 +50,14 @@ def _ttl(form: Form) -> int:
     return ttl if ttl is not None else access_tokens.DEFAULT_TTL_SECONDS
 
 
-def agents_router(authenticate: Authenticator) -> APIRouter:
+def _password(form: Form) -> str | None:
+    password = form.str("Password", max_length=passwords.MAX_LENGTH)
+    if password is not None and len(password) < passwords.MIN_LENGTH:
+        raise invalid_parameter(f"Parameter 'Password' must be at least {passwords.MIN_LENGTH} characters")
+    return password
+
+
+def agents_router(authenticate: Authenticator, hashing: Passwords) -> APIRouter:
     router = APIRouter(prefix=AGENTS_PATH)
     Caller = Annotated[Account, Depends(authenticate)]
     pool = authenticate.directory.pool
@@ -61,9 +69,7 @@ def agents_router(authenticate: Authenticator) -> APIRouter:
         email = form.str("Email", max_length=320)
         if email is not None and not _EMAIL.match(email):
             raise invalid_parameter(f"Parameter 'Email' is not an email address: '{email}'")
-        password = form.str("Password", max_length=1024)
-        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise invalid_parameter(f"Parameter 'Password' must be at least {MIN_PASSWORD_LENGTH} characters")
+        password = _password(form)
         if (email is None) != (password is None):
             raise invalid_parameter("An agent signs in with Email and Password: give both, or neither")
         roles = form.list("Roles") or ["agent"]
@@ -72,7 +78,7 @@ def agents_router(authenticate: Authenticator) -> APIRouter:
             raise invalid_parameter(f"Parameter 'Roles' must be among {', '.join(agents.ROLES)}, not {unknown[0]}")
         fields = agents.AgentFields(
             identity=identity, friendly_name=form.str("FriendlyName", max_length=256), email=email,
-            password_hash=await agents.hash_password(password) if password else None,
+            password_hash=await hashing.hash(password) if password else None,
             workspace_sid=_sid_param(form, "WorkspaceSid", "WS"), worker_sid=_sid_param(form, "WorkerSid", "WK"),
             chat_service_sid=_sid_param(form, "ChatServiceSid", "IS"), roles=tuple(dict.fromkeys(roles)),
         )
@@ -111,18 +117,23 @@ def agents_router(authenticate: Authenticator) -> APIRouter:
     return router
 
 
-def access_tokens_router(authenticate: Authenticator) -> APIRouter:
+def access_tokens_router(authenticate: Authenticator, hashing: Passwords) -> APIRouter:
     router = APIRouter(prefix=ACCESS_TOKENS_PATH)
     directory = authenticate.directory
     pool = directory.pool
 
-    async def signed_in_agent(email: str, password: str) -> agents.Agent:
-        agent, password_hash = await agents.get_agent_for_sign_in(pool, email=email)
-        # The hash is checked even for an unknown email, so timing does not tell which emails exist.
-        if not await agents.password_matches(password_hash, password) or agent is None:
-            raise unauthorized()
-        account = await directory.get(agent.account_sid)
-        if account is None or account.status != "active":
+    async def signed_in_agent(request: Request, email: str, password: str) -> agents.Agent:
+        async def check() -> agents.Agent | None:
+            agent, password_hash = await agents.get_agent_for_sign_in(pool, email=email)
+            # The hash is checked even for an unknown email, so timing does not tell which emails exist.
+            if not await hashing.matches(password_hash, password) or agent is None:
+                return None
+            account = await directory.get(agent.account_sid)
+            return agent if account is not None and account.status == "active" else None
+
+        async with hashing.turn():  # guesses are judged no faster than they are hashed: shared/auth/throttle.py
+            agent = await authenticate.throttle.attempt(request, scope=SIGN_IN, credential=email, check=check)
+        if agent is None:
             raise unauthorized()
         return agent
 
@@ -134,7 +145,7 @@ def access_tokens_router(authenticate: Authenticator) -> APIRouter:
         email = form.str("Email")
         by_account = False  # only the account may name other grants than the agent's own
         if email is not None:
-            agent: agents.Agent | None = await signed_in_agent(email, form.str("Password") or "")
+            agent: agents.Agent | None = await signed_in_agent(request, email, form.str("Password") or "")
             assert agent is not None
             account_sid, identity = agent.account_sid, agent.identity
         elif basic_credentials(request) is None and presented_token(request) is not None:

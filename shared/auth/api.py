@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from shared.auth import keys
 from shared.auth.accounts import Account, insert_account, list_accounts, update_account
 from shared.auth.agents_api import access_tokens_router, agents_router
-from shared.auth.deps import Authenticator
-from shared.errors import not_found
+from shared.auth.deps import Authenticator, basic_credentials
+from shared.auth.passwords import Passwords
+from shared.errors import TwilioError, not_found
 from shared.forms import Form
 from shared.http import rfc2822
 from shared.paging import PageRequest, page_token, read_page_request
@@ -62,19 +63,33 @@ def v2010_page(key: str, items: list[dict[str, Any]], *, uri: str, page: PageReq
     }
 
 
-def accounts_router(authenticate: Authenticator) -> APIRouter:
+def standard_key_refused() -> TwilioError:
+    return TwilioError(403, 20403, "Forbidden: API keys are Standard keys, which may not use the Accounts or Keys "
+                                   "resources; use the Account SID and auth token")
+
+
+def accounts_router(authenticate: Authenticator, hashing: Passwords) -> APIRouter:
     """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs."""
     root = APIRouter()
     root.include_router(_accounts_router(authenticate))
-    root.include_router(agents_router(authenticate))
-    root.include_router(access_tokens_router(authenticate))
+    root.include_router(agents_router(authenticate, hashing))
+    root.include_router(access_tokens_router(authenticate, hashing))
     return root
 
 
 def _accounts_router(authenticate: Authenticator) -> APIRouter:
     router = APIRouter(prefix=f"{PREFIX}/Accounts")
-    Caller = Annotated[Account, Depends(authenticate)]
     directory = authenticate.directory
+
+    async def account_itself(request: Request, account: Annotated[Account, Depends(authenticate)]) -> Account:
+        """The account's own credentials. API keys act as Twilio's Standard keys: everything but these resources,
+        so a leaked key can neither read the auth token nor mint keys nor create or suspend subaccounts."""
+        credentials = basic_credentials(request)
+        if credentials is not None and credentials[0].startswith("SK"):
+            raise standard_key_refused()
+        return account
+
+    Caller = Annotated[Account, Depends(account_itself)]
 
     async def visible(caller: Account, sid: str) -> Account:
         account = await directory.get(sid.removesuffix(".json"))
@@ -117,7 +132,7 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
         assert updated is not None
         return JSONResponse(render_account(updated))
 
-    # --- API keys: `SK…` + secret, accepted wherever the account's own credentials are ---
+    # --- API keys: `SK…` + secret, accepted wherever the account's own credentials are but here ---
 
     @router.post("/{account_sid}/Keys.json", status_code=201)
     async def create_key(account_sid: str, request: Request, caller: Caller) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from shared import access_tokens
 from shared.auth.accounts import Account, AccountDirectory
 from shared.auth.principal import Principal, TokenHolder
 from shared.auth.revocation import Revocations
+from shared.auth.throttle import BASIC, GuessThrottle
 from shared.errors import TwilioError, unauthorized
 
 TOKEN_HEADER = "x-twilio-token"
@@ -56,8 +57,9 @@ class Authenticator:
     there answers 403 (20403). `Depends(authenticator.principal)` yields a Principal: the account, or a token's
     holder (an invalid token: 401 20101, expired: 401 20104; so is a revoked one: shared/auth/revocation.py)."""
 
-    def __init__(self, directory: AccountDirectory, *, token_cache_seconds: float = 2.0) -> None:
+    def __init__(self, directory: AccountDirectory, *, throttle: GuessThrottle, token_cache_seconds: float = 2.0) -> None:
         self.directory = directory
+        self.throttle = throttle
         self.revocations = Revocations(directory, cache_seconds=token_cache_seconds)
 
     async def verify_token(self, token: str) -> tuple[access_tokens.VerifiedToken, Account]:
@@ -78,7 +80,9 @@ class Authenticator:
                 await self._holder(request, token)  # a bad token is told as such, a good one is out of scope
                 raise tokens_not_accepted()
             raise unauthorized()
-        account = await self.directory.verify(*credentials)
+        # An address guessing credentials is throttled (429 20429), whoever it names: shared/auth/throttle.py.
+        account = await self.throttle.attempt(request, scope=BASIC, credential=credentials[0],
+                                              check=lambda: self.directory.verify(*credentials))
         if account is None:
             raise unauthorized()
         request.state.account_sid = account.sid

@@ -54,7 +54,7 @@ async def test_api_keys_are_created_listed_updated_and_deleted_and_authenticate_
 
     async with httpx.AsyncClient(base_url=base, auth=(key["sid"], key["secret"])) as as_key:
         assert (await as_key.get("/parley/v1/Providers")).status_code == 200
-        assert (await as_key.get(f"/api/2010-04-01/Accounts/{ingress.account.sid}.json")).status_code == 200
+        assert (await as_key.get(f"/api/2010-04-01/Accounts/{ingress.account.sid}.json")).status_code == 403
     async with httpx.AsyncClient(base_url=base, auth=(key["sid"], "wrong-secret")) as wrong:
         refused = await wrong.get("/parley/v1/Providers")
         assert (refused.status_code, refused.json()["code"]) == (401, 20003)

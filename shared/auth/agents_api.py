@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from shared import access_tokens
 from shared.auth import agents
-from shared.auth.accounts import Account
+from shared.auth.accounts import Account, AccountDirectory
 from shared.auth.deps import Authenticator, basic_credentials, presented_token
 from shared.errors import conflict, invalid_parameter, missing_parameter, not_found, unauthorized
 from shared.forms import Form
@@ -160,7 +160,7 @@ def access_tokens_router(authenticate: Authenticator) -> APIRouter:
             worker_sid=grant("WorkerSid", "WK", agent.worker_sid if agent else None),
             role=_task_router_role(agent),
         )
-        return await issue_token(pool, account_sid=account_sid, grants=grants, ttl=_ttl(form),
+        return await issue_token(directory, account_sid=account_sid, grants=grants, ttl=_ttl(form),
                                  agent_sid=agent.sid if agent else None)
 
     return router
@@ -172,10 +172,10 @@ def _task_router_role(agent: agents.Agent | None) -> str | None:
     return "supervisor" if {"supervisor", "admin"} & set(agent.roles) else "worker"
 
 
-async def issue_token(pool: asyncpg.Pool, *, account_sid: str, grants: access_tokens.Grants, ttl: int,
+async def issue_token(directory: AccountDirectory, *, account_sid: str, grants: access_tokens.Grants, ttl: int,
                       agent_sid: str | None = None) -> dict[str, Any]:
     """A token signed with the account's Parley-managed API key, as the AccessTokens resource renders it."""
-    issued = await access_tokens.issue(pool, account_sid=account_sid, grants=grants, ttl=ttl)
+    issued = await access_tokens.issue(directory, account_sid=account_sid, grants=grants, ttl=ttl)
     return render_token(issued, agent_sid=agent_sid)
 
 

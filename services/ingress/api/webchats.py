@@ -73,7 +73,7 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
                                           conversation_sid=started.conversation_sid,
                                           participant_sid=started.participant_sid)
         grants = access_tokens.Grants(identity=started.identity, chat_service_sid=started.chat_service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=chat_account_sid,
+        issued = await access_tokens.issue(directory, account_sid=chat_account_sid,
                                            grants=grants, ttl=access_tokens.DEFAULT_TTL_SECONDS)
         return {"conversation_sid": started.conversation_sid, "identity": started.identity, "token": issued.token}
 
@@ -84,14 +84,14 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
         if service_sid is not None and not is_sid(service_sid, "IS"):
             raise invalid_parameter(f"Parameter 'ChatServiceSid' must be an IS… SID, not '{service_sid}'")
         grants = access_tokens.Grants(identity=form.required("Identity", max_length=256), chat_service_sid=service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=account.sid, grants=grants, ttl=_ttl(form))
+        issued = await access_tokens.issue(directory, account_sid=account.sid, grants=grants, ttl=_ttl(form))
         return render_token(issued)
 
     @router.post(f"{GUEST_TOKENS_PATH}/refresh", status_code=201)
     async def refresh(form: FormData) -> dict[str, Any]:
         """A fresh token with the same grants, for a `Token` that is still valid (no account credentials)."""
         current = await access_tokens.verify(form.required("Token", max_length=8192), directory.get_key)
-        issued = await access_tokens.issue(directory.pool, account_sid=current.account_sid, grants=current.grants,
+        issued = await access_tokens.issue(directory, account_sid=current.account_sid, grants=current.grants,
                                            ttl=_ttl(form))
         return render_token(issued)
 

@@ -16,7 +16,8 @@ import asyncpg
 import httpx
 
 from bench.support import DATABASE_URL, parley_process, percentile
-from shared.paging import page_token
+from shared.crypto import box_of
+from shared.paging import PageTokenKeys, page_token, page_token_keys
 
 
 async def seed_messages(prefix: str, conversation_sid: str, account_sid: str, count: int) -> None:
@@ -81,7 +82,8 @@ async def main() -> None:
         report("list messages, first page (50)", *await measure(client, messages, requests=args.requests,
                                                                 concurrency=args.concurrency))
         late = args.messages - 100
-        token = page_token(late // 50, after=late)
+        with page_token_keys(PageTokenKeys.of(box_of(parley.secret_key))):  # a token as Parley would issue
+            token = page_token(late // 50, after=late)
         report(f"list messages, page after index {late:,} (50)", *await measure(
             client, messages, requests=args.requests, concurrency=args.concurrency,
             params={"PageSize": "50", "Page": str(late // 50), "PageToken": token}))

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.broker.topology import EXCHANGES, QUEUES
+from shared.crypto import generate_key
 from shared.runtime import HttpServer, free_port
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -41,6 +42,7 @@ class ParleyProcess:
     account_sid: str
     auth_token: str
     prefix: str
+    secret_key: str
 
 
 @contextlib.asynccontextmanager
@@ -49,10 +51,11 @@ async def parley_process() -> AsyncIterator[ParleyProcess]:
     prefix = "b" + secrets.token_hex(4)
     port = free_port()
     account_sid, auth_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    secret_key = generate_key()
     env = {
         **os.environ, "PORT": str(port), "AMQP_URL": AMQP_URL, "DATABASE_URL": DATABASE_URL,
         "PARLEY_SCHEMA_PREFIX": f"{prefix}_", "PARLEY_BROKER_PREFIX": f"{prefix}.",
-        "PARLEY_ACCOUNT_SID": account_sid, "PARLEY_AUTH_TOKEN": auth_token,
+        "PARLEY_ACCOUNT_SID": account_sid, "PARLEY_AUTH_TOKEN": auth_token, "PARLEY_SECRET_KEY": secret_key,
         "PARLEY_EGRESS_NETWORKS": "127.0.0.0/8", "LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen([sys.executable, "-m", "services"], env=env, stdout=subprocess.DEVNULL)
@@ -68,7 +71,8 @@ async def parley_process() -> AsyncIterator[ParleyProcess]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("Parley did not start")
                 await asyncio.sleep(0.2)
-        yield ParleyProcess(base_url=base, account_sid=account_sid, auth_token=auth_token, prefix=prefix)
+        yield ParleyProcess(base_url=base, account_sid=account_sid, auth_token=auth_token, prefix=prefix,
+                            secret_key=secret_key)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import jwt
 
+from shared.auth.accounts import AccountDirectory
 from shared.auth.keys import ApiKey, managed_key
 from shared.errors import TwilioError
 
@@ -203,10 +203,10 @@ class IssuedToken:
     expires_at: int
 
 
-async def issue(accounts_pool: asyncpg.Pool, *, account_sid: str, grants: Grants,
+async def issue(directory: AccountDirectory, *, account_sid: str, grants: Grants,
                 ttl: int = DEFAULT_TTL_SECONDS, stamp: Stamp | None = None) -> IssuedToken:
     """A token signed with the account's Parley-managed API key (created the first time)."""
-    key = await managed_key(accounts_pool, account_sid=account_sid)
+    key = await managed_key(directory.pool, account_sid=account_sid, box=directory.box)
     issued = int(time.time())
     return IssuedToken(token=mint(key=key, grants=grants, ttl=ttl, now=issued, stamp=stamp), key_sid=key.sid,
                        account_sid=account_sid, grants=grants, ttl=ttl, expires_at=issued + ttl)

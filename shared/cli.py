@@ -1,4 +1,5 @@
-"""The `parley` command: run Parley, apply migrations, publish test traffic, export message contracts."""
+"""The `parley` command: run Parley, apply migrations, manage the secret key, publish test traffic, export message
+contracts."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.broker.connection import Broker
 from shared.broker.topology import INBOUND
 from shared.contracts.envelope import Envelope, make_envelope
 from shared.contracts.ingress import INBOUND_MESSAGE, InboundMessage
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.runtime import ServiceDefinition
 
 
 async def publish_inbound_message(
@@ -109,12 +115,49 @@ async def _migrate() -> None:
     print("migrations applied")
 
 
+async def rotate_secret_key(settings: Settings, services: Sequence[ServiceDefinition]) -> dict[str, int]:
+    """Seal every stored secret under the first key of PARLEY_SECRET_KEY (the others only open); rows already
+    under it are left alone, so it can be run again, and beside running services that hold both keys.
+    Returns the rows changed per schema and table."""
+    from shared.crypto import box_of, reseal_column
+    from shared.db import create_pool
+    from shared.runtime import ACCOUNTS_SEALED, prepare_database
+
+    box = box_of(settings.secret_key)
+    await prepare_database(settings, services)
+    changed: dict[str, int] = {}
+    for schema, columns in [("accounts", ACCOUNTS_SEALED), *((service.name, service.sealed) for service in services)]:
+        pool = await create_pool(settings.database_url, schema=settings.schema_name(schema), max_size=2)
+        try:
+            for column in columns:
+                name = f"{schema}.{column.table}.{column.column}"
+                changed[name] = await reseal_column(pool, column, box, rotate=True)
+        finally:
+            await pool.close()
+    return changed
+
+
+def _rotate(args: argparse.Namespace) -> None:
+    from services.catalog import ALL_SERVICES
+    from shared.crypto import parse_keys
+
+    settings = Settings()
+    keys = [*([args.new_key] if args.new_key else []), *parse_keys(settings.secret_key), *args.old_key]
+    settings = settings.model_copy(update={"secret_key": ",".join(dict.fromkeys(keys))})
+    for name, count in asyncio.run(rotate_secret_key(settings, ALL_SERVICES)).items():
+        print(f"{name}: {count} re-sealed")
+
+
 def _run() -> None:
     from services.catalog import ALL_SERVICES
+    from shared.crypto import local_secret_key
     from shared.logs import configure_logging
     from shared.runtime import run_services
 
     settings = Settings()
+    if not settings.secret_key and settings.media_directory == Settings.model_fields["media_directory"].default:
+        # One process, media on this machine: nothing else needs the key, so Parley keeps its own.
+        settings = settings.model_copy(update={"secret_key": local_secret_key()})
     configure_logging(settings.log_level, json_lines=settings.log_json)
     asyncio.run(run_services(settings, ALL_SERVICES, one_process=True))
 
@@ -124,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run all four services in one process on $PORT")
     commands.add_parser("migrate", help="create the database if missing and apply every migration")
+    commands.add_parser("generate-secret-key", help="print a new key for PARLEY_SECRET_KEY")
+    rotate = commands.add_parser(
+        "rotate-secret-key", help="re-seal every stored secret under the new key",
+        description="Keys: --new-key, then those of PARLEY_SECRET_KEY, then each --old-key. The first seals, all "
+                    "open. Afterwards, PARLEY_SECRET_KEY may hold the new key alone.")
+    rotate.add_argument("--new-key", help="the key to seal with (default: the first of PARLEY_SECRET_KEY)")
+    rotate.add_argument("--old-key", action="append", default=[], help="a key secrets may still be sealed with")
     publish = commands.add_parser("publish-inbound", help="publish an inbound message straight to the broker")
     publish.add_argument("--account", required=True, help="the account SID (AC…) the message belongs to")
     publish.add_argument("--from", dest="from_address", required=True, help="the customer's address")
@@ -141,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         _run()
     elif args.command == "migrate":
         asyncio.run(_migrate())
+    elif args.command == "generate-secret-key":
+        from shared.crypto import generate_key
+
+        print(generate_key())
+    elif args.command == "rotate-secret-key":
+        _rotate(args)
     elif args.command == "publish-inbound":
         asyncio.run(_publish(args))
     elif args.command == "export-contracts":

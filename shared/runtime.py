@@ -20,6 +20,7 @@ import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from shared.auth import accounts, keys
 from shared.auth.accounts import Account, AccountDirectory, ensure_dev_account
 from shared.auth.api import accounts_router
 from shared.auth.deps import Authenticator
@@ -28,17 +29,20 @@ from shared.auth.throttle import GuessLimits, GuessThrottle
 from shared.broker.connection import Broker
 from shared.broker.consumer import Consumer, ConsumerRunner
 from shared.cors import install_cors
+from shared.crypto import SealedColumn, SecretBox, box_of, reseal_column
 from shared.db import create_pool, ensure_database
 from shared.http import install_error_handlers
 from shared.migrations import migrate_service
 from shared.outbound_http import OutboundHttp
 from shared.outbox import OutboxRelay
+from shared.paging import PageTokenKeys, page_tokens_keyed
 from shared.retention import PROCESSED_MESSAGES, Pruning, pruning_loop
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ACCOUNTS_MIGRATIONS = Path(__file__).parent / "auth" / "migrations"
+ACCOUNTS_SEALED = (accounts.SEALED, keys.SEALED)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class ServiceContext:
     broker: Broker
     authenticate: Authenticator
     outbound: OutboundHttp
+    box: SecretBox  # seals the secrets the service stores (shared/crypto.py)
 
 
 @dataclass
@@ -66,6 +71,9 @@ class ServiceDefinition:
     name: str
     migrations: Path | None
     build: Callable[[ServiceContext], ServiceParts]
+    # The columns of its schema holding secrets: sealed at start-up when still plaintext, re-sealed by
+    # `parley rotate-secret-key`.
+    sealed: tuple[SealedColumn, ...] = ()
 
 
 async def prepare_database(settings: Settings, services: Sequence[ServiceDefinition]) -> None:
@@ -75,6 +83,13 @@ async def prepare_database(settings: Settings, services: Sequence[ServiceDefinit
                           fabric=False)
     for service in services:
         await migrate_service(settings.database_url, schema=settings.schema_name(service.name), directory=service.migrations)
+
+
+async def seal_plaintext(pool: asyncpg.Pool, columns: Sequence[SealedColumn], box: SecretBox) -> None:
+    """Rows written before secrets were sealed (or restored from such a backup) are sealed now."""
+    for column in columns:
+        if sealed := await reseal_column(pool, column, box, rotate=False):
+            log.info("sealed plaintext secrets", extra={"table": column.table, "rows": sealed})
 
 
 class Runtime:
@@ -94,11 +109,13 @@ class Runtime:
 
     async def start(self) -> None:
         settings = self.settings
+        box = box_of(settings.secret_key)  # before anything else: without it nothing stored can be read
         await prepare_database(settings, self.services)
         accounts_pool = await self._pool("accounts", max_size=4)
-        directory = AccountDirectory(accounts_pool)
+        await seal_plaintext(accounts_pool, ACCOUNTS_SEALED, box)
+        directory = AccountDirectory(accounts_pool, box)
         self.dev_account = await ensure_dev_account(
-            accounts_pool, sid=settings.dev_account_sid, auth_token=settings.dev_auth_token
+            accounts_pool, sid=settings.dev_account_sid, auth_token=settings.dev_auth_token, box=box
         )
         throttle = GuessThrottle(accounts_pool, GuessLimits(
             per_credential=settings.auth_failures_per_credential, per_address=settings.auth_failures_per_address,
@@ -112,12 +129,14 @@ class Runtime:
         await self.broker.connect()
         self._outbound = OutboundHttp(settings.egress_networks)
         install_error_handlers(self.app)
+        page_tokens_keyed(self.app, PageTokenKeys.of(box))
         self.app.include_router(accounts_router(authenticate, self._passwords))
         for service in self.services:
             pool = await self._pool(service.name)
+            await seal_plaintext(pool, service.sealed, box)
             context = ServiceContext(
                 name=service.name, settings=settings, pool=pool, broker=self.broker,
-                authenticate=authenticate, outbound=self._outbound,
+                authenticate=authenticate, outbound=self._outbound, box=box,
             )
             parts = service.build(context)
             for router in parts.routers:

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     dev_account_sid: str | None = Field(None, alias="PARLEY_ACCOUNT_SID")
     dev_auth_token: str | None = Field(None, alias="PARLEY_AUTH_TOKEN")
 
+    # Fernet keys, comma-separated, sealing the secrets stored in the database (auth tokens, API key
+    # secrets, provider and push credentials) and keying page tokens: the first seals, all open. Required
+    # for every process of a deployment; only the one-process `parley run` with the default local media
+    # directory makes one itself (.parley/secret_key). Rotate with `parley rotate-secret-key`.
+    secret_key: str | None = Field(None, alias="PARLEY_SECRET_KEY", repr=False)
+
     # Egress: every outbound HTTP call must land on an address inside one of these networks
     # (`public` stands for every public address). Empty means "public addresses only".
     egress_networks: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARLEY_EGRESS_NETWORKS")

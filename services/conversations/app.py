@@ -23,6 +23,7 @@ from services.conversations.flex_flow_addresses import flex_flow_addresses_serve
 from services.conversations.outbound_sends import MediaLinks, outbound_sends_consumer
 from services.conversations.pre_events import PreEvents
 from services.conversations.read_horizons import read_horizons_consumer
+from services.conversations.store.identity import SEALED_CREDENTIALS
 from services.conversations.studio_flows import studio_flow_consumers
 from services.conversations.timers import timer_sweeper
 from services.conversations.webchat import consumers as webchat_consumers
@@ -71,4 +72,5 @@ def build(context: ServiceContext) -> ServiceParts:
     )
 
 
-SERVICE = ServiceDefinition(name="conversations", migrations=Path(__file__).parent / "migrations", build=build)
+SERVICE = ServiceDefinition(name="conversations", migrations=Path(__file__).parent / "migrations", build=build,
+                            sealed=SEALED_CREDENTIALS)

@@ -13,6 +13,7 @@ from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.realtime import RealtimeHub, prune_log_forever
 from services.ingress.sender import Sender
+from services.ingress.store import SEALED_CREDENTIALS
 from services.ingress.supervisor_feed import BINDINGS as SUPERVISOR_FEED_BINDINGS
 from services.ingress.supervisor_feed import SupervisorFeed
 from services.ingress.token_watch import TokenWatch
@@ -26,7 +27,7 @@ from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 def build(context: ServiceContext) -> ServiceParts:
     # One directory for routers and sender, so a provider changed through the API is seen at once.
-    directory = ProviderDirectory(context.pool)
+    directory = ProviderDirectory(context.pool, context.box)
     sender = Sender(context, directory)
     # Inbound files go to the blob store the conversations service reads (one root, a shared volume when apart).
     media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory))
@@ -54,4 +55,5 @@ def build(context: ServiceContext) -> ServiceParts:
     )
 
 
-SERVICE = ServiceDefinition(name="ingress", migrations=Path(__file__).parent / "migrations", build=build)
+SERVICE = ServiceDefinition(name="ingress", migrations=Path(__file__).parent / "migrations", build=build,
+                            sealed=(SEALED_CREDENTIALS,))

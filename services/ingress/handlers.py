@@ -61,11 +61,11 @@ async def create_provider(pool: asyncpg.Pool, directory: ProviderDirectory, *, a
     async with pool.acquire() as conn, conn.transaction():
         await _refuse_taken_addresses(conn, account_sid=account_sid, fields=fields, other_than=None)
         try:
-            sid = await store.insert_provider(conn, account_sid=account_sid, fields=fields)
+            sid = await store.insert_provider(conn, account_sid=account_sid, fields=fields, box=directory.box)
         except asyncpg.UniqueViolationError as error:
             # Another request claimed one of these addresses between the check above and the insert.
             raise address_claimed_concurrently() from error
-        created = await store.get_provider(conn, sid=sid)
+        created = await store.get_provider(conn, sid=sid, box=directory.box)
     assert created is not None
     # This SID may have been looked up (and cached as unknown) before it existed.
     directory.forget(sid)
@@ -78,16 +78,16 @@ async def update_provider(pool: asyncpg.Pool, directory: ProviderDirectory, *, a
     async with pool.acquire() as conn, conn.transaction():
         if not await store.lock_provider(conn, sid=sid, account_sid=account_sid):
             raise not_found(f"Provider {sid}")
-        current = await store.get_provider(conn, sid=sid, account_sid=account_sid)
+        current = await store.get_provider(conn, sid=sid, account_sid=account_sid, box=directory.box)
         assert current is not None
         fields = change(current)
         await _refuse_taken_addresses(conn, account_sid=account_sid, fields=fields, other_than=sid)
         try:
-            await store.update_provider(conn, account_sid=account_sid, sid=sid, fields=fields)
+            await store.update_provider(conn, account_sid=account_sid, sid=sid, fields=fields, box=directory.box)
         except asyncpg.UniqueViolationError as error:
             # Another request claimed one of these addresses between the check above and the insert.
             raise address_claimed_concurrently() from error
-        updated = await store.get_provider(conn, sid=sid)
+        updated = await store.get_provider(conn, sid=sid, box=directory.box)
     assert updated is not None
     directory.forget(sid)
     return updated

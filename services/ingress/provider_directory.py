@@ -8,6 +8,7 @@ import asyncpg
 
 from services.ingress import store
 from services.ingress.domain.providers import Provider
+from shared.crypto import SecretBox
 
 
 class ProviderDirectory:
@@ -16,8 +17,9 @@ class ProviderDirectory:
     _TTL_SECONDS = 5.0
     _MAX_ENTRIES = 10_000
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox) -> None:
         self._pool = pool
+        self.box = box
         self._cache: dict[str, tuple[float, Provider | None]] = {}
 
     async def get(self, sid: str) -> Provider | None:
@@ -26,7 +28,7 @@ class ProviderDirectory:
         if cached and now - cached[0] < self._TTL_SECONDS:
             return cached[1]
         # Unknown SIDs are cached too, so a flood of bad callbacks does not become a flood of queries.
-        found = await store.get_provider(self._pool, sid=sid)
+        found = await store.get_provider(self._pool, sid=sid, box=self.box)
         if len(self._cache) >= self._MAX_ENTRIES:
             self._cache.clear()
         self._cache[sid] = (now, found)

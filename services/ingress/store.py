@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -12,6 +12,7 @@ import asyncpg
 from services.ingress.domain.providers import Provider, ProviderFields
 from services.ingress.domain.sends import STATUS_PROGRESSION, Send
 from shared.contracts.channels import OutboundMessage
+from shared.crypto import SealedColumn, SecretBox
 from shared.sids import new_sid
 
 Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
@@ -24,7 +25,15 @@ _PROVIDER_SELECT = (
 )
 
 
-def _provider(row: asyncpg.Record) -> Provider:
+# Every credential value is sealed; the keys stay plain, so the table's constraints still see which are set.
+SEALED_CREDENTIALS = SealedColumn("providers", "credentials", json_values=True)
+
+
+def _sealed(credentials: Mapping[str, str], box: SecretBox) -> dict[str, str]:
+    return {name: box.seal(value) for name, value in credentials.items()}
+
+
+def _provider(row: asyncpg.Record, box: SecretBox) -> Provider:
     return Provider(
         sid=row["sid"],
         account_sid=row["account_sid"],
@@ -32,18 +41,18 @@ def _provider(row: asyncpg.Record) -> Provider:
         addresses=tuple(row["addresses"]),
         friendly_name=row["friendly_name"],
         api_base_url=row["api_base_url"],
-        credentials=row["credentials"],
+        credentials={name: box.open(value) for name, value in row["credentials"].items()},
         date_created=row["date_created"],
         date_updated=row["date_updated"],
     )
 
 
-async def get_provider(conn: Connection, *, sid: str, account_sid: str | None = None) -> Provider | None:
+async def get_provider(conn: Connection, *, sid: str, box: SecretBox, account_sid: str | None = None) -> Provider | None:
     """By SID; with `account_sid`, only when the provider belongs to that account."""
     row = await conn.fetchrow(
         f"{_PROVIDER_SELECT} WHERE p.sid = $1 AND ($2::text IS NULL OR p.account_sid = $2)", sid, account_sid
     )
-    return _provider(row) if row else None
+    return _provider(row, box) if row else None
 
 
 async def lock_provider(conn: Connection, *, sid: str, account_sid: str) -> bool:
@@ -54,7 +63,7 @@ async def lock_provider(conn: Connection, *, sid: str, account_sid: str) -> bool
 
 
 async def list_providers(
-    conn: Connection, *, account_sid: str, after: str | None, before: str | None, limit: int
+    conn: Connection, *, account_sid: str, after: str | None, before: str | None, limit: int, box: SecretBox
 ) -> list[Provider]:
     if before is not None:
         rows = await conn.fetch(
@@ -67,25 +76,26 @@ async def list_providers(
             f"{_PROVIDER_SELECT} WHERE p.account_sid = $1 AND ($2::text IS NULL OR p.sid > $2) ORDER BY p.sid LIMIT $3",
             account_sid, after, limit,
         )
-    return [_provider(row) for row in rows]
+    return [_provider(row, box) for row in rows]
 
 
-async def insert_provider(conn: Connection, *, account_sid: str, fields: ProviderFields) -> str:
+async def insert_provider(conn: Connection, *, account_sid: str, fields: ProviderFields, box: SecretBox) -> str:
     sid = new_sid("PV")
     await conn.execute(
         "INSERT INTO providers (sid, account_sid, type, friendly_name, api_base_url, credentials) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
-        sid, account_sid, fields.type, fields.friendly_name, fields.api_base_url, dict(fields.credentials),
+        sid, account_sid, fields.type, fields.friendly_name, fields.api_base_url, _sealed(fields.credentials, box),
     )
     await replace_addresses(conn, account_sid=account_sid, provider_sid=sid, addresses=fields.addresses)
     return sid
 
 
-async def update_provider(conn: Connection, *, account_sid: str, sid: str, fields: ProviderFields) -> None:
+async def update_provider(conn: Connection, *, account_sid: str, sid: str, fields: ProviderFields,
+                          box: SecretBox) -> None:
     await conn.execute(
         "UPDATE providers SET friendly_name = $3, api_base_url = $4, credentials = $5, date_updated = now() "
         "WHERE sid = $1 AND account_sid = $2",
-        sid, account_sid, fields.friendly_name, fields.api_base_url, dict(fields.credentials),
+        sid, account_sid, fields.friendly_name, fields.api_base_url, _sealed(fields.credentials, box),
     )
     await replace_addresses(conn, account_sid=account_sid, provider_sid=sid, addresses=fields.addresses)
 

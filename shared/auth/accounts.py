@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 
 from shared.auth.keys import ApiKey, get_key
+from shared.crypto import SealedColumn, SecretBox
 from shared.sids import new_sid, new_token
 
 
@@ -24,11 +25,15 @@ class Account:
     date_updated: datetime
 
 
-def _account(row: asyncpg.Record) -> Account:
+# The auth token is stored sealed: webhook signatures and media URLs need it back, so it is encrypted, not hashed.
+SEALED = SealedColumn("accounts", "auth_token")
+
+
+def _account(row: asyncpg.Record, box: SecretBox) -> Account:
     return Account(
         sid=row["sid"],
         friendly_name=row["friendly_name"],
-        auth_token=row["auth_token"],
+        auth_token=box.open(row["auth_token"]),
         owner_account_sid=row["owner_account_sid"],
         status=row["status"],
         date_created=row["date_created"],
@@ -39,14 +44,15 @@ def _account(row: asyncpg.Record) -> Account:
 _COLUMNS = "sid, friendly_name, auth_token, owner_account_sid, status, date_created, date_updated"
 
 
-async def get_account(conn: asyncpg.Connection | asyncpg.Pool, *, sid: str) -> Account | None:
+async def get_account(conn: asyncpg.Connection | asyncpg.Pool, *, sid: str, box: SecretBox) -> Account | None:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM accounts WHERE sid = $1", sid)
-    return _account(row) if row else None
+    return _account(row, box) if row else None
 
 
 async def insert_account(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
+    box: SecretBox,
     friendly_name: str,
     owner_account_sid: str | None = None,
     sid: str | None = None,
@@ -58,15 +64,16 @@ async def insert_account(
         f"VALUES ($1, $2, $3, $4, $5) RETURNING {_COLUMNS}",
         sid or new_sid("AC"),
         friendly_name,
-        auth_token or new_token(),
+        box.seal(auth_token or new_token()),
         owner_account_sid,
         is_dev,
     )
-    return _account(row)
+    return _account(row, box)
 
 
 async def update_account(
-    conn: asyncpg.Connection | asyncpg.Pool, *, sid: str, friendly_name: str | None, status: str | None
+    conn: asyncpg.Connection | asyncpg.Pool, *, sid: str, friendly_name: str | None, status: str | None,
+    box: SecretBox,
 ) -> Account | None:
     row = await conn.fetchrow(
         f"UPDATE accounts SET friendly_name = coalesce($2, friendly_name), status = coalesce($3, status), "
@@ -75,12 +82,12 @@ async def update_account(
         friendly_name,
         status,
     )
-    return _account(row) if row else None
+    return _account(row, box) if row else None
 
 
 async def list_accounts(
     conn: asyncpg.Connection | asyncpg.Pool, *, owner_sid: str, after_sid: str | None, limit: int,
-    friendly_name: str | None = None, status: str | None = None,
+    box: SecretBox, friendly_name: str | None = None, status: str | None = None,
 ) -> list[Account]:
     """The owner itself and its subaccounts, by SID."""
     rows = await conn.fetch(
@@ -89,28 +96,30 @@ async def list_accounts(
         f"AND ($5::text IS NULL OR status = $5) ORDER BY sid LIMIT $3",
         owner_sid, after_sid, limit, friendly_name, status,
     )
-    return [_account(row) for row in rows]
+    return [_account(row, box) for row in rows]
 
 
-async def ensure_dev_account(pool: asyncpg.Pool, *, sid: str | None, auth_token: str | None) -> Account:
+async def ensure_dev_account(pool: asyncpg.Pool, *, sid: str | None, auth_token: str | None,
+                             box: SecretBox) -> Account:
     """The account `make run` prints: from the environment when given, else created once and kept."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
         if sid and auth_token:
-            existing = await get_account(conn, sid=sid)
+            existing = await get_account(conn, sid=sid, box=box)
             if existing is None:
-                return await insert_account(conn, friendly_name="Parley dev account", sid=sid, auth_token=auth_token)
+                return await insert_account(conn, box=box, friendly_name="Parley dev account", sid=sid,
+                                            auth_token=auth_token)
             if existing.auth_token != auth_token:
                 await conn.execute("UPDATE accounts SET auth_token = $2, date_updated = now() WHERE sid = $1",
-                                   sid, auth_token)
-                refreshed = await get_account(conn, sid=sid)
+                                   sid, box.seal(auth_token))
+                refreshed = await get_account(conn, sid=sid, box=box)
                 assert refreshed is not None
                 return refreshed
             return existing
         row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM accounts WHERE is_dev")
         if row:
-            return _account(row)
-        return await insert_account(conn, friendly_name="Parley dev account", is_dev=True)
+            return _account(row, box)
+        return await insert_account(conn, box=box, friendly_name="Parley dev account", is_dev=True)
 
 
 class AccountDirectory:
@@ -119,8 +128,9 @@ class AccountDirectory:
 
     _TTL_SECONDS = 5.0
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox) -> None:
         self.pool = pool
+        self.box = box
         self._cache: dict[str, tuple[float, Account | None]] = {}
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
 
@@ -129,7 +139,7 @@ class AccountDirectory:
         cached = self._keys.get(sid)
         if cached and now - cached[0] < self._TTL_SECONDS:
             return cached[1]
-        key = await get_key(self.pool, sid=sid)
+        key = await get_key(self.pool, sid=sid, box=self.box)
         if len(self._keys) > 10_000:
             self._keys.clear()
         self._keys[sid] = (now, key)
@@ -143,7 +153,7 @@ class AccountDirectory:
         cached = self._cache.get(sid)
         if cached and now - cached[0] < self._TTL_SECONDS:
             return cached[1]
-        account = await get_account(self.pool, sid=sid)
+        account = await get_account(self.pool, sid=sid, box=self.box)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[sid] = (now, account)

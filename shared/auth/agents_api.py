@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from shared import access_tokens
 from shared.auth import agents, passwords
-from shared.auth.accounts import Account
+from shared.auth.accounts import Account, AccountDirectory
 from shared.auth.deps import Authenticator, basic_credentials, presented_token
 from shared.auth.passwords import Passwords
 from shared.auth.throttle import SIGN_IN
@@ -172,7 +172,7 @@ def access_tokens_router(authenticate: Authenticator, hashing: Passwords) -> API
             worker_sid=grant("WorkerSid", "WK", agent.worker_sid if agent else None),
             role=_task_router_role(agent),
         )
-        return await issue_token(pool, account_sid=account_sid, grants=grants, ttl=_ttl(form), agent=agent)
+        return await issue_token(directory, account_sid=account_sid, grants=grants, ttl=_ttl(form), agent=agent)
 
     return router
 
@@ -181,13 +181,13 @@ def _task_router_role(agent: agents.Agent | None) -> str | None:
     return agents.task_router_role(agent) if agent is not None else None
 
 
-async def issue_token(pool: asyncpg.Pool, *, account_sid: str, grants: access_tokens.Grants, ttl: int,
+async def issue_token(directory: AccountDirectory, *, account_sid: str, grants: access_tokens.Grants, ttl: int,
                       agent: agents.Agent | None = None) -> dict[str, Any]:
     """A token signed with the account's Parley-managed API key, as the AccessTokens resource renders it.
 
     An agent's token is stamped with its record, so it is refused once the agent is deleted or changed."""
     stamp = access_tokens.Stamp.agent(agent.sid, agents.own_grants(agent)) if agent is not None else None
-    issued = await access_tokens.issue(pool, account_sid=account_sid, grants=grants, ttl=ttl, stamp=stamp)
+    issued = await access_tokens.issue(directory, account_sid=account_sid, grants=grants, ttl=ttl, stamp=stamp)
     return render_token(issued, agent_sid=agent.sid if agent is not None else None)
 
 

@@ -101,7 +101,7 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
     async def create_subaccount(request: Request, caller: Caller) -> dict[str, Any]:
         form = await Form.read(request)
         name = form.str("FriendlyName", max_length=64) or f"SubAccount Created at {rfc2822(caller.date_created)}"
-        account = await insert_account(directory.pool, friendly_name=name, owner_account_sid=caller.sid)
+        account = await insert_account(directory.pool, box=directory.box, friendly_name=name, owner_account_sid=caller.sid)
         return render_account(account)
 
     @router.get(".json")
@@ -109,7 +109,7 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
         form = await Form.read(request)
         page = read_page_request(form)
         rows = await list_accounts(
-            directory.pool, owner_sid=caller.sid, after_sid=page.after, limit=page.size + 1,
+            directory.pool, owner_sid=caller.sid, after_sid=page.after, limit=page.size + 1, box=directory.box,
             friendly_name=form.str("FriendlyName"), status=form.str("Status"),
         )
         items = rows[: page.size]
@@ -126,7 +126,7 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
         form = await Form.read(request)
         updated = await update_account(
             directory.pool, sid=account.sid, friendly_name=form.str("FriendlyName", max_length=64),
-            status=form.choice("Status", ["active", "suspended", "closed"]),
+            status=form.choice("Status", ["active", "suspended", "closed"]), box=directory.box,
         )
         directory.forget(account.sid)
         assert updated is not None
@@ -139,7 +139,7 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
         account = await visible(caller, account_sid)
         form = await Form.read(request)
         key = await keys.insert_key(directory.pool, account_sid=account.sid,
-                                    friendly_name=form.str("FriendlyName", max_length=64))
+                                    friendly_name=form.str("FriendlyName", max_length=64), box=directory.box)
         return render_key(key, with_secret=True)
 
     @router.get("/{account_sid}/Keys.json")
@@ -147,14 +147,15 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
         account = await visible(caller, account_sid)
         page = read_page_request(await Form.read(request))
         rows = await keys.list_keys(directory.pool, account_sid=account.sid, after_sid=page.after,
-                                    limit=page.size + 1)
+                                    limit=page.size + 1, box=directory.box)
         items = rows[: page.size]
         return v2010_page("keys", [render_key(key) for key in items], uri=f"{PREFIX}/Accounts/{account.sid}/Keys.json",
                           page=page, has_more=len(rows) > page.size, last_sid=items[-1].sid if items else None)
 
     async def key_of(caller: Account, account_sid: str, sid: str) -> keys.ApiKey:
         account = await visible(caller, account_sid)
-        key = await keys.get_key(directory.pool, sid=sid.removesuffix(".json"), account_sid=account.sid)
+        key = await keys.get_key(directory.pool, sid=sid.removesuffix(".json"), account_sid=account.sid,
+                                 box=directory.box)
         if key is None:
             raise not_found(f"The requested resource /Accounts/{account_sid}/Keys/{sid}")
         return key
@@ -168,7 +169,7 @@ def _accounts_router(authenticate: Authenticator) -> APIRouter:
         key = await key_of(caller, account_sid, sid)
         form = await Form.read(request)
         updated = await keys.update_key(directory.pool, account_sid=key.account_sid, sid=key.sid,
-                                        friendly_name=form.str("FriendlyName", max_length=64))
+                                        friendly_name=form.str("FriendlyName", max_length=64), box=directory.box)
         if updated is None:
             raise not_found(f"The requested resource /Accounts/{account_sid}/Keys/{sid}")
         return render_key(updated)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from playwright.async_api import Page, Response, WebSocket, expect
 
 from shared.auth.keys import managed_key
+from shared.crypto import box_of
 from shared.db import create_pool
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import choose_activity, contact_center, customer_chat, sign_in
@@ -63,7 +64,7 @@ async def stored(page: Page) -> str:
 async def signing_key_secret(web: RunningParley) -> str:
     pool = await create_pool(web.settings.database_url, schema=web.settings.schema_name("accounts"), max_size=1)
     try:
-        return (await managed_key(pool, account_sid=web.account.sid)).secret
+        return (await managed_key(pool, account_sid=web.account.sid, box=box_of(web.settings.secret_key))).secret
     finally:
         await pool.close()
 

@@ -12,6 +12,7 @@ from twilio.jwt.access_token.grants import ChatGrant, TaskRouterGrant
 
 from shared import access_tokens
 from shared.auth.accounts import AccountDirectory
+from shared.crypto import box_of
 from shared.db import create_pool
 from shared.settings import Settings
 from shared.sids import new_sid
@@ -24,7 +25,7 @@ KEYS = "/api/2010-04-01/Accounts/{}/Keys.json"
 async def directory(ingress: RunningParley, settings: Settings) -> AsyncIterator[AccountDirectory]:
     """The accounts and keys as another service's process would see them."""
     pool = await create_pool(settings.database_url, schema=settings.schema_name("accounts"), max_size=2)
-    yield AccountDirectory(pool)
+    yield AccountDirectory(pool, box_of(settings.secret_key))
     await pool.close()
 
 

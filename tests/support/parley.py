@@ -13,9 +13,13 @@ import httpx
 
 from shared.auth.accounts import Account
 from shared.broker.topology import EXCHANGES, QUEUES
+from shared.crypto import generate_key
 from shared.runtime import HttpServer, Runtime, ServiceDefinition, free_port
 from shared.settings import Settings
 from tests.support.infrastructure import Infrastructure
+
+# One key for the whole run, so instances a test starts one after another read what the others stored.
+TEST_SECRET_KEY = generate_key()
 
 
 def test_settings(infra: Infrastructure, **overrides: Any) -> Settings:
@@ -33,6 +37,7 @@ def test_settings(infra: Infrastructure, **overrides: Any) -> Settings:
         "PARLEY_WEBHOOK_BACKOFF_MAX": 0.5,
         "PARLEY_POLL_INTERVAL": 0.2,
         "PARLEY_LOG_JSON": False,
+        "PARLEY_SECRET_KEY": TEST_SECRET_KEY,
         "PORT": free_port(),
     }
     values.update(overrides)

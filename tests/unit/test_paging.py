@@ -1,10 +1,19 @@
 """Page tokens round-trip, and a forged or mangled token is a clean 400."""
 
+from collections.abc import Iterator
+
 import pytest
 
+from shared.crypto import SecretBox, generate_key
 from shared.errors import TwilioError
 from shared.forms import Form
-from shared.paging import page_token, read_page_request
+from shared.paging import PageTokenKeys, page_token, page_token_keys, read_page_request
+
+
+@pytest.fixture(autouse=True)
+def keyed() -> Iterator[None]:
+    with page_token_keys(PageTokenKeys.of(SecretBox([generate_key()]))):
+        yield
 
 
 def test_token_round_trips_its_keys() -> None:

@@ -6,6 +6,7 @@ import asyncpg
 import httpx
 
 from shared.auth.accounts import insert_account
+from shared.crypto import box_of
 from shared.settings import Settings
 from tests.support.parley import RunningParley
 
@@ -23,7 +24,7 @@ async def create_top_level_account(settings: Settings) -> tuple[str, str]:
     """(sid, auth token) of another business altogether, with no owner."""
     conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": settings.schema_name("accounts")})
     try:
-        account = await insert_account(conn, friendly_name="Another business")
+        account = await insert_account(conn, box=box_of(settings.secret_key), friendly_name="Another business")
     finally:
         await conn.close()
     return account.sid, account.auth_token

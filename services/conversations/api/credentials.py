@@ -55,7 +55,7 @@ def credentials_router(context: ServiceContext) -> APIRouter:
         if "type" not in values:
             raise missing_parameter("Type")
         async with pool.acquire() as conn, conn.transaction():
-            created = await store.insert_credential(conn, account_sid=account.sid, values=values)  # type: ignore[attr-defined]
+            created = await store.insert_credential(conn, account_sid=account.sid, values=values, box=context.box)  # type: ignore[attr-defined]
         return render.credential(created, at)
 
     @router.get("")
@@ -76,7 +76,7 @@ def credentials_router(context: ServiceContext) -> APIRouter:
         async with pool.acquire() as conn, conn.transaction():
             credential = await credential_or_404(conn, account.sid, Sid)  # type: ignore[attr-defined]
             if values:
-                credential = await store.update_credential(conn, sid=credential.sid, values=values)
+                credential = await store.update_credential(conn, sid=credential.sid, values=values, box=context.box)
         return render.credential(credential, at)
 
     @router.delete("/{Sid}", status_code=204)

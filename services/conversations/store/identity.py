@@ -25,6 +25,7 @@ from services.conversations.domain.identity import (
     UserConversation,
 )
 from services.conversations.store.base import Connection, build, deleted_one
+from shared.crypto import SealedColumn, SecretBox
 from shared.sids import new_sid
 
 _SERVICE_COLUMNS = (
@@ -345,9 +346,20 @@ async def delete_binding(conn: Connection, *, sid: str) -> bool:
 
 # Credentials
 
+# Push secrets are written and never read back (Parley sends no push), but stored sealed all the same.
+CREDENTIAL_SECRETS = ("certificate", "private_key", "api_key", "secret")
+SEALED_CREDENTIALS = tuple(SealedColumn("credentials", column) for column in CREDENTIAL_SECRETS)
 
-async def insert_credential(conn: Connection, *, account_sid: str, values: dict[str, Any]) -> Credential:
+
+def _sealed_credential(values: dict[str, Any], box: SecretBox) -> dict[str, Any]:
+    return {column: box.seal(value) if column in CREDENTIAL_SECRETS and value is not None else value
+            for column, value in values.items()}
+
+
+
+async def insert_credential(conn: Connection, *, account_sid: str, values: dict[str, Any], box: SecretBox) -> Credential:
     assert set(values) <= set(CREDENTIAL_WRITABLE), values
+    values = _sealed_credential(values, box)
     columns = ["sid", "account_sid", *values]
     placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
     row = await conn.fetchrow(
@@ -369,8 +381,9 @@ async def list_credentials(conn: Connection, *, account_sid: str, after: list[An
                        [account_sid], after=after, before=before, limit=limit)
 
 
-async def update_credential(conn: Connection, *, sid: str, values: dict[str, Any]) -> Credential:
+async def update_credential(conn: Connection, *, sid: str, values: dict[str, Any], box: SecretBox) -> Credential:
     assert set(values) <= set(CREDENTIAL_WRITABLE), values
+    values = _sealed_credential(values, box)
     row = await conn.fetchrow(
         f"UPDATE credentials SET {_assignments(values)} WHERE sid = $1 RETURNING {_CREDENTIAL_COLUMNS}",
         sid, *values.values(),

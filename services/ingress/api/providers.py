@@ -71,7 +71,8 @@ def providers_router(context: ServiceContext, directory: ProviderDirectory) -> A
     async def list_(request: Request, form: FormData, account: Caller) -> dict[str, Any]:
         page = read_page_request(form, max_size=MAX_PAGE_SIZE)
         rows = await store.list_providers(
-            pool, account_sid=account.sid, after=page.after, before=page.before, limit=page.size + 1
+            pool, account_sid=account.sid, after=page.after, before=page.before, limit=page.size + 1,
+            box=context.box,
         )
         has_more = len(rows) > page.size
         rows = rows[-page.size:] if page.before is not None else rows[: page.size]
@@ -83,7 +84,7 @@ def providers_router(context: ServiceContext, directory: ProviderDirectory) -> A
 
     @router.get("/{sid}")
     async def fetch(request: Request, sid: str, account: Caller) -> dict[str, Any]:
-        found = await store.get_provider(pool, sid=sid, account_sid=account.sid)
+        found = await store.get_provider(pool, sid=sid, account_sid=account.sid, box=context.box)
         if found is None:
             raise not_found(f"Provider {sid}")
         return render.provider(found, base_of(context, request))

@@ -75,7 +75,7 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
                                           conversation_sid=started.conversation_sid,
                                           participant_sid=started.participant_sid)
         grants = access_tokens.Grants(identity=started.identity, chat_service_sid=started.chat_service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=chat_account_sid, grants=grants,
+        issued = await access_tokens.issue(directory, account_sid=chat_account_sid, grants=grants,
                                            ttl=access_tokens.DEFAULT_TTL_SECONDS, stamp=access_tokens.Stamp.guest())
         return {"conversation_sid": started.conversation_sid, "identity": started.identity, "token": issued.token}
 
@@ -86,7 +86,7 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
         if service_sid is not None and not is_sid(service_sid, "IS"):
             raise invalid_parameter(f"Parameter 'ChatServiceSid' must be an IS… SID, not '{service_sid}'")
         grants = access_tokens.Grants(identity=form.required("Identity", max_length=256), chat_service_sid=service_sid)
-        issued = await access_tokens.issue(directory.pool, account_sid=account.sid, grants=grants, ttl=_ttl(form),
+        issued = await access_tokens.issue(directory, account_sid=account.sid, grants=grants, ttl=_ttl(form),
                                            stamp=access_tokens.Stamp.guest())
         return render_token(issued)
 
@@ -103,7 +103,7 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
                                                          identity=current.identity)
         if not chatting:
             raise access_tokens.invalid_token("the guest has no open conversation")
-        issued = await access_tokens.issue(directory.pool, account_sid=current.account_sid, grants=current.grants,
+        issued = await access_tokens.issue(directory, account_sid=current.account_sid, grants=current.grants,
                                            ttl=_ttl(form), stamp=access_tokens.Stamp.guest())
         return render_token(issued)
 

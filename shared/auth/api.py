@@ -15,6 +15,7 @@ from shared.errors import not_found
 from shared.forms import Form
 from shared.http import rfc2822
 from shared.paging import PageRequest, page_token, read_page_request
+from shared.references import ReferenceCheck
 
 PREFIX = "/api/2010-04-01"
 
@@ -62,12 +63,13 @@ def v2010_page(key: str, items: list[dict[str, Any]], *, uri: str, page: PageReq
     }
 
 
-def accounts_router(authenticate: Authenticator) -> APIRouter:
-    """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs."""
+def accounts_router(authenticate: Authenticator, references: ReferenceCheck) -> APIRouter:
+    """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs. Agents and access
+    tokens name other services' SIDs: `references` asks their owners whether those are the account's."""
     root = APIRouter()
     root.include_router(_accounts_router(authenticate))
-    root.include_router(agents_router(authenticate))
-    root.include_router(access_tokens_router(authenticate))
+    root.include_router(agents_router(authenticate, references))
+    root.include_router(access_tokens_router(authenticate, references))
     return root
 
 

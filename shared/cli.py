@@ -52,6 +52,7 @@ def export_contracts(directory: Path) -> list[Path]:
         flows,
         ingress,
         realtime,
+        references,
         router,
         webchat,
         webhooks,
@@ -81,6 +82,9 @@ def export_contracts(directory: Path) -> list[Path]:
         realtime.TYPING: realtime.TypingIndicator,
         realtime.READ_HORIZON: realtime.ReadHorizonUpdate,
         fabric.CONSUMER_FAILED: fabric.ConsumerFailed,
+        references.CHECK_ROUTER_REFERENCES: references.CheckReferences,
+        references.CHECK_CONVERSATIONS_REFERENCES: references.CheckReferences,
+        references.REFERENCES_CHECKED: references.ReferencesChecked,
     }
     directory.mkdir(parents=True, exist_ok=True)
     written = []

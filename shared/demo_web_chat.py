@@ -1,7 +1,7 @@
 """A contact center that web chats reach: what a business sets up so its widget's chats go to an agent.
 
-A TaskRouter workspace with a queue and a workflow, agents (sign-in with email and password, each with a
-worker), a flow that sends the chat to Flex, and a `chat` address configuration of AutoCreation.Type studio
+A TaskRouter workspace with a queue and a workflow, agents (sign-in with the account's SID, an email and a
+password, each with a worker), a flow that sends the chat to Flex, and a `chat` address configuration of AutoCreation.Type studio
 running that flow: the guest's first message creates the interaction, whose task waits in the queue.
 Made through the public REST API only, so `parley demo-web-chat` sets up a running Parley for the demo
 page and the browser tests use the same set-up.
@@ -24,6 +24,7 @@ class Agent:
     email: str
     worker_sid: str
     agent_sid: str
+    account_sid: str  # agents sign in naming their account: emails are unique per account only
     password: str = PASSWORD
 
 
@@ -85,7 +86,8 @@ async def set_up_web_chat_center(client: httpx.AsyncClient, *, agents: tuple[str
             "Identity": name, "FriendlyName": name.title(), "Email": email, "Password": PASSWORD,
             "WorkspaceSid": workspace["sid"], "WorkerSid": worker["sid"],
             "Roles": "supervisor" if name in supervisors else "agent"})
-        center.agents[name] = Agent(identity=name, email=email, worker_sid=worker["sid"], agent_sid=agent["sid"])
+        center.agents[name] = Agent(identity=name, email=email, worker_sid=worker["sid"], agent_sid=agent["sid"],
+                                    account_sid=agent["account_sid"])
     return center
 
 
@@ -102,6 +104,8 @@ async def set_up_demo(base_url: str, account_sid: str, auth_token: str) -> str:
         for name in ("alice", "bob"):
             await set_activity(client, center, name, "Available")
     signs_in = ", ".join(f"{agent.email}" for agent in center.agents.values())
+    # The links name the account, so the sign-in pages ask only for email and password.
     return (f"Customer: {base_url}/webchat/?address={center.address_sid}\n"
-            f"Agents:   {base_url}/desk/ and supervisor: {base_url}/supervisor/\n"
+            f"Agents:   {base_url}/desk/?account={account_sid} and supervisor: "
+            f"{base_url}/supervisor/?account={account_sid}\n"
             f"          sign in as {signs_in} with the password '{PASSWORD}'")

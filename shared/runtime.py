@@ -36,7 +36,9 @@ from shared.migrations import migrate_service
 from shared.outbound_http import OutboundHttp
 from shared.outbox import OutboxRelay
 from shared.paging import PageTokenKeys, page_tokens_keyed
+from shared.references import ReferenceCheck
 from shared.retention import PROCESSED_MESSAGES, Pruning, pruning_loop
+from shared.rpc import RpcClient
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,11 @@ class Runtime:
         self._outbound = OutboundHttp(settings.egress_networks)
         install_error_handlers(self.app)
         page_tokens_keyed(self.app, PageTokenKeys.of(box))
-        self.app.include_router(accounts_router(authenticate, self._passwords))
+        # Agents and access tokens name other services' SIDs; their owners are asked over RPC.
+        accounts_rpc = RpcClient(self.broker)
+        self._on_stop.append(accounts_rpc.close)
+        references = ReferenceCheck(accounts_rpc, timeout=settings.reference_check_timeout_seconds)
+        self.app.include_router(accounts_router(authenticate, self._passwords, references))
         for service in self.services:
             pool = await self._pool(service.name)
             await seal_plaintext(pool, service.sealed, box)

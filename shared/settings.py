@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Broker behaviour.
     delivery_limit: int = Field(5, alias="PARLEY_DELIVERY_LIMIT")
     prefetch: int = Field(64, alias="PARLEY_PREFETCH")
+    # How long creating an agent, an access token or a studio address waits for the service owning a SID it
+    # names (workspace, worker, chat service, flow) to say whether the SID is the account's; then 503.
+    reference_check_timeout_seconds: float = Field(5.0, alias="PARLEY_REFERENCE_CHECK_TIMEOUT", gt=0)
 
     # Webhook delivery budgets; tests shrink them.
     webhook_timeout_seconds: float = Field(5.0, alias="PARLEY_WEBHOOK_TIMEOUT")

@@ -23,11 +23,13 @@ from services.conversations.flex_flow_addresses import flex_flow_addresses_serve
 from services.conversations.outbound_sends import MediaLinks, outbound_sends_consumer
 from services.conversations.pre_events import PreEvents
 from services.conversations.read_horizons import read_horizons_consumer
+from services.conversations.references import references_server
 from services.conversations.store.identity import SEALED_CREDENTIALS
 from services.conversations.studio_flows import studio_flow_consumers
 from services.conversations.timers import timer_sweeper
 from services.conversations.webchat import consumers as webchat_consumers
 from shared.blobs import LocalDirectoryBlobStore
+from shared.references import ReferenceCheck
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
@@ -35,9 +37,10 @@ from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 def build(context: ServiceContext) -> ServiceParts:
     blobs = LocalDirectoryBlobStore(context.settings.media_directory)
     rpc = RpcClient(context.broker)
+    references = ReferenceCheck(rpc, timeout=context.settings.reference_check_timeout_seconds)
     pre_events = PreEvents(rpc, webhook_timeout=context.settings.webhook_timeout_seconds)
     routers = [
-        addresses_router(context),
+        addresses_router(context, references),  # a studio address's flow is asked of the router
         # Each of these serves /v1/… (the default service) and /v1/Services/{ChatServiceSid}/….
         *both_forms(context, conversations_router),
         *both_forms(context, participants_router),
@@ -67,7 +70,8 @@ def build(context: ServiceContext) -> ServiceParts:
             read_horizons_consumer(),  # realtime clients' read horizons → last_read_message_index
         ],
         loops=[timer_sweeper(context), flex_requests_server(context).run,
-               flex_flow_addresses_server(context).run],  # where the router's Flex Flows answer
+               flex_flow_addresses_server(context).run,  # where the router's Flex Flows answer
+               references_server(context).run],  # agents and tokens naming a Conversation Service
         on_stop=[rpc.close],
     )
 

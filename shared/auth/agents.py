@@ -65,6 +65,22 @@ async def insert_agent(conn: Connection, *, account_sid: str, fields: AgentField
     return _agent(row)
 
 
+UPDATABLE = ("identity", "friendly_name", "email", "password_hash", "workspace_sid", "worker_sid", "chat_service_sid",
+             "roles")
+
+
+async def update_agent(conn: Connection, *, account_sid: str, sid: str, values: dict[str, object]) -> Agent | None:
+    """Sets the columns in `values` (among UPDATABLE; roles as a list); None when the account has no such agent."""
+    unknown = set(values) - set(UPDATABLE)
+    assert not unknown, unknown
+    sets = "".join(f"{column} = ${number}, " for number, column in enumerate(values, start=3))
+    row = await conn.fetchrow(
+        f"UPDATE agents SET {sets}date_updated = now() WHERE sid = $1 AND account_sid = $2 RETURNING {_COLUMNS}",
+        sid, account_sid, *values.values(),
+    )
+    return _agent(row) if row else None
+
+
 async def get_agent(conn: Connection, *, account_sid: str, sid: str) -> Agent | None:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM agents WHERE sid = $1 AND account_sid = $2", sid, account_sid)
     return _agent(row) if row else None
@@ -76,9 +92,10 @@ async def get_agent_by_identity(conn: Connection, *, account_sid: str, identity:
     return _agent(row) if row else None
 
 
-async def get_agent_for_sign_in(conn: Connection, *, email: str) -> tuple[Agent | None, str | None]:
-    """The agent with this email and its password hash (for the sign-in check alone)."""
-    row = await conn.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM agents WHERE lower(email) = lower($1)", email)
+async def get_agent_for_sign_in(conn: Connection, *, account_sid: str, email: str) -> tuple[Agent | None, str | None]:
+    """The account's agent with this email and its password hash (for the sign-in check alone)."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM agents WHERE account_sid = $1 "
+                              f"AND lower(email) = lower($2)", account_sid, email)
     return (_agent(row), row["password_hash"]) if row else (None, None)
 
 

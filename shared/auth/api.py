@@ -16,6 +16,7 @@ from shared.errors import TwilioError, not_found
 from shared.forms import Form
 from shared.http import rfc2822
 from shared.paging import PageRequest, page_token, read_page_request
+from shared.references import ReferenceCheck
 
 PREFIX = "/api/2010-04-01"
 
@@ -68,12 +69,13 @@ def standard_key_refused() -> TwilioError:
                                    "resources; use the Account SID and auth token")
 
 
-def accounts_router(authenticate: Authenticator, hashing: Passwords) -> APIRouter:
-    """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs."""
+def accounts_router(authenticate: Authenticator, hashing: Passwords, references: ReferenceCheck) -> APIRouter:
+    """The v2010 API renders relative URIs (`uri`, `next_page_uri`), unlike the newer APIs. Agents and access
+    tokens name other services' SIDs: `references` asks their owners whether those are the account's."""
     root = APIRouter()
     root.include_router(_accounts_router(authenticate))
-    root.include_router(agents_router(authenticate, hashing))
-    root.include_router(access_tokens_router(authenticate, hashing))
+    root.include_router(agents_router(authenticate, hashing, references))
+    root.include_router(access_tokens_router(authenticate, hashing, references))
     return root
 
 

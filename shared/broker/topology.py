@@ -116,3 +116,11 @@ QUEUES += (CONVERSATIONS_READ_HORIZONS,)
 # A reservation's AssignmentCallbackUrl: the router asks it (pre-event RPC) and acts on its instruction.
 ROUTER_ASSIGNMENT_CALLBACKS = QueueSpec("router.assignment_callbacks", COMMANDS, ("router.assignment.callback",))
 QUEUES += (ROUTER_ASSIGNMENT_CALLBACKS,)
+
+# Reference checks (RPC, like PRE_EVENT_REQUESTS: worthless once the caller gave up): is a SID another service
+# stores one of the account's? Each owner answers for its own resources (shared/contracts/references.py).
+ROUTER_REFERENCES = QueueSpec("router.references", COMMANDS, ("router.references.check",),
+                              dead_letters=False, queue_type="classic")
+CONVERSATIONS_REFERENCES = QueueSpec("conversations.references", COMMANDS, ("conversations.references.check",),
+                                     dead_letters=False, queue_type="classic")
+QUEUES += (ROUTER_REFERENCES, CONVERSATIONS_REFERENCES)

@@ -20,6 +20,7 @@ from tests.support.parley import RunningParley
 from tests.support.pictures import png
 from tests.support.realtime import ws_url
 from tests.support.waiting import eventually
+from tests.support.web_chat_center import Agent
 from tests.support.workspace_client import WorkspaceCalls, create, set_up_support_workspace
 
 PASSWORD = "correct horse battery"
@@ -30,6 +31,7 @@ class DeskAgent:
     name: str
     worker_sid: str
     email: str
+    account_sid: str
 
 
 @dataclass
@@ -59,10 +61,10 @@ async def contact_center(parley: RunningParley, *, reservation_timeout: int = 12
         agents = {}
         for name, worker_sid in support.workers.items():
             email = f"{name}@example.com"
-            await create(http, "/parley/v1/Agents", {
+            agent = await create(http, "/parley/v1/Agents", {
                 "Identity": name, "FriendlyName": name.title(), "Email": email, "Password": PASSWORD,
                 "WorkspaceSid": support.workspace_sid, "WorkerSid": worker_sid})
-            agents[name] = DeskAgent(name=name, worker_sid=worker_sid, email=email)
+            agents[name] = DeskAgent(name=name, worker_sid=worker_sid, email=email, account_sid=agent["account_sid"])
         yield Center(parley=parley, http=http, workspace_sid=support.workspace_sid, workflow_sid=support.workflow_sid,
                      queue_sid=support.queue_sid, activities=support.activities, agents=agents)
 
@@ -154,11 +156,17 @@ async def customer_chat(center: Center, *, name: str = "Ada Lovelace", identity:
     return customer
 
 
-async def sign_in(page: Page, agent: DeskAgent, password: str = PASSWORD) -> None:
-    """Any agent with an `email` (this module's DeskAgent, or tests/support/web_chat_center.py's Agent)."""
+async def fill_sign_in(page: Page, agent: DeskAgent | Agent, password: str) -> None:
+    """The desk's or the supervisor view's sign-in form, for any agent with an `account_sid` and an `email` (this
+    module's DeskAgent, or tests/support/web_chat_center.py's Agent); a sign-in link may have named the account."""
+    await page.get_by_label("Account SID").fill(agent.account_sid)
     await page.get_by_label("Email").fill(agent.email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
+
+
+async def sign_in(page: Page, agent: DeskAgent | Agent, password: str = PASSWORD) -> None:
+    await fill_sign_in(page, agent, password)
     await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 
 

@@ -10,6 +10,7 @@ import httpx
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
+from tests.browser.desk_support import fill_sign_in
 from tests.support.parley import RunningParley
 from tests.support.waiting import eventually
 from tests.support.web_chat_center import WebChatCenter, set_activity
@@ -58,7 +59,9 @@ async def expect_queue(page: Page, *, waiting: int, available: int, busy: int) -
 
 
 async def sign_in(pages: Pages, center: WebChatCenter, name: str = "sam", *, phone: bool = False) -> Page:
-    page = await pages.open("/supervisor/", phone=phone)
+    """Through the sign-in link that names the account (`?account=AC…`): only email and password to type."""
+    page = await pages.open(f"/supervisor/?account={center.agents[name].account_sid}", phone=phone)
+    await expect(page.get_by_label("Account SID")).to_have_value(center.agents[name].account_sid)
     await page.get_by_label("Email").fill(center.agents[name].email)
     await page.get_by_label("Password").fill(center.agents[name].password)
     await page.get_by_role("button", name="Sign in").click()
@@ -128,9 +131,7 @@ async def test_an_agent_without_the_supervisor_role_sees_no_statistics(
     pages: Pages, center: WebChatCenter
 ) -> None:
     page = await pages.open("/supervisor/")
-    await page.get_by_label("Email").fill(center.agents["alice"].email)
-    await page.get_by_label("Password").fill(center.agents["alice"].password)
-    await page.get_by_role("button", name="Sign in").click()
+    await fill_sign_in(page, center.agents["alice"], center.agents["alice"].password)
     await expect(page.get_by_role("alert").filter(has_text="for supervisors")).to_be_visible()
     await expect(page.get_by_role("table")).to_have_count(0)
 

@@ -78,14 +78,15 @@ async def test_a_key_of_another_account_is_not_found(ingress: RunningParley) -> 
         assert response.status_code == 404
 
 
-async def test_an_agent_signs_in_with_email_and_password_and_gets_a_twilio_format_token(
+async def test_an_agent_signs_in_with_its_account_email_and_password_and_gets_a_twilio_format_token(
     ingress: RunningParley, directory: AccountDirectory
 ) -> None:
-    workspace, worker, service = new_sid("WS"), new_sid("WK"), new_sid("IS")
+    """(The grants an agent's references give its token: tests/flex/test_tenancy.py, where their owners run.)"""
+    account = ingress.account.sid
     async with ingress.client() as client:
         created = await client.post("/parley/v1/Agents", data={
             "Identity": "alice", "FriendlyName": "Alice", "Email": "Alice@example.com", "Password": "correct horse",
-            "WorkspaceSid": workspace, "WorkerSid": worker, "ChatServiceSid": service, "Roles": ["agent", "supervisor"],
+            "Roles": ["agent", "supervisor"],
         })
         assert created.status_code == 201, created.text
         agent = created.json()
@@ -95,12 +96,18 @@ async def test_an_agent_signs_in_with_email_and_password_and_gets_a_twilio_forma
         assert (await client.post("/parley/v1/Agents", data={"Identity": "alice"})).status_code == 409
 
     async with httpx.AsyncClient(base_url=ingress.base_url) as anonymous:
-        wrong = await anonymous.post("/parley/v1/AccessTokens", data={"Email": "alice@example.com", "Password": "nope"})
+        wrong = await anonymous.post("/parley/v1/AccessTokens", data={
+            "AccountSid": account, "Email": "alice@example.com", "Password": "nope"})
         assert (wrong.status_code, wrong.json()["code"]) == (401, 20003)
-        unknown = await anonymous.post("/parley/v1/AccessTokens", data={"Email": "bob@example.com", "Password": "x"})
+        unknown = await anonymous.post("/parley/v1/AccessTokens", data={
+            "AccountSid": account, "Email": "bob@example.com", "Password": "x"})
         assert unknown.status_code == 401
-        response = await anonymous.post("/parley/v1/AccessTokens",
-                                         data={"Email": "alice@example.com", "Password": "correct horse"})
+        no_account = await anonymous.post("/parley/v1/AccessTokens",
+                                          data={"Email": "alice@example.com", "Password": "correct horse"})
+        assert (no_account.status_code, no_account.json()["code"]) == (400, 20001)
+        assert "AccountSid" in no_account.json()["message"]
+        response = await anonymous.post("/parley/v1/AccessTokens", data={
+            "AccountSid": account, "Email": "alice@example.com", "Password": "correct horse"})
     assert response.status_code == 201, response.text
     issued = response.json()
     token = issued["token"]
@@ -108,15 +115,12 @@ async def test_an_agent_signs_in_with_email_and_password_and_gets_a_twilio_forma
     assert (header["alg"], header["cty"]) == ("HS256", "twilio-fpa;v=1")
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["iss"] == issued["api_key_sid"] and claims["iss"].startswith("SK")
-    assert claims["sub"] == ingress.account.sid
-    assert claims["grants"] == {
-        "identity": "alice", "chat": {"service_sid": service},
-        "task_router": {"workspace_sid": workspace, "worker_sid": worker, "role": "supervisor"},
-    }
+    assert claims["sub"] == account
+    assert claims["grants"] == {"identity": "alice", "chat": {}}
     assert claims["exp"] - time.time() == pytest.approx(3600, abs=10)
 
     verified = await access_tokens.verify(token, directory.get_key)
-    assert (verified.account_sid, verified.identity, verified.grants.worker_sid) == (ingress.account.sid, "alice", worker)
+    assert (verified.account_sid, verified.identity) == (account, "alice")
 
 
 async def test_account_credentials_and_an_identity_get_a_token(ingress: RunningParley,

@@ -35,7 +35,8 @@ async def signed_in_socket(parley: RunningParley, center: WebChatCenter, name: s
                            opened: list[ClientConnection]) -> ClientConnection:
     async with httpx.AsyncClient(base_url=parley.base_url) as browser:
         token = (await browser.post("/parley/v1/AccessTokens", data={
-            "Email": center.agents[name].email, "Password": center.agents[name].password})).json()["token"]
+            "AccountSid": center.agents[name].account_sid, "Email": center.agents[name].email,
+            "Password": center.agents[name].password})).json()["token"]
     ws = await connect(ws_url(parley, token=token))
     opened.append(ws)
     assert json.loads(await ws.recv())["type"] == "connected"

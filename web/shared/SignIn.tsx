@@ -1,5 +1,7 @@
-/** Signing in to the agent desktop and supervisor view: the form (email and password for an access token),
- * and the hook that keeps the token for the tab. */
+/** Signing in to the agent desktop and supervisor view: the form (account, email and password for an access
+ * token), and the hook that keeps the token for the tab. Emails are unique per account only, so the agent names
+ * its account; a link `…/desk/?account=AC…` fills it in. */
+import type { JSX, Ref } from "preact";
 import { useRef, useState } from "preact/hooks";
 
 import { type AccessToken, requestAccessToken } from "./api";
@@ -32,7 +34,40 @@ export interface SignInProps {
   onSignedIn: (token: AccessToken) => void;
 }
 
+/** The account a sign-in link names (`?account=AC…`), so agents given that link type only email and password. */
+export function accountFromLink(search: string): string {
+  return (new URLSearchParams(search).get("account") ?? "").trim();
+}
+
+type FieldProps = {
+  id: string;
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  invalid: boolean;
+  inputRef?: Ref<HTMLInputElement>;
+} & Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "id" | "value" | "onInput" | "ref">;
+
+/** A required, labelled input of the sign-in form. */
+function Field({ id, label, value, onValue, invalid, inputRef, ...input }: FieldProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        {...input}
+        id={id}
+        ref={inputRef}
+        required
+        value={value}
+        aria-invalid={invalid ? true : undefined}
+        onInput={(event) => onValue(event.currentTarget.value)}
+      />
+    </div>
+  );
+}
+
 export function SignIn({ title, onSignedIn }: SignInProps) {
+  const [account, setAccount] = useState(() => accountFromLink(window.location.search));
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState("");
@@ -43,7 +78,7 @@ export function SignIn({ title, onSignedIn }: SignInProps) {
     event.preventDefault();
     setBusy(true);
     setError("");
-    const result = await requestAccessToken(email.trim(), password);
+    const result = await requestAccessToken(account.trim(), email.trim(), password);
     setBusy(false);
     if (result.ok) {
       onSignedIn(result.data);
@@ -62,33 +97,41 @@ export function SignIn({ title, onSignedIn }: SignInProps) {
         {error}
       </div>
       <form onSubmit={submit} aria-describedby={error ? "sign-in-error" : undefined}>
-        <div class="field">
-          <label for="sign-in-email">Email</label>
-          <input
-            id="sign-in-email"
-            ref={emailInput}
-            name="email"
-            type="email"
-            autocomplete="username"
-            required
-            value={email}
-            aria-invalid={error ? true : undefined}
-            onInput={(event) => setEmail(event.currentTarget.value)}
-          />
-        </div>
-        <div class="field">
-          <label for="sign-in-password">Password</label>
-          <input
-            id="sign-in-password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            aria-invalid={error ? true : undefined}
-            onInput={(event) => setPassword(event.currentTarget.value)}
-          />
-        </div>
+        <Field
+          id="sign-in-account"
+          label="Account SID"
+          value={account}
+          onValue={setAccount}
+          invalid={!!error}
+          name="account"
+          type="text"
+          autocomplete="organization"
+          spellcheck={false}
+          placeholder="AC…"
+          pattern="AC[0-9a-f]{32}"
+          title="Your account's SID: AC followed by 32 lowercase hexadecimal digits"
+        />
+        <Field
+          id="sign-in-email"
+          label="Email"
+          value={email}
+          onValue={setEmail}
+          invalid={!!error}
+          inputRef={emailInput}
+          name="email"
+          type="email"
+          autocomplete="username"
+        />
+        <Field
+          id="sign-in-password"
+          label="Password"
+          value={password}
+          onValue={setPassword}
+          invalid={!!error}
+          name="password"
+          type="password"
+          autocomplete="current-password"
+        />
         <button type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>

@@ -31,7 +31,7 @@ describe("postForm", () => {
         status: 401,
         headers: { "Content-Type": "application/json" },
       });
-    const result = await requestAccessToken("ana@example.com", "wrong", fetchImpl);
+    const result = await requestAccessToken("AC00000000000000000000000000000001", "ana@example.com", "wrong", fetchImpl);
     expect(result).toEqual({ ok: false, status: 401, message: "Wrong email or password" });
   });
 

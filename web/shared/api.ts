@@ -85,12 +85,15 @@ export interface AccessToken {
 
 export const ACCESS_TOKENS_URL = "/parley/v1/AccessTokens";
 
+/** Signing in: emails are unique per account only, so the agent names its account too. */
 export function requestAccessToken(
+  accountSid: string,
   email: string,
   password: string,
   fetchImpl?: typeof fetch,
 ): Promise<ApiResult<AccessToken>> {
-  return postForm<AccessToken>(ACCESS_TOKENS_URL, { Email: email, Password: password }, { fetchImpl });
+  const fields = { AccountSid: accountSid, Email: email, Password: password };
+  return postForm<AccessToken>(ACCESS_TOKENS_URL, fields, { fetchImpl });
 }
 
 /** A fresh token for the same agent, asked with its still valid one (no password; docs/auth.md). */

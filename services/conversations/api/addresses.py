@@ -9,10 +9,13 @@ from fastapi import APIRouter, Request, Response
 from services.conversations import render, store
 from services.conversations.api.deps import FormData, base_of, caller, check_webhook_url
 from services.conversations.domain.webhook_names import POST_EVENTS
+from shared.contracts.references import Reference
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.forms import Form
 from shared.paging import page_slice, read_page_request, render_page
+from shared.references import ReferenceCheck
 from shared.runtime import ServiceContext
+from shared.sids import is_sid
 
 PATH = "/conversations/v1/Configuration/Addresses"
 TYPES = ["sms", "whatsapp", "messenger", "gbm", "email", "rcs", "apple", "chat"]
@@ -38,13 +41,24 @@ async def _auto_creation_values(context: ServiceContext, form: Form, account_sid
         if unknown:
             raise invalid_parameter(f"Invalid AutoCreation.WebhookFilters: {', '.join(unknown)}")
         values["webhook_filters"] = filters
-    if (flow := form.str("AutoCreation.StudioFlowSid")) is not None:
-        if not (flow.startswith("FW") and len(flow) == 34):
-            raise invalid_parameter("AutoCreation.StudioFlowSid must be a Flow SID (FW…)")
+    if (flow := _studio_flow_sid(form)) is not None:
         values["studio_flow_sid"] = flow
     if (retries := form.int("AutoCreation.StudioRetryCount", minimum=0, maximum=3)) is not None:
         values["studio_retry_count"] = retries
     return values
+
+
+def _studio_flow_sid(form: Form) -> str | None:
+    flow = form.str("AutoCreation.StudioFlowSid")
+    if flow is not None and not is_sid(flow, "FW"):
+        raise invalid_parameter("AutoCreation.StudioFlowSid must be a Flow SID (FW…)")
+    return flow
+
+
+async def _require_own_flow(references: ReferenceCheck, form: Form, account_sid: str) -> None:
+    """The router owns flows: it is asked before the transaction opens, so no connection waits on its answer."""
+    if (flow := _studio_flow_sid(form)) is not None:
+        await references.require(account_sid=account_sid, references=[Reference(kind="flow", sid=flow)])
 
 
 def _require_complete(values: dict[str, Any]) -> None:
@@ -69,7 +83,7 @@ def valid_address(kind: str, address: str) -> str:
     return address
 
 
-def addresses_router(context: ServiceContext) -> APIRouter:
+def addresses_router(context: ServiceContext, references: ReferenceCheck) -> APIRouter:
     router = APIRouter(prefix=PATH)
     Caller = caller(context)
     pool = context.pool
@@ -84,6 +98,7 @@ def addresses_router(context: ServiceContext) -> APIRouter:
             values["friendly_name"] = name
         if (country := form.str("AddressCountry", max_length=2)) is not None:
             values["address_country"] = country.upper()
+        await _require_own_flow(references, form, account.sid)
         async with pool.acquire() as conn, conn.transaction():
             values.update(await _auto_creation_values(context, form, account.sid, conn))
             if values.get("auto_creation_type") == "webhook":
@@ -119,6 +134,7 @@ def addresses_router(context: ServiceContext) -> APIRouter:
 
     @router.post("/{sid}")
     async def update(request: Request, sid: str, form: FormData, account: Caller) -> dict[str, Any]:
+        await _require_own_flow(references, form, account.sid)
         async with pool.acquire() as conn, conn.transaction():
             found = await store.get_address_configuration(conn, account_sid=account.sid, sid_or_address=sid)
             if found is None:

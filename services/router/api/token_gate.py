@@ -32,7 +32,8 @@ def token_gate(context: ServiceContext):  # type: ignore[no-untyped-def]
         if not decision.allowed:
             raise not_permitted(decision.reason)
         if decision.requirement is not None and holder.worker_sid is not None:
-            if not await worker_holds(context.pool, decision.requirement, worker_sid=holder.worker_sid,
+            if not await worker_holds(context.pool, decision.requirement, account_sid=holder.account_sid,
+                                      worker_sid=holder.worker_sid,
                                       reading=request.method == "GET"):
                 raise not_permitted("the resource is not the token's worker's")
         request.state.roster_only = decision.roster  # the workers listing reads it (api/workers.py)

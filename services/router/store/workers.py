@@ -55,6 +55,13 @@ async def get_worker(conn: Connection, *, workspace_sid: str, sid: str, for_upda
     return build(Worker, row)  # type: ignore[no-any-return]
 
 
+async def worker_of_account(conn: Connection, *, account_sid: str, sid: str, workspace_sid: str | None = None) -> bool:
+    """Whether the account has this worker (in that workspace, when one is named)."""
+    return bool(await conn.fetchval(
+        "SELECT true FROM workers WHERE sid = $1 AND account_sid = $2 AND ($3::text IS NULL OR workspace_sid = $3)",
+        sid, account_sid, workspace_sid))
+
+
 async def list_workers(conn: Connection, *, workspace_sid: str, keyset: Keyset, activity_sid: str | None = None,
                        activity_name: str | None = None, available: bool | None = None,
                        friendly_name: str | None = None, task_queue_sid: str | None = None,

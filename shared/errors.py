@@ -6,11 +6,12 @@ from typing import Any
 
 
 class TwilioError(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {

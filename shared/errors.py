@@ -11,7 +11,7 @@ class TwilioError(Exception):
         self.status = status
         self.code = code
         self.message = message
-        self.headers = headers  # e.g. a 429's Retry-After
+        self.headers = headers or {}  # e.g. a 429's Retry-After, a 401's WWW-Authenticate
 
     def body(self) -> dict[str, Any]:
         return {

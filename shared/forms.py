@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -13,6 +14,13 @@ from shared.errors import invalid_parameter, missing_parameter
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+# Deeper JSON is refused before parsing: Python's parser (and every json.dumps after it) recurses once per
+# level and fails near 1,000 levels. Twilio's own resources never nest beyond a handful.
+JSON_MAX_DEPTH = 64
+# The instants a date-time parameter may name. Below, the calendar's first days collide with asyncpg's
+# -infinity (year 1 comes back naive) and any arithmetic overflows; no Twilio resource predates the epoch.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
 class Form:
@@ -38,6 +46,8 @@ class Form:
                 except Exception as error:  # starlette raises several types for a broken body
                     raise invalid_parameter(f"The request body could not be parsed: {error}") from error
                 items.extend((key, value) for key, value in form.multi_items() if isinstance(value, str))
+        for key, value in items:
+            refuse_unstorable(value, name=key)
         return cls(items)
 
     def __contains__(self, name: str) -> bool:
@@ -111,6 +121,25 @@ class Form:
             raise invalid_parameter(f"Parameter '{name}' must be one of {', '.join(allowed)}, not '{value}'")
         return candidate
 
+    def datetime(self, name: builtins.str, *, end_of_day: builtins.bool = False) -> dt.datetime | None:
+        """An ISO 8601 date-time parameter (`DateCreated`, `StartDate`…) in UTC; a bare date means its first
+        second, or with `end_of_day` its last (so `EndDate=2024-01-04` includes that whole day)."""
+        value = self.str(name)
+        if value is None:
+            return None
+        text = value.strip()
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if end_of_day and len(text) == 10:
+                parsed += dt.timedelta(days=1, microseconds=-1)
+            instant = parsed.replace(tzinfo=parsed.tzinfo or dt.UTC).astimezone(dt.UTC)
+        except (ValueError, OverflowError) as error:  # an offset can carry year 1 or 9999 past the calendar
+            raise invalid_parameter(f"Parameter '{name}' must be an ISO 8601 date-time, not '{value}'") from error
+        if not EARLIEST <= instant < LATEST:
+            raise invalid_parameter(f"Parameter '{name}' must be a date-time from 1970-01-01T00:00:00Z to before "
+                                    f"9999-12-31T00:00:00Z, not '{value}'")
+        return instant
+
     def json_object(self, name: builtins.str, *, code: builtins.int = 20001) -> builtins.str | None:
         """A JSON string parameter (`Attributes`, `Configuration`…), validated and kept as text."""
         value = self.str(name)
@@ -121,10 +150,57 @@ class Form:
 
 
 def parse_json_object(value: str, *, name: str, code: int = 20001) -> Any:
+    refuse_deep_json(value, name=name, code=code)
     try:
         return json.loads(value)
     except ValueError as error:
         raise invalid_parameter(f"Parameter '{name}' is not valid JSON", code=code) from error
+
+
+async def read_json_body(request: Request, *, name: str = "body") -> Any:
+    """A JSON request body, parsed with the same bounds as a JSON parameter; None when the body is empty."""
+    raw = (await request.body()).decode(errors="replace")
+    if not raw.strip():
+        return None
+    refuse_unstorable(raw, name=name)
+    return parse_json_object(raw, name=name)
+
+
+def refuse_unstorable(value: str, *, name: str) -> None:
+    """Refuses, at the edge, text no later step can handle: NUL and lone surrogates (PostgreSQL stores
+    neither) and JSON nested deeper than JSON_MAX_DEPTH (checked for every value that opens like JSON, so a
+    JSON parameter is covered wherever it is parsed later)."""
+    if "\x00" in value:
+        raise invalid_parameter(f"Parameter '{name}' must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError as error:
+        raise invalid_parameter(f"Parameter '{name}' is not valid Unicode text") from error
+    if value.lstrip()[:1] in ("{", "["):
+        refuse_deep_json(value, name=name)
+
+
+def refuse_deep_json(text: str, *, name: str, code: int = 20001) -> None:
+    if text.count("{") + text.count("[") <= JSON_MAX_DEPTH:
+        return  # the common case, counted in C
+    depth, in_string, escaped = 0, False, False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "{[":
+            depth += 1
+            if depth > JSON_MAX_DEPTH:
+                raise invalid_parameter(f"Parameter '{name}' nests JSON deeper than {JSON_MAX_DEPTH} levels",
+                                        code=code)
+        elif character in "}]":
+            depth -= 1
 
 
 def flatten(params: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import TwilioError
 
@@ -41,15 +42,43 @@ def install_error_handlers(app: FastAPI) -> None:
         # PostgreSQL text holds no NUL character; a parameter carrying one is bad input, not a server fault.
         return error_response(TwilioError(400, 20001, "Invalid parameter: text must not contain NUL characters"))
 
-    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return error_response(TwilioError(500, 20500, "An internal server error has occurred"))
-
     app.add_exception_handler(TwilioError, on_twilio_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, on_unencodable_text)
-    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(InternalErrorAnswer)
+
+
+class InternalErrorAnswer:
+    """Answers an unexpected exception with Twilio's 500 body and keeps the connection.
+
+    Not `add_exception_handler(Exception, …)`: Starlette's outermost middleware runs that handler and then
+    re-raises, and uvicorn closes a connection whose application raised, so the client's next request on
+    the same keep-alive connection would fail. Here the exception ends with the answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("unhandled error", extra={"path": scope.get("path")})
+            if started:  # half an answer is out: only closing the connection tells the client
+                raise
+            answer = error_response(TwilioError(500, 20500, "An internal server error has occurred"))
+            await answer(scope, receive, send)
 
 
 def base_url(request: Request, public_base_url: str | None) -> str:

@@ -222,7 +222,7 @@ async def _add_receipt(conn: store.Connection, send: Send, *, status: ReceiptSta
                        channel_message_sid: str | None, reported_at: datetime) -> None:
     report = DeliveryReceiptReport(
         conversation_sid=send.conversation_sid, message_sid=send.message_sid, participant_sid=send.participant_sid,
-        channel_message_sid=channel_message_sid or "", status=status, error_code=error_code or 0,
+        channel_message_sid=channel_message_sid or None, status=status, error_code=error_code or 0,
         reported_at=reported_at,
     )
     await add_to_outbox(conn, exchange=INBOUND, envelope=make_envelope(

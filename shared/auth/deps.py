@@ -20,6 +20,10 @@ from shared.auth.throttle import BASIC, GuessThrottle
 from shared.errors import TwilioError, unauthorized
 
 TOKEN_HEADER = "x-twilio-token"
+# Twilio's challenge: clients that send credentials only when challenged (urllib's HTTPBasicAuthHandler,
+# curl --anyauth) need it. Token requests and the desk's sign-in never get it: Chromium would answer a
+# Basic challenge with its own login dialog.
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -41,6 +45,13 @@ def presented_token(request: Request) -> str | None:
         return token
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return (value.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def basic_unauthorized() -> TwilioError:
+    """401 20003 for a request that carried Basic credentials or none, with the Basic challenge."""
+    error = unauthorized()
+    error.headers = dict(BASIC_CHALLENGE)
+    return error
 
 
 def tokens_not_accepted() -> TwilioError:
@@ -79,12 +90,12 @@ class Authenticator:
             if (token := presented_token(request)) is not None:
                 await self._holder(request, token)  # a bad token is told as such, a good one is out of scope
                 raise tokens_not_accepted()
-            raise unauthorized()
+            raise basic_unauthorized()
         # An address guessing credentials is throttled (429 20429), whoever it names: shared/auth/throttle.py.
         account = await self.throttle.attempt(request, scope=BASIC, credential=credentials[0],
                                               check=lambda: self.directory.verify(*credentials))
         if account is None:
-            raise unauthorized()
+            raise basic_unauthorized()
         request.state.account_sid = account.sid
         return account
 
@@ -93,7 +104,7 @@ class Authenticator:
             return Principal(account=await self(request))
         token = presented_token(request)
         if token is None:
-            raise unauthorized()
+            raise basic_unauthorized()
         holder, account = await self._holder(request, token)
         return Principal(account=account, token=holder)
 

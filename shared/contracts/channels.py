@@ -51,7 +51,8 @@ class DeliveryReceiptReport(BaseModel):
     conversation_sid: str
     message_sid: str
     participant_sid: str
-    channel_message_sid: str = Field(description="The provider's id of the sent message (SM…, wamid…).")
+    channel_message_sid: str | None = Field(
+        default=None, description="The provider's id of the sent message (SM…, wamid…); none when it never took it.")
     status: Literal["sent", "delivered", "read", "undelivered", "failed"]
     error_code: int = 0
     reported_at: datetime

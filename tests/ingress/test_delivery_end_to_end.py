@@ -126,3 +126,4 @@ async def test_a_send_the_provider_never_takes_is_a_visible_dead_letter_and_a_fa
     assert summary == {"total": 1, "sent": "none", "delivered": "none", "read": "none", "failed": "all",
                        "undelivered": "none"}
     assert (receipt["status"], receipt["error_code"], receipt["participant_sid"]) == ("failed", 90110, sms_sid)
+    assert receipt["channel_message_sid"] is None  # Twilio's schema: a string or null, never ""

@@ -166,7 +166,18 @@ async def test_a_refused_send_is_parked_at_once_with_the_providers_code(
     await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="to nowhere"))
     receipt = await next_receipt(receipt_tap)
     assert (receipt["payload"]["status"], receipt["payload"]["error_code"]) == ("failed", 21211)
+    assert receipt["payload"]["channel_message_sid"] is None  # the provider never took it: no id, not ""
     assert len(provider_api.arrivals) == 1  # a 400 is not retried
+
+
+async def test_a_refusal_without_the_providers_own_code_is_twilios_unknown_error(
+    ingress: RunningParley, provider_api: FakeProviderApi, receipt_tap: InboundTap
+) -> None:
+    await carrier(ingress, provider_api.url, NUMBER)
+    provider_api.failures = [(403, {"message": "Forbidden"})]
+    await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="to nowhere"))
+    receipt = await next_receipt(receipt_tap)
+    assert (receipt["payload"]["status"], receipt["payload"]["error_code"]) == ("failed", 30008)
 
 
 async def test_a_send_from_an_address_no_provider_lists_fails_with_a_clear_error(

@@ -215,7 +215,7 @@ async def test_a_free_form_message_outside_the_window_fails_clearly_and_a_templa
     assert (sent["type"], sent["template"]) == ("template", {"name": "order_update", "language": {"code": "es_MX"}})
 
 
-async def test_a_graph_api_error_fails_the_send_with_metas_code(
+async def test_a_graph_api_error_fails_the_send_with_twilios_code_for_it(
     ingress: RunningParley, provider: dict[str, Any], graph: FakeProviderApi, inbound_tap: InboundTap,
     receipt_tap: InboundTap,
 ) -> None:
@@ -224,7 +224,8 @@ async def test_a_graph_api_error_fails_the_send_with_metas_code(
                                        "code": 131026, "fbtrace_id": "A1"}})]
     await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="hello?"))
     receipt = envelope_of(await receipt_tap.next())["payload"]
-    assert (receipt["status"], receipt["error_code"]) == ("failed", 131026)
+    assert (receipt["status"], receipt["error_code"]) == ("failed", 30003)  # Meta's "undeliverable"
+    assert receipt["channel_message_sid"] is None
     assert len(graph.arrivals) == 1
 
 

@@ -7,7 +7,7 @@ either way, so routes never care which form the client used.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +17,7 @@ from services.conversations.api.deps import base_of, caller
 from services.conversations.handlers.conversations import Action
 from services.conversations.render import Root
 from shared.auth.principal import Principal, TokenHolder
-from shared.errors import invalid_parameter, not_found
+from shared.errors import not_found
 from shared.forms import Form
 from shared.runtime import ServiceContext
 
@@ -97,19 +97,7 @@ def both_forms(context: ServiceContext, factory: Callable[[ServiceContext, str],
 
 
 def form_datetime(form: Form, name: str, *, end_of_day: bool = False) -> datetime | None:
-    """An ISO 8601 date-time parameter (`DateCreated`, `StartDate`…); a bare date means its first second UTC,
-    or with `end_of_day` its last (so `EndDate=2024-01-04` includes that whole day)."""
-    value = form.str(name)
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise invalid_parameter(f"Parameter '{name}' must be an ISO 8601 date-time, not '{value}'") from error
-    if end_of_day and len(text) == 10:
-        parsed += timedelta(days=1, microseconds=-1)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return form.datetime(name, end_of_day=end_of_day)
 
 
 def form_attributes(form: Form, name: str = "Attributes") -> str | None:

@@ -26,6 +26,7 @@ from services.ingress.supervisor_feed import SupervisorFeed
 from services.ingress.token_watch import TokenWatch
 from shared import access_tokens
 from shared.errors import TwilioError
+from shared.forms import parse_json_object
 from shared.runtime import ServiceContext
 from shared.sids import is_sid
 
@@ -33,6 +34,7 @@ WS_PATH = "/ingress/ws"
 AUTH_TIMEOUT_SECONDS = 10.0
 CLOSE_EXPIRED = 4002
 CLOSE_TOO_SLOW = 4008
+CLOSE_UNSUPPORTED_DATA = 1003  # RFC 6455 "unsupported data": the protocol is JSON text frames only
 
 
 def read_resume_from(value: str | None) -> Mapping[str, int] | int | None:
@@ -80,12 +82,14 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, watch: TokenWatch
         else:
             await websocket.accept()
             try:
-                first = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_SECONDS)
+                frame = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT_SECONDS)
+                # A binary frame or a disconnect carries no text: refused like any message that is not the auth one.
+                first = parse_json_object(frame.get("text") or "null", name="auth")
                 if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
                     raise access_tokens.invalid_token("the first message must be {\"type\": \"auth\", \"token\": …}")
                 claims = await verified(first["token"])
                 token = first["token"]
-            except (access_tokens.AccessTokenRefused, TimeoutError, ValueError, WebSocketDisconnect) as error:
+            except (TwilioError, TimeoutError, ValueError, WebSocketDisconnect) as error:
                 refusal = error if isinstance(error, TwilioError) else access_tokens.invalid_token("no auth message")
                 with contextlib.suppress(Exception):
                     await websocket.send_json(error_message(refusal))
@@ -126,14 +130,15 @@ async def _serve(websocket: WebSocket, hub: RealtimeHub, client: Client, *, expi
                 await websocket.close(code=CLOSE_EXPIRED)
                 return
             try:
-                incoming = await asyncio.wait_for(websocket.receive_text(), timeout=remaining)
+                frame = await asyncio.wait_for(websocket.receive(), timeout=remaining)
             except TimeoutError:
                 continue
-            except WebSocketDisconnect:
+            if frame["type"] == "websocket.disconnect" or writer.done():
                 return
-            if writer.done():
+            if frame.get("text") is None:
+                await websocket.close(code=CLOSE_UNSUPPORTED_DATA, reason="Messages are JSON text frames")
                 return
-            await _handle(websocket, hub, client, incoming)
+            await _handle(websocket, hub, client, frame["text"])
     finally:
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -155,8 +160,8 @@ async def _write(websocket: WebSocket, client: Client) -> None:
 
 async def _handle(websocket: WebSocket, hub: RealtimeHub, client: Client, incoming: str) -> None:
     try:
-        message = json.loads(incoming)
-    except ValueError:
+        message = parse_json_object(incoming, name="message")  # bounded depth: a deep frame is refused, not fatal
+    except TwilioError:
         message = None
     if not isinstance(message, dict):
         await websocket.send_json(error_message(TwilioError(400, 20001, "Messages are JSON objects with a type")))

@@ -21,7 +21,7 @@ ReceiptStatus = Literal["sent", "delivered", "read", "undelivered", "failed"]
 
 # Twilio's own codes where Twilio has one; Parley's 9xxxx otherwise.
 PROVIDER_UNREACHABLE = 90110  # network error or timeout, every attempt
-PROVIDER_ERROR = 90111  # the provider answered an error without a code of its own
+PROVIDER_ERROR = 30008  # Twilio's "unknown error": the provider answered an error without a code of its own
 NO_PROVIDER = 90112  # no provider of the account lists the From address
 PROVIDER_MISCONFIGURED = 90113  # the provider lacks a credential sending needs
 OUTSIDE_WHATSAPP_WINDOW = 63016  # Twilio: free-form message outside the 24-hour window; use a template

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from services.ingress.domain.sends import Outcome, Send, accepted, http_error, refused
+from services.ingress.domain.sends import PROVIDER_ERROR, Outcome, Send, accepted, http_error, refused
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
@@ -35,6 +35,6 @@ def read_answer(status_code: int, body: bytes, *, retry_after: str | None = None
     sid = data.get("sid") if isinstance(data, dict) else None
     if not isinstance(sid, str) or not sid:
         # Taken, but unnamed: its status callbacks could never be matched, so say so rather than guess.
-        return refused(90111, f"Provider answered HTTP {status_code} without a message sid")
+        return refused(PROVIDER_ERROR, f"Provider answered HTTP {status_code} without a message sid")
     status = data.get("status") if isinstance(data, dict) else None
     return accepted(sid, status if isinstance(status, str) else None)

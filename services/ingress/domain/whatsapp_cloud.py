@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.ingress.domain.sends import Outcome, Send, accepted, http_error, refused
+from services.ingress.domain.sends import PROVIDER_ERROR, Outcome, Send, accepted, http_error, refused
 from shared.contracts.ingress import InboundMedia, InboundMessage
 
 DEFAULT_API_BASE_URL = "https://graph.facebook.com/v19.0"
@@ -20,6 +20,17 @@ DEFAULT_TEMPLATE_LANGUAGE = "en_US"
 _MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
 # Meta's throttling codes come with HTTP 400 at times; they are worth a retry all the same.
 _RETRYABLE_CODES = {4, 80007, 130429, 131048, 131056}
+# Meta's delivery errors as Twilio's messaging codes, so receipts read the same on every channel; a code with
+# no Twilio counterpart is kept as Meta gave it.
+TWILIO_CODES = {
+    131026: 30003,  # message undeliverable: the destination cannot receive it
+    131049: 30007,  # not delivered by Meta's choice (ecosystem engagement): filtered
+    131000: 30008,  # something went wrong: unknown error
+}
+
+
+def twilio_code(code: int | None) -> int | None:
+    return TWILIO_CODES.get(code, code) if code is not None else None
 
 
 class WebhookRejected(ValueError):
@@ -149,7 +160,7 @@ def _status(status: dict[str, Any], *, received_at: datetime) -> StatusReport | 
     errors = _dicts(status.get("errors"))
     code = errors[0].get("code") if errors else None
     return StatusReport(channel_message_sid=wamid, status=value.lower(),
-                        error_code=code if isinstance(code, int) else None,
+                        error_code=twilio_code(code) if isinstance(code, int) else None,
                         reported_at=_timestamp(status.get("timestamp")) or received_at)
 
 
@@ -209,7 +220,8 @@ def read_answer(status_code: int, body: bytes, *, retry_after: str | None = None
         outcome = http_error(status_code, body, retry_after=retry_after)
         if outcome.kind == "refused" and outcome.error_code in _RETRYABLE_CODES:
             return Outcome("retry", error_code=outcome.error_code, error_message=outcome.error_message)
-        return outcome
+        return Outcome(outcome.kind, error_code=twilio_code(outcome.error_code), error_message=outcome.error_message,
+                       retry_after_seconds=outcome.retry_after_seconds)
     try:
         data = json.loads(body)
     except ValueError:
@@ -218,5 +230,5 @@ def read_answer(status_code: int, body: bytes, *, retry_after: str | None = None
     wamid = messages[0].get("id") if isinstance(messages, list) and messages and isinstance(messages[0], dict) \
         else None
     if not isinstance(wamid, str) or not wamid:
-        return refused(90111, f"Provider answered HTTP {status_code} without a message id")
+        return refused(PROVIDER_ERROR, f"Provider answered HTTP {status_code} without a message id")
     return accepted(wamid, "accepted")

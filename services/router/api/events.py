@@ -1,12 +1,13 @@
 """`/taskrouter/v1/Workspaces/{WorkspaceSid}/Events`: newest first, filtered as TaskRouter filters them."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from services.router import render
 from services.router.api.deps import ROOT, FormData, base_of, caller, found_or_404, listing, page_of, workspace_or_404
-from services.router.api.tasks import _date
+from services.router.api.statistics import minutes_before
 from services.router.store import events
 from services.router.store.base import Keyset
 from shared.runtime import ServiceContext
@@ -26,12 +27,10 @@ def events_router(context: ServiceContext) -> APIRouter:
         workspace = await workspace_or_404(context, account, workspace_sid)
         page, keyset = page_of(form)
         filters = {column: form.str(parameter) for parameter, column in FILTERS}
-        start, end = _date(form, "StartDate"), _date(form, "EndDate")
+        start, end = form.datetime("StartDate"), form.datetime("EndDate")
         minutes = form.int("Minutes", minimum=1)
         if minutes and start is None:
-            from datetime import UTC, datetime, timedelta
-
-            start = datetime.now(UTC) - timedelta(minutes=minutes)
+            start = minutes_before(datetime.now(UTC), minutes)
         rows = await events.list_events(pool, workspace_sid=workspace.sid, filters=filters, start=start, end=end,
                                         keyset=Keyset(keyset.after, keyset.before, keyset.limit, descending=True))
         base = base_of(context, request)

@@ -7,7 +7,6 @@ Twilio's resource is stored as the client sends it and given back (the desk and 
 The update takes a JSON object, as the twilio library sends it; top-level keys replace what was stored.
 """
 
-import json
 import re
 from typing import Any
 
@@ -18,6 +17,7 @@ from services.router.api.deps import base_of, caller
 from services.router.store import activities, flex_flows, task_queues, workflows, workspaces
 from services.router.store.base import Connection, Keyset
 from shared.errors import invalid_parameter
+from shared.forms import read_json_body
 from shared.runtime import ServiceContext
 
 READ_ONLY = {"account_sid", "date_created", "date_updated", "url", "status", "service_version"}
@@ -81,6 +81,8 @@ async def check_changes(conn: Connection, account_sid: str, changes: Any) -> dic
     if not isinstance(changes, dict):
         raise invalid_parameter("The Configuration update must be a JSON object")
     for key, value in changes.items():
+        if key == "account_sid" and value == account_sid:
+            continue  # Twilio's documented body names the account it updates
         if key in READ_ONLY:
             raise invalid_parameter(f"Configuration field '{key}' cannot be set")
         if key not in SETTABLE:
@@ -92,7 +94,7 @@ async def check_changes(conn: Connection, account_sid: str, changes: Any) -> dic
     workspace_sid = changes.get("taskrouter_workspace_sid")
     if workspace_sid and await workspaces.get_workspace(conn, account_sid=account_sid, sid=workspace_sid) is None:
         raise invalid_parameter(f"taskrouter_workspace_sid {workspace_sid} is not a Workspace of this account")
-    return changes
+    return {key: value for key, value in changes.items() if key != "account_sid"}
 
 
 def flex_configuration_router(context: ServiceContext) -> APIRouter:
@@ -111,11 +113,7 @@ def flex_configuration_router(context: ServiceContext) -> APIRouter:
 
     @router.post("")
     async def update(request: Request, account: Caller) -> dict[str, Any]:
-        raw = await request.body()
-        try:
-            changes = json.loads(raw) if raw else {}
-        except ValueError as error:
-            raise invalid_parameter("The Configuration update must be a JSON object") from error
+        changes = await read_json_body(request, name="Configuration")
         async with pool.acquire() as conn, conn.transaction():
             await flex_flows.update_configuration(conn, account_sid=account.sid,
                                                   changes=await check_changes(conn, account.sid, changes))

@@ -15,6 +15,7 @@ from services.router.store import interactions as store
 from services.router.store import tasks
 from services.router.store.base import Connection
 from shared.errors import invalid_parameter, missing_parameter, not_found
+from shared.forms import Form, read_json_body
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext
 
@@ -240,16 +241,10 @@ async def with_configured_workspace(pool: Any, account_sid: str, routing: dict[s
 
 async def transfer_body(request: Request) -> dict[str, Any]:
     """Transfers take JSON (Twilio's OpenAPI); a form is accepted too."""
-    raw = await request.body()
-    if not raw:
-        return {}
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            parsed = json.loads(raw)
-        except ValueError as error:
-            raise invalid_parameter("The body is not valid JSON") from error
-        if not isinstance(parsed, dict):
+        parsed = await read_json_body(request)
+        if parsed is not None and not isinstance(parsed, dict):
             raise invalid_parameter("The body must be a JSON object")
-        return parsed
-    form = await request.form()
-    return {key.lower(): value for key, value in form.items()}
+        return parsed or {}
+    form = await Form.read(request)
+    return {key.lower(): value for key, value in form.as_pairs()}

@@ -10,12 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.router.api.deps import ROOT, FormData, base_of, caller, found_or_404, listing, page_of, workspace_or_404
-from services.router.api.tasks import _date
 from services.router.domain.models import Workspace
 from services.router.render import age_seconds
 from services.router.store import events, statistics, task_queues, workers, workflows
 from services.router.store.base import Connection
-from shared.forms import Form
+from shared.forms import EARLIEST, Form, read_json_body
 from shared.http import iso
 from shared.runtime import ServiceContext
 
@@ -23,10 +22,18 @@ RESERVATION_COUNTS = ("created", "accepted", "rejected", "timeout", "canceled", 
 
 
 def window(form: Form) -> tuple[datetime, datetime]:
-    end = _date(form, "EndDate") or datetime.now(UTC)
+    end = form.datetime("EndDate") or datetime.now(UTC)
     minutes = form.int("Minutes", minimum=1)
-    start = _date(form, "StartDate") or end - timedelta(minutes=minutes or 15)
+    start = form.datetime("StartDate") or minutes_before(end, minutes or 15)
     return start, end
+
+
+def minutes_before(end: datetime, minutes: int) -> datetime:
+    """The start of a `Minutes` window; one reaching back before the earliest date Parley takes starts there."""
+    try:
+        return max(end - timedelta(minutes=minutes), EARLIEST)
+    except OverflowError:
+        return EARLIEST
 
 
 def _durations(row: Any) -> dict[str, int]:
@@ -145,11 +152,10 @@ def statistics_router(context: ServiceContext) -> APIRouter:
     @router.post("/TaskQueues/RealTimeStatistics")
     async def queues_bulk_realtime(request: Request, workspace_sid: str, account: Caller) -> dict[str, Any]:
         workspace = await workspace_or_404(context, account, workspace_sid)
-        try:
-            body = await request.json()
-        except ValueError:
-            body = {}
-        wanted = body.get("TaskQueueSids") or body.get("task_queue_sids") or [] if isinstance(body, dict) else []
+        json_body = request.headers.get("content-type", "").startswith("application/json")
+        body = await read_json_body(request) if json_body else None
+        named = body.get("TaskQueueSids") or body.get("task_queue_sids") or [] if isinstance(body, dict) else []
+        wanted = [sid for sid in named if isinstance(sid, str)] if isinstance(named, list) else []
         async with pool.acquire() as conn:
             data = [{**await realtime(conn, workspace, Form([]), task_queue_sid=sid), "task_queue_sid": sid}
                     for sid in wanted if await task_queues.get_task_queue(conn, workspace_sid=workspace.sid, sid=sid)]

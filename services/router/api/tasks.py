@@ -1,6 +1,5 @@
 """`/taskrouter/v1/Workspaces/{WorkspaceSid}/Tasks` and the task-scoped Reservations."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -19,16 +18,6 @@ from shared.forms import Form
 from shared.runtime import ServiceContext
 
 STATUSES = ["pending", "reserved", "assigned", "wrapping", "completed", "canceled"]
-
-
-def _date(form: Form, name: str) -> datetime | None:
-    value = form.str(name)
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise invalid_parameter(f"{name} must be an ISO 8601 date") from error
 
 
 def tasks_router(context: ServiceContext) -> APIRouter:
@@ -76,7 +65,7 @@ def tasks_router(context: ServiceContext) -> APIRouter:
             task = await handle.create_task(
                 conn, workspace, workflow=workflow, attributes=attributes, priority=priority or 0,
                 timeout=timeout or 86400, channel=channel, routing_target=form.str("RoutingTarget"),
-                ignore_capacity=bool(form.bool("IgnoreCapacity")), virtual_start_time=_date(form, "VirtualStartTime"),
+                ignore_capacity=bool(form.bool("IgnoreCapacity")), virtual_start_time=form.datetime("VirtualStartTime"),
                 base=base)
         return render.task(task, base)
 
@@ -131,7 +120,7 @@ def tasks_router(context: ServiceContext) -> APIRouter:
             assert task is not None
             task = await handle.update_task(conn, workspace, task, attributes=attributes, priority=priority,
                                             channel=channel, status=status, reason=form.str("Reason"),
-                                            virtual_start_time=_date(form, "VirtualStartTime"), base=base)
+                                            virtual_start_time=form.datetime("VirtualStartTime"), base=base)
         return render.task(task, base)
 
     @router.delete("/{sid}", status_code=204)

@@ -140,7 +140,7 @@ def workers_router(context: ServiceContext) -> APIRouter:
         await worker_or_404(workspace.sid, sid)
         attributes = attributes_param(form)
         activity = await activity_param(workspace, form)
-        name = form.str("FriendlyName", max_length=255)
+        name = form.required("FriendlyName", max_length=255) if "FriendlyName" in form else None
         reject_pending = form.bool("RejectPendingReservations")
         base = base_of(context, request)
         try:

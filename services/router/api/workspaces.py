@@ -60,10 +60,11 @@ def workspaces_router(context: ServiceContext) -> APIRouter:
     async def update(request: Request, sid: str, form: FormData, account: Caller) -> dict[str, Any]:
         workspace = await workspace_or_404(context, account, sid)
         values: dict[str, Any] = {}
-        for parameter, column in (("FriendlyName", "friendly_name"), ("EventCallbackUrl", "event_callback_url"),
-                                  ("EventsFilter", "events_filter")):
+        if "FriendlyName" in form:  # a workspace always has a name: an empty one is refused, not stored
+            values["friendly_name"] = form.required("FriendlyName", max_length=64)
+        for parameter, column in (("EventCallbackUrl", "event_callback_url"), ("EventsFilter", "events_filter")):
             if parameter in form:
-                values[column] = form.str(parameter, max_length=64 if parameter == "FriendlyName" else None) or None
+                values[column] = form.str(parameter) or None
         if "MultiTaskEnabled" in form:
             values["multi_task_enabled"] = _multi_task(form, default=workspace.multi_task_enabled)
         if "PrioritizeQueueOrder" in form:

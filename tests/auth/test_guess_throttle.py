@@ -55,8 +55,10 @@ def from_address(parley: RunningParley, address: str, auth: tuple[str, str] | No
     return httpx.AsyncClient(base_url=parley.base_url, headers={"X-Forwarded-For": address}, auth=auth, timeout=30)
 
 
-async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
-    return await client.post("/parley/v1/AccessTokens", data={"Email": email, "Password": password})
+async def sign_in(parley: RunningParley, client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    """Sign in to `parley`'s dev account through `client` (which may be another replica or carry an address)."""
+    return await client.post("/parley/v1/AccessTokens",
+                             data={"AccountSid": parley.account.sid, "Email": email, "Password": password})
 
 
 def assert_throttled(response: httpx.Response, *, window: float = WINDOW) -> None:
@@ -76,11 +78,11 @@ async def test_guessing_an_agents_password_throttles_that_address_and_not_the_ag
     await with_agents(parley)
     async with from_address(parley, "198.51.100.7") as attacker, from_address(parley, "203.0.113.20") as office:
         for _ in range(PER_CREDENTIAL):
-            assert_refused(await sign_in(attacker, ALICE[0], "wrong guess at it"))
-        assert_throttled(await sign_in(attacker, ALICE[0], "another wrong guess"))
-        assert_throttled(await sign_in(attacker, "ALICE@example.com", ALICE[1]))  # right, but from there
-        assert (await sign_in(office, *ALICE)).status_code == 201  # the agent at her own desk
-        assert (await sign_in(attacker, *BOB)).status_code == 201  # the address is not throttled whole yet
+            assert_refused(await sign_in(parley, attacker, ALICE[0], "wrong guess at it"))
+        assert_throttled(await sign_in(parley, attacker, ALICE[0], "another wrong guess"))
+        assert_throttled(await sign_in(parley, attacker, "ALICE@example.com", ALICE[1]))  # right, but from there
+        assert (await sign_in(parley, office, *ALICE)).status_code == 201  # the agent at her own desk
+        assert (await sign_in(parley, attacker, *BOB)).status_code == 201  # the address is not throttled whole yet
 
 
 async def test_an_address_spraying_many_emails_is_throttled_whole_while_others_sign_in(parley: RunningParley) -> None:
@@ -88,17 +90,17 @@ async def test_an_address_spraying_many_emails_is_throttled_whole_while_others_s
     async with from_address(parley, "2001:db8:7:1::9") as sprayer, from_address(parley, "2001:db8:7:1::77") as same_net, \
             from_address(parley, "2001:db8:8::1") as elsewhere:
         for n in range(PER_ADDRESS):
-            assert_refused(await sign_in(sprayer, f"guess{n}@example.com", "Summer2026!!!"))
-        assert_throttled(await sign_in(sprayer, *ALICE))
-        assert_throttled(await sign_in(same_net, *BOB))  # IPv6 counts by /64: one host holds it whole
-        assert (await sign_in(elsewhere, *ALICE)).status_code == 201
+            assert_refused(await sign_in(parley, sprayer, f"guess{n}@example.com", "Summer2026!!!"))
+        assert_throttled(await sign_in(parley, sprayer, *ALICE))
+        assert_throttled(await sign_in(parley, same_net, *BOB))  # IPv6 counts by /64: one host holds it whole
+        assert (await sign_in(parley, elsewhere, *ALICE)).status_code == 201
 
 
 async def test_parallel_guesses_cannot_outrun_the_count(parley: RunningParley) -> None:
     await with_agents(parley)
     guesses = [f"guess number {n}" for n in range(19)] + [ALICE[1]]  # the right one comes last
     async with from_address(parley, "198.51.100.8") as attacker:
-        answers = await asyncio.gather(*(sign_in(attacker, ALICE[0], guess) for guess in guesses))
+        answers = await asyncio.gather(*(sign_in(parley, attacker, ALICE[0], guess) for guess in guesses))
     # Each guess is judged against the counts of those judged before it, so the burst gets no further than
     # one guess after another would: three wrong ones, then 429 for the rest, the right one among them.
     assert [response.status_code for response in answers].count(401) == PER_CREDENTIAL
@@ -135,11 +137,11 @@ async def test_every_replica_counts_the_same_guesses(launch: StartParley, settin
     await with_agents(first)
     address = "198.51.100.11"
     async with from_address(first, address) as to_first, from_address(second, address) as to_second:
-        assert_refused(await sign_in(to_first, ALICE[0], "first wrong guess"))
-        assert_refused(await sign_in(to_second, ALICE[0], "second wrong guess"))
-        assert_refused(await sign_in(to_first, ALICE[0], "third wrong guess"))
-        assert_throttled(await sign_in(to_second, *ALICE))
-        assert_throttled(await sign_in(to_first, *ALICE))
+        assert_refused(await sign_in(first, to_first, ALICE[0], "first wrong guess"))
+        assert_refused(await sign_in(first, to_second, ALICE[0], "second wrong guess"))
+        assert_refused(await sign_in(first, to_first, ALICE[0], "third wrong guess"))
+        assert_throttled(await sign_in(first, to_second, *ALICE))
+        assert_throttled(await sign_in(first, to_first, *ALICE))
     wrong, right = (first.account.sid, "0" * 32), (first.account.sid, first.account.auth_token)
     async with from_address(first, address, wrong) as to_first, from_address(second, address, wrong) as to_second:
         for client in (to_first, to_second, to_first):
@@ -163,9 +165,9 @@ async def test_a_throttle_ends_with_its_window_and_ended_counts_are_pruned(short
     await with_agents(parley)
     async with from_address(parley, "198.51.100.12") as attacker:
         for _ in range(PER_CREDENTIAL):
-            assert_refused(await sign_in(attacker, ALICE[0], "wrong guess at it"))
-        assert_throttled(await sign_in(attacker, *ALICE), window=SHORT_WINDOW)
-        signed_in = await eventually(lambda: sign_in(attacker, *ALICE), until=lambda r: r.status_code != 429,
+            assert_refused(await sign_in(parley, attacker, ALICE[0], "wrong guess at it"))
+        assert_throttled(await sign_in(parley, attacker, *ALICE), window=SHORT_WINDOW)
+        signed_in = await eventually(lambda: sign_in(parley, attacker, *ALICE), until=lambda r: r.status_code != 429,
                                      timeout=15, what="the window to end")
         assert signed_in.status_code == 201
     conn = await asyncpg.connect(short.database_url, server_settings={"search_path": short.schema_name("accounts")})
@@ -188,7 +190,7 @@ async def test_an_agent_password_has_at_least_twelve_characters(parley: RunningP
                                                               "Password": "twelve chars"})
         assert twelve.status_code == 201, twelve.text
     async with httpx.AsyncClient(base_url=parley.base_url) as desk:
-        assert (await sign_in(desk, "carol@example.com", "twelve chars")).status_code == 201
+        assert (await sign_in(parley, desk, "carol@example.com", "twelve chars")).status_code == 201
 
 
 def test_behind_docker_composes_proxy_each_client_counts_as_itself() -> None:

@@ -1,7 +1,6 @@
 """The start-up banner: the auth token only for `parley run`'s own dev account on loopback; the SID elsewhere."""
 
 import asyncio
-import os
 import re
 import signal
 import sys
@@ -13,28 +12,17 @@ from shared.auth.accounts import Account
 from shared.runtime import startup_banner
 from shared.settings import Settings
 from shared.sids import new_sid, new_token
+from tests.support.parley import process_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 HEX32 = re.compile(r"\b[0-9a-f]{32}\b")
-
-
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """The process environment of `settings`: the same isolated names, so the test's teardown removes them."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PARLEY_")}
-    env.update({
-        "AMQP_URL": settings.amqp_url, "DATABASE_URL": settings.database_url, "HOST": "127.0.0.1",
-        "PORT": str(settings.port), "PARLEY_SCHEMA_PREFIX": settings.schema_prefix,
-        "PARLEY_BROKER_PREFIX": settings.broker_prefix, "PARLEY_EGRESS_NETWORKS": "127.0.0.0/8",
-        "PARLEY_LOG_JSON": "false", "PYTHONPATH": str(ROOT), **extra,
-    })
-    return env
 
 
 async def test_parley_run_prints_the_token_of_the_dev_account_it_created_and_the_token_works(
     settings: Settings,
 ) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "run", cwd=ROOT, env=environment(settings),
+        sys.executable, "-m", "shared.cli", "run", cwd=ROOT, env=process_environment(settings),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     try:
         banner = await read_banner(process)
@@ -51,7 +39,7 @@ async def test_parley_run_prints_the_token_of_the_dev_account_it_created_and_the
 async def test_one_service_alone_prints_the_account_sid_and_never_the_token(settings: Settings) -> None:
     for extra in ({}, {"PARLEY_ACCOUNT_SID": new_sid("AC"), "PARLEY_AUTH_TOKEN": new_token()}):
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.webhooks", cwd=ROOT, env=environment(settings, **extra),
+            sys.executable, "-m", "services.webhooks", cwd=ROOT, env=process_environment(settings, **extra),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         try:
             banner = await read_banner(process)

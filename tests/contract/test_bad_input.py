@@ -194,7 +194,8 @@ async def test_basic_or_no_credentials_get_twilios_challenge_and_urllib_signs_in
         wrong = await client.get("/taskrouter/v1/Workspaces", auth=(parley.account.sid, "wrong"))
         bad_token = await client.get("/conversations/v1/Conversations", headers={"X-Twilio-Token": "not.a.jwt"})
         bearer = await client.get("/conversations/v1/Conversations", headers={"Authorization": "Bearer not.a.jwt"})
-        sign_in = await client.post("/parley/v1/AccessTokens", data={"Email": "nobody@example.com", "Password": "x"})
+        sign_in = await client.post("/parley/v1/AccessTokens", data={"AccountSid": parley.account.sid,
+                                                                        "Email": "nobody@example.com", "Password": "x"})
     for answer in (none, wrong):
         assert_twilio_error(answer, 401, 20003)
         assert answer.headers["www-authenticate"] == CHALLENGE

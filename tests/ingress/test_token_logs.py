@@ -3,7 +3,6 @@ services.ingress`, JSON logs on stderr), a real WebSocket connecting with `?toke
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from websockets.exceptions import InvalidStatus
 
 from shared.settings import Settings
 from shared.sids import new_sid, new_token
+from tests.support.parley import process_environment
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,12 +26,8 @@ class IngressProcess:
         self.ws_url = f"ws://127.0.0.1:{settings.port}/ingress/ws"
         self.account = (new_sid("AC"), new_token())
         self.log_file = log_file
-        self.env = {
-            **os.environ, "PYTHONPATH": str(ROOT), "AMQP_URL": settings.amqp_url, "DATABASE_URL": settings.database_url,
-            "PARLEY_SCHEMA_PREFIX": settings.schema_prefix, "PARLEY_BROKER_PREFIX": settings.broker_prefix,
-            "PORT": str(settings.port), "PARLEY_ACCOUNT_SID": self.account[0], "PARLEY_AUTH_TOKEN": self.account[1],
-            "PARLEY_LOG_JSON": "true", "LOG_LEVEL": "INFO",
-        }
+        self.env = process_environment(settings, PARLEY_ACCOUNT_SID=self.account[0],
+                                       PARLEY_AUTH_TOKEN=self.account[1], PARLEY_LOG_JSON="true", LOG_LEVEL="INFO")
 
     def log(self) -> str:
         return self.log_file.read_text()

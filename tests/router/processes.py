@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from shared.settings import Settings
+from tests.support.parley import process_environment
 from tests.support.waiting import eventually
 
 ROOT = "/taskrouter/v1/Workspaces"
@@ -17,11 +17,8 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def start_router_process(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "AMQP_URL": settings.amqp_url,
-           "PARLEY_SCHEMA_PREFIX": settings.schema_prefix, "PARLEY_BROKER_PREFIX": settings.broker_prefix,
-           "PORT": str(port), "HOST": "127.0.0.1", "PARLEY_POLL_INTERVAL": "0.2",
-           "PARLEY_DELIVERY_LIMIT": str(settings.delivery_limit),
-           "LOG_LEVEL": "WARNING"}
+    env = process_environment(settings, PORT=str(port), PARLEY_POLL_INTERVAL="0.2",
+                              PARLEY_DELIVERY_LIMIT=str(settings.delivery_limit), LOG_LEVEL="WARNING")
     return subprocess.Popen([sys.executable, "-m", "services.router"], cwd=REPOSITORY, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -17,6 +19,8 @@ from shared.crypto import generate_key
 from shared.runtime import HttpServer, Runtime, ServiceDefinition, free_port
 from shared.settings import Settings
 from tests.support.infrastructure import Infrastructure
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 # One key for the whole run, so instances a test starts one after another read what the others stored.
 TEST_SECRET_KEY = generate_key()
@@ -42,6 +46,20 @@ def test_settings(infra: Infrastructure, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def process_environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a Parley child process on `settings`: the same isolated names (so the test's
+    teardown removes what it made) and the same secret key (so it reads what this run stored)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PARLEY_")}
+    env.update({
+        "AMQP_URL": settings.amqp_url, "DATABASE_URL": settings.database_url, "HOST": "127.0.0.1",
+        "PORT": str(settings.port), "PARLEY_SCHEMA_PREFIX": settings.schema_prefix,
+        "PARLEY_BROKER_PREFIX": settings.broker_prefix, "PARLEY_EGRESS_NETWORKS": "127.0.0.0/8",
+        "PARLEY_SECRET_KEY": settings.secret_key or "", "PARLEY_LOG_JSON": "false",
+        "PYTHONPATH": str(REPOSITORY), **extra,
+    })
+    return env
 
 
 @dataclass

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
 
     # The built browser apps (`make web` writes web/dist); unset means the repository's own web/dist.
     web_dist_directory: str | None = Field(None, alias="PARLEY_WEB_DIST")
+    # Who may frame the web-chat demo page (/webchat/), as a CSP frame-ancestors list; the desk and the
+    # supervisor view are never framed. The widget itself is a script on the business's own page.
+    webchat_frame_ancestors: str = Field("'self'", alias="PARLEY_WEBCHAT_FRAME_ANCESTORS")
 
     # Origins whose pages may call Parley from the browser (the web-chat widget on a business's site):
     # `*`, a comma-separated list of origins, or empty for none.

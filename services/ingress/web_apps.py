@@ -3,6 +3,9 @@
 Each app is a folder of web/dist: its `index.html` answers the app's root (and any extension-less
 path below it, so the apps may route on the client), its other files are served as they are.
 Vite's content-hashed `assets/` never change, so browsers keep them; everything else is revalidated.
+Each page carries a Content-Security-Policy that allows script only from Parley's origin (none inline), so
+a script that reaches the page (in a message, a name, an attachment) cannot run, and a page that may not be
+framed says so.
 The ingress composition root registers `web_apps_router(context.settings)`.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
@@ -64,9 +68,28 @@ def _not_built() -> Response:
     return error_response(TwilioError(503, 20503, NOT_BUILT))
 
 
-def _file(path: Path, *, cache_control: str) -> FileResponse:
+def page_policy(settings: Settings, app: str) -> dict[str, str]:
+    """The headers of an app's HTML page: what it may load and run, who may frame it, what it tells others."""
+    own = "'self'"
+    public = settings.public_base_url
+    if public:  # media links and sockets may name the public URL rather than the page's own origin
+        parts = urlsplit(public)
+        own = f"'self' {parts.scheme}://{parts.netloc}"
+    ancestors = settings.webchat_frame_ancestors if app == "webchat" else "'none'"
+    policy = "; ".join((
+        "default-src 'self'", f"script-src {own}", f"style-src {own}", f"img-src {own} data: blob:",
+        f"media-src {own} blob:", f"connect-src {own}", f"font-src {own}", "object-src 'none'", "base-uri 'none'",
+        "form-action 'self'", f"frame-ancestors {ancestors}",
+    ))
+    headers = {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
+    if app != "webchat":
+        headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers that predate it
+    return headers
+
+
+def _file(path: Path, *, cache_control: str, page: dict[str, str] | None = None) -> FileResponse:
     return FileResponse(path, media_type=content_type(path),
-                        headers={"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"})
+                        headers={"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff", **(page or {})})
 
 
 def _resolve(app_root: Path, path: str) -> Path | None:
@@ -86,6 +109,7 @@ def web_apps_router(settings: Settings, *, dist_directory: Path | None = None) -
     def add_app(app: str) -> None:
         app_root = dist / app
         index = app_root / "index.html"
+        policy = page_policy(settings, app)
 
         async def redirect(request: Request) -> Response:
             query = f"?{request.url.query}" if request.url.query else ""
@@ -95,14 +119,16 @@ def web_apps_router(settings: Settings, *, dist_directory: Path | None = None) -
             if not index.is_file():
                 return _not_built()
             if path in ("", "index.html"):
-                return _file(index, cache_control=REVALIDATE)
+                return _file(index, cache_control=REVALIDATE, page=policy)
             found = _resolve(app_root, path)
             if found is not None and found.is_file():
+                if found.suffix.lower() == ".html":
+                    return _file(found, cache_control=REVALIDATE, page=policy)
                 immutable = PurePosixPath(path).parts[0] == "assets"
                 return _file(found, cache_control=IMMUTABLE if immutable else REVALIDATE)
             client_route = PurePosixPath(path).parts[0] != "assets" and "." not in PurePosixPath(path).name
             if found is not None and client_route:
-                return _file(index, cache_control=REVALIDATE)  # a client-side route of the app
+                return _file(index, cache_control=REVALIDATE, page=policy)  # a client-side route of the app
             return error_response(not_found(f"The file /{app}/{path}"))
 
         router.add_api_route(f"/{app}", redirect, methods=["GET", "HEAD"])

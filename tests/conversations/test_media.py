@@ -126,3 +126,57 @@ async def test_deleting_the_service_deletes_its_media_bytes(parley: RunningParle
         assert (await http.delete(f"{V1}/Services/{service}")).status_code == 204
         assert (await http.get(f"/mcs/v1/Services/{service}/Media/{media['sid']}")).status_code == 404
     assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
+
+
+SCRIPT = b"<script>document.title = 'ran'</script>"
+HOSTILE_FILES = [  # (content type as uploaded, file name): what a browser would run or might sniff into script
+    ("text/html", "page.html"), ("image/svg+xml", "drawing.svg"), ("application/xml", "data.xml"),
+    ("text/javascript", "code.js"), ("application/x-unknown-thing", "mystery.bin"), ("Text/HTML", "shouting.html"),
+    ("application/pdf", "invoice.pdf"),
+]
+PICTURES = [("image/jpeg", "photo.jpg"), ("image/png", "shot.png"), ("image/gif", "anim.gif"), ("image/webp", "pic.webp")]
+
+
+async def uploaded_answers(parley: RunningParley, content_type: str, filename: str) -> list[httpx.Response]:
+    """The file's content as the account reads it (/Content) and as its temporary link serves it (/Direct)."""
+    service = await default_service(parley)
+    async with parley.client() as http:
+        created = await http.post(f"/mcs/v1/Services/{service}/Media", content=SCRIPT,
+                                  headers={"Content-Type": content_type}, params={"Filename": filename})
+        assert created.status_code == 201, created.text
+        links = created.json()["links"]
+        content = await http.get(links["content"])
+    async with httpx.AsyncClient() as anonymous:
+        direct = await anonymous.get(links["content_direct_temporary"])
+    return [content, direct]
+
+
+@pytest.mark.parametrize(("content_type", "filename"), HOSTILE_FILES)
+async def test_a_file_a_browser_could_run_is_a_sandboxed_download(parley: RunningParley, content_type: str,
+                                                                 filename: str) -> None:
+    for answer in await uploaded_answers(parley, content_type, filename):
+        assert answer.status_code == 200 and answer.content == SCRIPT
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-disposition"] == f"attachment; filename*=UTF-8''{filename}"
+        assert answer.headers["content-security-policy"] == "sandbox"
+
+
+@pytest.mark.parametrize(("content_type", "filename"), PICTURES)
+async def test_a_raster_picture_shows_inline_and_is_never_sniffed(parley: RunningParley, content_type: str,
+                                                                filename: str) -> None:
+    for answer in await uploaded_answers(parley, content_type, filename):
+        assert answer.status_code == 200 and answer.headers["content-type"] == content_type
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-disposition"] == f"inline; filename*=UTF-8''{filename}"
+        assert "content-security-policy" not in answer.headers
+
+
+async def test_a_content_type_that_could_inject_a_header_is_refused(parley: RunningParley) -> None:
+    service = await default_service(parley)
+    async with parley.client() as http:
+        for content_type in ("text/html\tx: y", "text html", "/html", "text/"):
+            refused = await http.post(f"/mcs/v1/Services/{service}/Media", content=SCRIPT,
+                                      headers={"Content-Type": content_type})
+            assert refused.status_code == 400, (content_type, refused.text)
+        listed = await http.post(f"/mcs/v1/Services/{service}/Media", content=SCRIPT, headers={"Content-Type": "a/b"})
+        assert listed.status_code == 201  # the barrier: the same upload with a plain type is taken

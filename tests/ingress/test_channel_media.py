@@ -146,3 +146,27 @@ async def test_an_agent_message_with_media_reaches_the_carrier_with_media_urls_w
     # Valid through the whole send retry budget, not only the few minutes of a client's temporary link.
     expires = int(parse_qs(urlsplit(urls[0]).query)["Expires"][0])
     assert expires - time.time() > parley.settings.outbound_media_url_lifetime_seconds - 60
+
+
+async def test_an_inbound_file_a_browser_could_run_downloads_sandboxed(launch: Any, receiver: Receiver) -> None:
+    """A customer's MMS carrying HTML (the carrier says so, or says nothing) never renders on Parley's origin."""
+    parley: RunningParley = await launch()
+    page = b"<html><script>document.title = 'ran'</script></html>"
+    receiver.responder = lambda request: Response(page, media_type="text/html")
+    async with parley.client() as client:
+        provider = await configure(parley, client)
+        form = inbound_sms(to=NUMBER, body="see attached", NumMedia="1",
+                           MediaUrl0=f"{receiver.url}/2010-04-01/Accounts/{CARRIER_ACCOUNT_SID}/Messages/MM2/Media/ME0",
+                           MediaContentType0="text/html")
+        assert (await post_signed(provider["inbound_url"], form)).status_code == 200
+        conversation, (message,) = await the_conversation(client)
+        (item,) = message["media"]
+        account_read = await client.get(
+            f"/mcs/v1/Services/{conversation['chat_service_sid']}/Media/{item['sid']}/Content")
+    async with httpx.AsyncClient() as anonymous:
+        direct = await anonymous.get(item["links"]["content_direct_temporary"])
+    for answer in (account_read, direct):
+        assert answer.status_code == 200 and answer.content == page
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-disposition"].startswith("attachment")
+        assert answer.headers["content-security-policy"] == "sandbox"

@@ -26,8 +26,11 @@ export function attachmentName(item: ChatMedia): string {
   return item.filename || (isPicture(item) ? "Image" : "File");
 }
 
+/** Raster images, which a browser decodes and never runs: the only files shown inline (as Parley serves them). */
+const PICTURE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+
 export function isPicture(item: ChatMedia): boolean {
-  return item.content_type.startsWith("image/");
+  return PICTURE_TYPES.has(item.content_type.split(";")[0].trim().toLowerCase());
 }
 
 /** A signed, expiring URL of a media file's content (MCS), readable by a participant's token. */

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { ChatMessage } from "../shared/chatMessage";
+import { type ChatMessage, mediaContentUrl } from "../shared/chatMessage";
 import { MessageParts } from "../shared/MessageParts";
 import type { RealtimeMessage } from "../shared/realtimeSocket";
 import { getWithToken, postWithToken, type TokenRequest } from "../shared/tokenRest";
@@ -41,6 +41,9 @@ export function ConversationView({ conversationSid, title, customer, identity, r
   const [error, setError] = useState("");
   const [draft, setDraft] = useState("");
   const [busy, setBusy] = useState(false);
+  // Attachments' signed links (MCS), by media SID, fetched once each as messages show them.
+  const [mediaUrls, setMediaUrls] = useState<Record<string, string>>({});
+  const asked = useRef(new Set<string>());
   const heading = useRef<HTMLHeadingElement>(null);
   const path = `/conversations/v1/Conversations/${conversationSid}`;
   const joined = participants.some((participant) => participant.identity === identity);
@@ -57,6 +60,25 @@ export function ConversationView({ conversationSid, title, customer, identity, r
     setError("");
     setMessages(history.data.messages);
     setParticipants(members.data.participants);
+    void linkAttachments(history.data.messages);
+  }
+
+  async function linkAttachments(shown: ChatMessage[]) {
+    const wanted = shown.flatMap((message) => message.media ?? []).filter((item) => !asked.current.has(item.sid));
+    if (wanted.length === 0) {
+      return;
+    }
+    const conversation = await getWithToken<{ chat_service_sid: string }>(path, rest);
+    if (!conversation.ok) {
+      return;
+    }
+    for (const item of wanted) {
+      asked.current.add(item.sid);
+      const url = await mediaContentUrl(conversation.data.chat_service_sid, item.sid, rest);
+      if (url) {
+        setMediaUrls((known) => ({ ...known, [item.sid]: url }));
+      }
+    }
   }
 
   useEffect(() => {
@@ -135,7 +157,7 @@ export function ConversationView({ conversationSid, title, customer, identity, r
         {messages.map((message) => (
           <li key={message.sid}>
             <span class="author">{authorName(message.author, customer)}</span>{" "}
-            <MessageParts message={message} urlOf={() => null} />
+            <MessageParts message={message} urlOf={(item) => mediaUrls[item.sid] ?? null} />
           </li>
         ))}
       </ol>

@@ -156,14 +156,29 @@ function Widget({ config, chat }: { config: WidgetConfig; chat: GuestChat }) {
   );
 }
 
+/**
+ * The widget's styles as a constructed stylesheet: a page whose Content-Security-Policy forbids inline
+ * styles (Parley's own demo page, and many a business's) still applies it. Older browsers get a <style>.
+ */
+function adoptStyles(root: ShadowRoot): void {
+  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet.prototype.replaceSync === "function") {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(styles);
+    root.adoptedStyleSheets = [sheet];
+    return;
+  }
+  const style = document.createElement("style");
+  style.textContent = styles;
+  root.prepend(style);
+}
+
 function mount(config: WidgetConfig): void {
   const host = document.createElement("div");
   host.setAttribute("data-parley-webchat", "");
   const root = host.attachShadow({ mode: "open" });
-  const style = document.createElement("style");
-  style.textContent = styles;
   const container = document.createElement("div");
-  root.append(style, container);
+  root.append(container);
+  adoptStyles(root);
   document.body.append(host);
   const chat = new GuestChat(config);
   render(<Widget config={config} chat={chat} />, container);

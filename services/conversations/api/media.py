@@ -9,7 +9,6 @@ record write removes the blob again.
 import hmac
 import time
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
@@ -18,9 +17,10 @@ from services.conversations import media_links
 from services.conversations import store as conversations_store
 from services.conversations.api.deps import base_of
 from services.conversations.domain.identity import Media
+from services.conversations.domain.media_display import content_headers, is_media_type, served_type
 from services.conversations.render import identity as render
 from services.conversations.store import media as store
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, TokenHolder
 from shared.blobs import BlobStore
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.runtime import ServiceContext
@@ -50,7 +50,7 @@ async def read_upload(request: Request) -> tuple[bytes, str, str | None]:
         if upload is None:
             raise invalid_parameter("The multipart body carries no file part")
         data = await upload.read(MAX_MEDIA_BYTES + 1)
-        return data, (upload.content_type or "application/octet-stream"), upload.filename
+        return data, (upload.content_type or "application/octet-stream").split(";")[0].strip(), upload.filename
     if not content_type:
         raise invalid_parameter("Content-Type is required: the media's own type, or multipart/form-data")
     chunks: list[bytes] = []
@@ -90,16 +90,23 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
         found = await store.get_media(pool, chat_service_sid=service_sid, sid=sid)
         if found is None or found.account_sid != caller.sid:
             raise not_found(f"Media {sid}")
-        if caller.token is not None and found.author != caller.token.identity and not await store.media_seen_by(
-                pool, media_sid=found.sid, identity=caller.token.identity):
+        if caller.token is not None and not await readable_by(caller.token, found):
             raise not_found(f"Media {sid}")
         return found
 
+    async def readable_by(holder: TokenHolder, media: Media) -> bool:
+        """Its uploader; a participant of a conversation it was sent in; a supervisor, who may read every
+        conversation of the service (chat_users.py), for media sent in any of them."""
+        if media.author == holder.identity:
+            return True
+        async with pool.acquire() as conn:
+            if await store.media_seen_by(conn, media_sid=media.sid, identity=holder.identity):
+                return True
+            return holder.supervises and await store.media_was_sent(conn, media_sid=media.sid)
+
     def content_response(media: Media, data: bytes, *, max_age: int = 0) -> Response:
-        headers = {"Cache-Control": f"private, max-age={max_age}"}
-        if media.filename:
-            headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(media.filename)}"
-        return Response(content=data, media_type=media.content_type, headers=headers)
+        headers = {"Cache-Control": f"private, max-age={max_age}", **content_headers(media.content_type, media.filename)}
+        return Response(content=data, media_type=served_type(media.content_type), headers=headers)
 
     @router.post("", status_code=201)
     async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:
@@ -109,7 +116,7 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
             raise too_large()
         if not data:
             raise invalid_parameter("The media content is empty")
-        if len(content_type) > 255 or "/" not in content_type:
+        if not is_media_type(content_type):
             raise invalid_parameter(f"Content-Type '{content_type}' is not a media type")
         if filename is not None and len(filename) > 1024:
             raise invalid_parameter("Filename must be at most 1024 characters")

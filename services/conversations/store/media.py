@@ -36,6 +36,11 @@ async def media_seen_by(conn: Connection, *, media_sid: str, identity: str) -> b
     ))
 
 
+async def media_was_sent(conn: Connection, *, media_sid: str) -> bool:
+    """Whether the media is attached to a message of some conversation (not only uploaded)."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM message_media WHERE media_sid = $1)", media_sid))
+
+
 async def attach_media(conn: Connection, *, message_sid: str, media: list[Media]) -> None:
     await conn.executemany(
         "INSERT INTO message_media (message_sid, media_sid, position) VALUES ($1, $2, $3)",

@@ -56,6 +56,7 @@ bench: install infrastructure
 	$(BIN)/python -m bench.router
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.realtime
+	$(BIN)/python -m bench.signin
 
 contracts: install
 	$(BIN)/parley export-contracts --out docs/contracts

@@ -46,8 +46,8 @@ class ParleyProcess:
 
 
 @contextlib.asynccontextmanager
-async def parley_process() -> AsyncIterator[ParleyProcess]:
-    """`python -m services` with its own name prefixes, removed afterwards."""
+async def parley_process(**settings: str) -> AsyncIterator[ParleyProcess]:
+    """`python -m services` with its own name prefixes, removed afterwards; `settings` add to its environment."""
     prefix = "b" + secrets.token_hex(4)
     port = free_port()
     account_sid, auth_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
@@ -56,7 +56,7 @@ async def parley_process() -> AsyncIterator[ParleyProcess]:
         **os.environ, "PORT": str(port), "AMQP_URL": AMQP_URL, "DATABASE_URL": DATABASE_URL,
         "PARLEY_SCHEMA_PREFIX": f"{prefix}_", "PARLEY_BROKER_PREFIX": f"{prefix}.",
         "PARLEY_ACCOUNT_SID": account_sid, "PARLEY_AUTH_TOKEN": auth_token, "PARLEY_SECRET_KEY": secret_key,
-        "PARLEY_EGRESS_NETWORKS": "127.0.0.0/8", "LOG_LEVEL": "WARNING",
+        "PARLEY_EGRESS_NETWORKS": "127.0.0.0/8", "LOG_LEVEL": "WARNING", **settings,
     }
     process = subprocess.Popen([sys.executable, "-m", "services"], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -129,7 +129,7 @@ class Runtime:
                                       interval_seconds=settings.retention_interval_seconds)
         self._tasks.append(asyncio.create_task(self._supervise("accounts", forget_guesses)))
         await self.broker.connect()
-        self._outbound = OutboundHttp(settings.egress_networks)
+        self._outbound = OutboundHttp(settings.egress_networks, max_answer_bytes=settings.outbound_answer_max_bytes)
         install_error_handlers(self.app)
         page_tokens_keyed(self.app, PageTokenKeys.of(box))
         # Agents and access tokens name other services' SIDs; their owners are asked over RPC.

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Outbound sends to messaging providers: pacing per sender address (a token bucket per From)
     # and the retry budget on provider 5xx, 429 and network errors; tests shrink the budget.
     send_rate_per_second: float = Field(10.0, alias="PARLEY_SEND_RATE_PER_SECOND", gt=0)
+    # The largest answer Parley reads from a server it calls (webhooks, callbacks, pre-event answers, provider
+    # APIs); past it the connection is dropped. Media fetches have their own limit (media_max_bytes).
+    outbound_answer_max_bytes: int = Field(1024 * 1024, alias="PARLEY_OUTBOUND_ANSWER_MAX_BYTES", ge=1)
     send_timeout_seconds: float = Field(10.0, alias="PARLEY_SEND_TIMEOUT", gt=0)
     send_max_attempts: int = Field(6, alias="PARLEY_SEND_MAX_ATTEMPTS", ge=1)
     send_backoff_base_seconds: float = Field(1.0, alias="PARLEY_SEND_BACKOFF_BASE", ge=0)
@@ -65,6 +68,8 @@ class Settings(BaseSettings):
     # Media bytes (the /mcs upload API): the local blob store's root, and how long a signed
     # content_direct_temporary URL stays valid; tests shrink the lifetime.
     media_directory: str = Field(".parley/media", alias="PARLEY_MEDIA_DIRECTORY")
+    # The largest media file: an upload (refused while it is read) and an inbound file fetched from a provider.
+    media_max_bytes: int = Field(100 * 1024 * 1024, alias="PARLEY_MEDIA_MAX_BYTES", ge=1)
     media_url_lifetime_seconds: float = Field(300.0, alias="PARLEY_MEDIA_URL_LIFETIME", gt=0)
     # The media URLs an outbound send gives the provider: valid through the whole send retry budget.
     outbound_media_url_lifetime_seconds: float = Field(86400.0, alias="PARLEY_OUTBOUND_MEDIA_URL_LIFETIME", gt=0)

@@ -30,7 +30,8 @@ def build(context: ServiceContext) -> ServiceParts:
     directory = ProviderDirectory(context.pool, context.box)
     sender = Sender(context, directory)
     # Inbound files go to the blob store the conversations service reads (one root, a shared volume when apart).
-    media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory))
+    media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory),
+                                max_bytes=context.settings.media_max_bytes)
     # This replica's own queue on parley.events: web-chat answers and everything its WebSockets forward.
     feed = EventFeed(context.broker, bindings=[WEB_CHAT_STARTED, REALTIME_EVENT, TYPING, READ_HORIZON,
                                                *SUPERVISOR_FEED_BINDINGS, *AGENT_EVENT_BINDINGS])

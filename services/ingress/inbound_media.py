@@ -22,13 +22,12 @@ from services.ingress.domain.providers import TWILIO, WHATSAPP_CLOUD, Provider
 from shared.blobs import BlobStore
 from shared.contracts.ingress import InboundMedia, InboundMessage
 from shared.egress import EgressRefused
-from shared.outbound_http import OutboundHttp
+from shared.outbound_http import AnswerTooLarge, OutboundHttp
 
 log = logging.getLogger(__name__)
 
 # A provider gives up on a webhook after ~15 s: the files (fetched at once) get this, the broker confirm up to 8 s.
 FETCH_TIMEOUT_SECONDS = 5.0
-MAX_MEDIA_BYTES = 100 * 1024 * 1024  # the Media Content Service's own limit
 _REDIRECTS = (301, 302, 303, 307, 308)
 _FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
 
@@ -44,8 +43,10 @@ def blob_key(account_sid: str, provider_sid: str, channel_message_sid: str, inde
 
 
 class InboundMediaFetcher:
-    def __init__(self, outbound: OutboundHttp, blobs: BlobStore, *, timeout: float = FETCH_TIMEOUT_SECONDS) -> None:
+    def __init__(self, outbound: OutboundHttp, blobs: BlobStore, *, max_bytes: int,
+                 timeout: float = FETCH_TIMEOUT_SECONDS) -> None:
         self._outbound = outbound
+        self._max_bytes = max_bytes
         self._blobs = blobs
         self._timeout = timeout
 
@@ -117,10 +118,11 @@ class InboundMediaFetcher:
 
     async def _request(self, url: str, *, headers: dict[str, str] | None,
                        auth: tuple[str, str] | None) -> httpx.Response:
-        response = await self._outbound.request("GET", url, timeout=self._timeout, headers=headers, auth=auth)
-        if len(response.content) > MAX_MEDIA_BYTES:
-            raise MediaFetchFailed(f"the file is larger than the {MAX_MEDIA_BYTES} bytes allowed")
-        return response
+        try:
+            return await self._outbound.request("GET", url, timeout=self._timeout, headers=headers, auth=auth,
+                                                max_bytes=self._max_bytes)
+        except AnswerTooLarge as error:
+            raise MediaFetchFailed(f"the file is larger than the {self._max_bytes} bytes allowed") from error
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -34,6 +34,7 @@ from services.ingress.domain.sends import (
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.render import status_callback_url
 from shared.egress import EgressRefused
+from shared.outbound_http import AnswerTooLarge
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,10 @@ class Sender:
                 method, url, timeout=self._settings.send_timeout_seconds, **kwargs)  # type: ignore[arg-type]
         except EgressRefused as error:
             return refused(PROVIDER_UNREACHABLE, f"Provider URL refused by the egress policy: {error}")
+        except AnswerTooLarge as error:
+            # Judged by its status with no body: a 2xx names no message, so it is not sent again (it may have
+            # gone out); an error status is retried or not as any other.
+            return read(error.status_code, b"")
         except httpx.HTTPError as error:
             return unreachable(f"{type(error).__name__}: {error}".rstrip(": "))
         return read(response.status_code, response.content, retry_after=response.headers.get("retry-after"))

@@ -25,7 +25,7 @@ from services.webhooks.domain.pre_events import reply_of_answer
 from shared.auth.accounts import AccountDirectory
 from shared.contracts.webhooks import PreEventReply, PreEventRequest
 from shared.egress import EgressRefused
-from shared.outbound_http import OutboundHttp
+from shared.outbound_http import AnswerTooLarge, OutboundHttp
 from shared.signatures import json_body_url, twilio_signature
 
 USER_AGENT = "TwilioProxy/1.1"
@@ -82,6 +82,8 @@ async def _send(outbound: OutboundHttp, delivery: Delivery, auth_token: str, *, 
                                           headers=headers)
     except EgressRefused as error:
         return outcome_of_refusal(f"egress refused: {error}"), None
+    except AnswerTooLarge as error:  # the status is the answer; a body that large is the receiver's problem
+        return outcome_of_response(error.status_code), error.status_code
     except httpx.TimeoutException as error:
         return outcome_of_network_error(f"timed out after {timeout:g}s ({type(error).__name__})"), None
     except httpx.HTTPError as error:
@@ -108,6 +110,8 @@ async def ask_pre_event(
                                               headers={**signed, "User-Agent": USER_AGENT})
     except EgressRefused as error:
         return PreEventReply(outcome="unanswered", error=f"egress refused: {error}")
+    except AnswerTooLarge as error:
+        return PreEventReply(outcome="unanswered", error=str(error), latency_ms=int((time.monotonic() - clock) * 1000))
     except (TimeoutError, httpx.TimeoutException):
         return PreEventReply(outcome="timed_out", error=f"no answer within {timeout:g}s",
                              latency_ms=int((time.monotonic() - clock) * 1000))

@@ -2,16 +2,20 @@
 Content-Type, or multipart/form-data), fetch, content download, and a signed expiring download URL
 (`links.content_direct_temporary`) that needs no credentials.
 
-Bytes go to the blob store first and the record second, so a record never points at missing bytes; a failed
-record write removes the blob again.
+Bytes stream to the blob store (refused while they are read, past PARLEY_MEDIA_MAX_BYTES) and back out of
+it, so no file is ever whole in memory. Bytes go to the blob store first and the record second, so a record
+never points at missing bytes; a failed record write removes the blob again.
 """
 
 import hmac
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from services.conversations import media_links
 from services.conversations import store as conversations_store
@@ -21,47 +25,75 @@ from services.conversations.domain.media_display import content_headers, is_medi
 from services.conversations.render import identity as render
 from services.conversations.store import media as store
 from shared.auth.principal import Principal, TokenHolder
-from shared.blobs import BlobStore
+from shared.blobs import CHUNK_BYTES, BlobStore
 from shared.errors import TwilioError, invalid_parameter, not_found
 from shared.runtime import ServiceContext
 from shared.sids import new_sid
 
 MEDIA_ROOT = "/mcs/v1/Services/{ChatServiceSid}/Media"
-MAX_MEDIA_BYTES = 100 * 1024 * 1024
+# What a multipart body may carry besides its file: boundaries, part headers, small fields.
+MULTIPART_ENVELOPE_BYTES = 64 * 1024
 
 
-def too_large() -> TwilioError:
-    return invalid_parameter(f"Media is larger than the {MAX_MEDIA_BYTES} bytes allowed", code=50512)
+def too_large(limit: int) -> TwilioError:
+    return invalid_parameter(f"Media is larger than the {limit} bytes allowed", code=50512)
 
 
 def forbidden() -> TwilioError:
     return TwilioError(403, 20403, "The temporary media URL is invalid or has expired")
 
 
-async def read_upload(request: Request) -> tuple[bytes, str, str | None]:
-    """The uploaded bytes, their content type and file name, from a raw body or the form's file part."""
+def body_within(request: Request, limit: int) -> Request:
+    """The request, whose body is refused (too_large) as soon as more than `limit` bytes of it have arrived:
+    counted as they come, whatever Content-Length says or the body's own parser does with them."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(limit)
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def within(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        yield chunk
+
+
+async def file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK_BYTES):
+        yield chunk
+
+
+async def open_upload(request: Request, limit: int) -> tuple[AsyncIterator[bytes], str, str | None]:
+    """The upload's bytes (a stream, bounded by `limit`), content type and file name, from a raw body or the
+    form's file part. A multipart body is parsed first (its file spooled to disk), a raw one is streamed."""
     content_type = request.headers.get("content-type", "").strip()
     if content_type.lower().startswith("multipart/form-data"):
         try:
-            form = await request.form(max_part_size=MAX_MEDIA_BYTES)
+            form = await body_within(request, limit + MULTIPART_ENVELOPE_BYTES).form()
+        except TwilioError:
+            raise
         except Exception as error:  # starlette raises several types for a broken or oversized body
             raise invalid_parameter(f"The multipart body could not be parsed: {error}") from error
         upload = next((value for _, value in form.multi_items() if isinstance(value, UploadFile)), None)
         if upload is None:
             raise invalid_parameter("The multipart body carries no file part")
-        data = await upload.read(MAX_MEDIA_BYTES + 1)
-        return data, (upload.content_type or "application/octet-stream").split(";")[0].strip(), upload.filename
+        part_type = (upload.content_type or "application/octet-stream").split(";")[0].strip()
+        return within(file_chunks(upload), limit), part_type, upload.filename
     if not content_type:
         raise invalid_parameter("Content-Type is required: the media's own type, or multipart/form-data")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_MEDIA_BYTES:
-            raise too_large()
-        chunks.append(chunk)
     filename = request.query_params.get("Filename") or request.query_params.get("filename")
-    return b"".join(chunks), content_type.split(";")[0].strip(), filename
+    return within(body_within(request, limit).stream(), limit), content_type.split(";")[0].strip(), filename
 
 
 def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
@@ -72,6 +104,7 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     pool = context.pool
     lifetime = context.settings.media_url_lifetime_seconds
     directory = context.authenticate.directory
+    max_bytes = context.settings.media_max_bytes
 
     async def temporary_url(request: Request, media: Media, auth_token: str) -> str:
         return media_links.temporary_url(base_of(context, request), media, auth_token, lifetime_seconds=lifetime)
@@ -104,29 +137,29 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
                 return True
             return holder.supervises and await store.media_was_sent(conn, media_sid=media.sid)
 
-    def content_response(media: Media, data: bytes, *, max_age: int = 0) -> Response:
-        headers = {"Cache-Control": f"private, max-age={max_age}", **content_headers(media.content_type, media.filename)}
-        return Response(content=data, media_type=served_type(media.content_type), headers=headers)
+    def content_response(media: Media, chunks: AsyncIterator[bytes], *, max_age: int = 0) -> Response:
+        headers = {"Cache-Control": f"private, max-age={max_age}", "Content-Length": str(media.size),
+                   **content_headers(media.content_type, media.filename)}
+        return StreamingResponse(chunks, media_type=served_type(media.content_type), headers=headers)
 
     @router.post("", status_code=201)
     async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:
         await service_or_404(account, ChatServiceSid)
-        data, content_type, filename = await read_upload(request)
-        if len(data) > MAX_MEDIA_BYTES:
-            raise too_large()
-        if not data:
-            raise invalid_parameter("The media content is empty")
+        chunks, content_type, filename = await open_upload(request, max_bytes)
         if not is_media_type(content_type):
             raise invalid_parameter(f"Content-Type '{content_type}' is not a media type")
         if filename is not None and len(filename) > 1024:
             raise invalid_parameter("Filename must be at most 1024 characters")
         sid = new_sid("ME")
         key = f"{account.sid}/{sid}"
-        await blobs.put(key, data)
+        size = await blobs.put_stream(key, chunks)  # the bytes go straight to the store, never whole in memory
+        if size == 0:
+            await blobs.delete(key)
+            raise invalid_parameter("The media content is empty")
         try:
             async with pool.acquire() as conn, conn.transaction():
                 media = await store.insert_media(conn, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,
-                                                 content_type=content_type, filename=filename, size=len(data), blob_key=key,
+                                                 content_type=content_type, filename=filename, size=size, blob_key=key,
                                                  author=account.token.identity if account.token else None)
         except BaseException:
             await blobs.delete(key)
@@ -143,10 +176,10 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     @router.get("/{Sid}/Content")
     async def content(ChatServiceSid: str, Sid: str, account: Caller) -> Response:
         media = await media_or_404(account, ChatServiceSid, Sid)
-        data = await blobs.get(media.blob_key)
-        if data is None:
+        chunks = await blobs.open(media.blob_key)
+        if chunks is None:
             raise not_found(f"Content of media {Sid}")
-        return content_response(media, data)
+        return content_response(media, chunks)
 
     @router.get("/{Sid}/Content/Direct")
     async def direct_content(ChatServiceSid: str, Sid: str, request: Request) -> Response:
@@ -166,9 +199,9 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
             raise forbidden()
         if not hmac.compare_digest(given, media_links.signature(account.auth_token, media, expires)):
             raise forbidden()
-        data = await blobs.get(media.blob_key)
-        if data is None:
+        chunks = await blobs.open(media.blob_key)
+        if chunks is None:
             raise forbidden()
-        return content_response(media, data, max_age=int(remaining))
+        return content_response(media, chunks, max_age=int(remaining))
 
     return router

@@ -39,8 +39,13 @@ async def api_key(parley: ParleyProcess) -> ApiKey:
                   managed=False, date_created=None, date_updated=None)  # type: ignore[arg-type]
 
 
+def from_one_address(sockets: int) -> dict[str, str]:
+    """Every bench socket comes from 127.0.0.1: the address cap (a guard against floods) must not be what is measured."""
+    return {"PARLEY_REALTIME_SOCKETS_PER_ADDRESS": str(sockets)}
+
+
 async def run(sockets: int, conversations: int, messages: int) -> None:
-    async with parley_process() as parley:
+    async with parley_process(**from_one_address(sockets)) as parley:
         key = await api_key(parley)
         url = parley.base_url.replace("http://", "ws://") + "/ingress/ws?token="
         identities = [f"bench-{n}" for n in range(sockets)]
@@ -113,7 +118,7 @@ async def run(sockets: int, conversations: int, messages: int) -> None:
 
 
 async def run_agents(agents: int, tasks: int, rate: float) -> None:
-    async with parley_process() as parley, httpx.AsyncClient(
+    async with parley_process(**from_one_address(agents)) as parley, httpx.AsyncClient(
             base_url=parley.base_url, auth=(parley.account_sid, parley.auth_token), timeout=30) as http:
         key = await api_key(parley)
 

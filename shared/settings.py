@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     # closes its sockets within one interval. Together they keep a revocation under 5 s.
     token_check_cache_seconds: float = Field(2.0, alias="PARLEY_TOKEN_CHECK_CACHE_SECONDS", ge=0)
     realtime_token_check_seconds: float = Field(2.0, alias="PARLEY_REALTIME_TOKEN_CHECK_INTERVAL", gt=0)
+    # Open realtime WebSockets (services/ingress/domain/socket_caps.py), counted per ingress replica: per
+    # identity of an account (a person's tabs, whichever tokens they carry), and per client address (as
+    # uvicorn reports it, IPv6 by /64) from the handshake on, sockets not yet authenticated included. 200 per
+    # address leaves room for a contact center of a hundred agents behind one NAT, each with two tabs. Past
+    # a cap the socket gets an error (20429) and close code 4029. A socket that has not authenticated within
+    # the timeout is closed (4001).
+    realtime_sockets_per_identity: int = Field(10, alias="PARLEY_REALTIME_SOCKETS_PER_IDENTITY", ge=1)
+    realtime_sockets_per_address: int = Field(200, alias="PARLEY_REALTIME_SOCKETS_PER_ADDRESS", ge=1)
+    realtime_auth_timeout_seconds: float = Field(10.0, alias="PARLEY_REALTIME_AUTH_TIMEOUT", gt=0)
 
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")

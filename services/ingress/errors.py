@@ -33,3 +33,8 @@ def invalid_hub_signature() -> TwilioError:
 def invalid_verify_token() -> TwilioError:
     return TwilioError(403, 57012, "Verification failed: hub.mode must be subscribe and hub.verify_token the "
                                    "provider's VerifyToken")
+
+
+def too_many_sockets(held_by: str, cap: int) -> TwilioError:
+    # Twilio's 20429 (too many requests), as the HTTP throttles answer: a count of open sockets, not of calls.
+    return TwilioError(429, 20429, f"Too many open realtime sockets {held_by} (at most {cap}); close one and retry")

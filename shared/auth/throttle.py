@@ -34,6 +34,7 @@ from typing import TypeVar
 
 import asyncpg
 from fastapi import Request
+from fastapi.requests import HTTPConnection
 
 from shared.errors import TwilioError
 from shared.retention import Pruning
@@ -71,9 +72,9 @@ def too_many_guesses(seconds_left: float) -> TwilioError:
                        headers={"Retry-After": str(retry_after)})
 
 
-def client_address(request: Request) -> str:
-    """Whom the counts are kept for: the peer address, IPv6 by its /64."""
-    host = request.client.host if request.client else ""
+def client_address(connection: HTTPConnection) -> str:
+    """Whom the counts are kept for: the peer address, IPv6 by its /64 (of a request or a WebSocket)."""
+    host = connection.client.host if connection.client else ""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

@@ -8,8 +8,8 @@ from websockets.asyncio.client import connect
 from shared.broker.topology import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.realtime import READ_HORIZON, ReadHorizonUpdate
-from tests.ingress.test_realtime import receive, token_for, ws_url
 from tests.support.parley import RunningParley
+from tests.support.realtime import receive, token_for, ws_url
 from tests.support.waiting import eventually
 
 

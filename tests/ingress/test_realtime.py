@@ -18,7 +18,7 @@ from shared.runtime import free_port
 from shared.sids import new_sid
 from tests.conftest import StartParley
 from tests.support.parley import RunningParley
-from tests.support.realtime import receive, ws_url
+from tests.support.realtime import receive, token_for, ws_url
 
 
 @pytest.fixture
@@ -27,13 +27,6 @@ async def replicas(launch: StartParley) -> tuple[RunningParley, RunningParley]:
     first = await launch([INGRESS])
     second = await launch([INGRESS], port=free_port())
     return first, second
-
-
-async def token_for(parley: RunningParley, identity: str) -> str:
-    async with parley.client() as client:
-        response = await client.post("/parley/v1/AccessTokens", data={"Identity": identity})
-    assert response.status_code == 201, response.text
-    return str(response.json()["token"])
 
 
 async def nothing_more(ws: ClientConnection, wait: float = 0.5) -> bool:

@@ -16,5 +16,13 @@ def ws_url(parley: RunningParley, **params: str) -> str:
     return f"ws://127.0.0.1:{parley.port}/ingress/ws" + (f"?{query}" if query else "")
 
 
+async def token_for(parley: RunningParley, identity: str) -> str:
+    """An access token for `identity` of the dev account, as Parley mints it."""
+    async with parley.client() as client:
+        response = await client.post("/parley/v1/AccessTokens", data={"Identity": identity})
+    assert response.status_code == 201, response.text
+    return str(response.json()["token"])
+
+
 async def receive(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
     return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout)))

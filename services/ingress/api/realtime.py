@@ -6,7 +6,9 @@ deleted: services/ingress/token_watch.py) closes the connection with 4001 after 
 client then receives the events of the conversations it participates in and may send
 `{"type": "typing", "conversation_sid": …}` and `{"type": "read", "conversation_sid": …, "index": n}`.
 `resume_from` (`5`, or `CH…:5,CH…:7`) replays the message events after that index. The connection closes
-when the token expires (4002); refresh and resume.
+when the token expires (4002); refresh and resume. A socket that has not authenticated within
+`PARLEY_REALTIME_AUTH_TIMEOUT` is closed (4001); past the replica's caps on open sockets per client address
+(counted from the handshake, authenticated or not) or per identity, a socket gets an error (20429) and 4029.
 An agent's token (a task_router grant with a worker) also brings that worker's reservation and activity
 events (services/ingress/agent_feed.py).
 """
@@ -19,21 +21,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.websockets import WebSocketState
 
 from services.ingress.agent_feed import AgentFeed
+from services.ingress.domain.socket_caps import OpenSockets
+from services.ingress.errors import too_many_sockets
 from services.ingress.realtime import CLOSE_UNAUTHORIZED, Client, Closing, RealtimeHub
 from services.ingress.supervisor_feed import SupervisorFeed
 from services.ingress.token_watch import TokenWatch
 from shared import access_tokens
+from shared.auth.throttle import client_address
 from shared.errors import TwilioError
 from shared.forms import parse_json_object
 from shared.runtime import ServiceContext
 from shared.sids import is_sid
 
 WS_PATH = "/ingress/ws"
-AUTH_TIMEOUT_SECONDS = 10.0
 CLOSE_EXPIRED = 4002
 CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_MANY_SOCKETS = 4029  # as HTTP's 429 (4008 already means "fell too far behind")
 CLOSE_UNSUPPORTED_DATA = 1003  # RFC 6455 "unsupported data": the protocol is JSON text frames only
 
 
@@ -59,42 +65,75 @@ def error_message(error: TwilioError) -> dict[str, Any]:
 def realtime_router(context: ServiceContext, hub: RealtimeHub, watch: TokenWatch,
                     supervisors: SupervisorFeed | None = None, agents: AgentFeed | None = None) -> APIRouter:
     router = APIRouter()
+    settings = context.settings
+    # This replica's open sockets (services/ingress/domain/socket_caps.py): from the handshake per client
+    # address, so that sockets which never authenticate count too; once authenticated, per identity.
+    per_address: OpenSockets[str] = OpenSockets(settings.realtime_sockets_per_address)
+    per_identity: OpenSockets[tuple[str, str]] = OpenSockets(settings.realtime_sockets_per_identity)
 
     async def verified(token: str) -> access_tokens.VerifiedToken:
         claims, _ = await context.authenticate.verify_token(token)
         return claims
 
-    @router.websocket(WS_PATH)
-    async def realtime(websocket: WebSocket) -> None:
+    async def authenticated(websocket: WebSocket) -> tuple[access_tokens.VerifiedToken, str] | None:
+        """The socket's claims and token, accepted; None when it was refused (and closed)."""
         token = websocket.query_params.get("token")
-        try:
-            resume_from = read_resume_from(websocket.query_params.get("resume_from"))
-        except ValueError:
-            await websocket.close(code=1008, reason="invalid resume_from")
-            return
         if token is not None:
             try:
                 claims = await verified(token)
             except access_tokens.AccessTokenRefused:
                 await websocket.close(code=CLOSE_UNAUTHORIZED)  # before accept: the handshake is refused (403)
-                return
+                return None
             await websocket.accept()
-        else:
-            await websocket.accept()
+            return claims, token
+        await websocket.accept()
+        timeout = settings.realtime_auth_timeout_seconds
+        try:
+            frame = await asyncio.wait_for(websocket.receive(), timeout)
+            # A binary frame or a disconnect carries no text: refused like any message that is not the auth one.
+            first = parse_json_object(frame.get("text") or "null", name="auth")
+            if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
+                raise access_tokens.invalid_token("the first message must be {\"type\": \"auth\", \"token\": …}")
+            return await verified(first["token"]), first["token"]
+        except TimeoutError:
+            await _refuse(websocket, access_tokens.invalid_token(f"no auth message within {timeout:g} s"),
+                          code=CLOSE_UNAUTHORIZED)
+        except (TwilioError, ValueError, WebSocketDisconnect) as error:
+            refusal = error if isinstance(error, TwilioError) else access_tokens.invalid_token("no auth message")
+            await _refuse(websocket, refusal, code=CLOSE_UNAUTHORIZED)
+        return None
+
+    @router.websocket(WS_PATH)
+    async def realtime(websocket: WebSocket) -> None:
+        address = client_address(websocket)
+        if not per_address.admit(address):
+            await _refuse(websocket, too_many_sockets("from this address", per_address.cap),
+                          code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        try:
             try:
-                frame = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT_SECONDS)
-                # A binary frame or a disconnect carries no text: refused like any message that is not the auth one.
-                first = parse_json_object(frame.get("text") or "null", name="auth")
-                if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
-                    raise access_tokens.invalid_token("the first message must be {\"type\": \"auth\", \"token\": …}")
-                claims = await verified(first["token"])
-                token = first["token"]
-            except (TwilioError, TimeoutError, ValueError, WebSocketDisconnect) as error:
-                refusal = error if isinstance(error, TwilioError) else access_tokens.invalid_token("no auth message")
-                with contextlib.suppress(Exception):
-                    await websocket.send_json(error_message(refusal))
-                    await websocket.close(code=CLOSE_UNAUTHORIZED)
+                resume_from = read_resume_from(websocket.query_params.get("resume_from"))
+            except ValueError:
+                await websocket.close(code=1008, reason="invalid resume_from")
                 return
+            signed_in = await authenticated(websocket)
+            if signed_in is None:
+                return
+            claims, token = signed_in
+            identity = (claims.account_sid, claims.identity)
+            if not per_identity.admit(identity):
+                await _refuse(websocket, too_many_sockets(f"for identity '{claims.identity}'", per_identity.cap),
+                              code=CLOSE_TOO_MANY_SOCKETS)
+                return
+            try:
+                await connected(websocket, claims, token=token, resume_from=resume_from)
+            finally:
+                per_identity.release(identity)
+        finally:
+            per_address.release(address)
+
+    async def connected(websocket: WebSocket, claims: access_tokens.VerifiedToken, *, token: str,
+                        resume_from: Mapping[str, int] | int | None) -> None:
         client = Client(account_sid=claims.account_sid, identity=claims.identity)
         worker_sid = claims.grants.worker_sid  # an agent's socket also carries its worker's TaskRouter events
         watch.watch(client, claims)
@@ -118,6 +157,16 @@ def realtime_router(context: ServiceContext, hub: RealtimeHub, watch: TokenWatch
                 agents.disconnect(client, worker_sid)
 
     return router
+
+
+async def _refuse(websocket: WebSocket, error: TwilioError, *, code: int) -> None:
+    """An error message, then the close with `code`. A handshake not yet answered is accepted first: a browser
+    learns nothing from a refused handshake (1006, whatever the status), while the error and code tell it why."""
+    with contextlib.suppress(Exception):  # the client may already be gone; nothing is left to tell it
+        if websocket.client_state == WebSocketState.CONNECTING:
+            await websocket.accept()
+        await websocket.send_json(error_message(error))
+        await websocket.close(code=code)
 
 
 async def _serve(websocket: WebSocket, hub: RealtimeHub, client: Client, *, expires_at: int) -> None:

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     media_directory: str = Field(".parley/media", alias="PARLEY_MEDIA_DIRECTORY")
     # The largest media file: an upload (refused while it is read) and an inbound file fetched from a provider.
     media_max_bytes: int = Field(100 * 1024 * 1024, alias="PARLEY_MEDIA_MAX_BYTES", ge=1)
+    # What an account's media files may weigh together (0: no quota), and how many files one token holder
+    # (a web-chat guest, an agent) may upload a minute (0: no limit); the account's own credentials are not rated.
+    media_quota_bytes: int = Field(10 * 1024**3, alias="PARLEY_MEDIA_QUOTA_BYTES", ge=0)
+    media_uploads_per_minute: int = Field(30, alias="PARLEY_MEDIA_UPLOADS_PER_MINUTE", ge=0)
     media_url_lifetime_seconds: float = Field(300.0, alias="PARLEY_MEDIA_URL_LIFETIME", gt=0)
     # The media URLs an outbound send gives the provider: valid through the whole send retry budget.
     outbound_media_url_lifetime_seconds: float = Field(86400.0, alias="PARLEY_OUTBOUND_MEDIA_URL_LIFETIME", gt=0)

@@ -22,6 +22,13 @@ from services.conversations import store as conversations_store
 from services.conversations.api.deps import base_of
 from services.conversations.domain.identity import Media
 from services.conversations.domain.media_display import content_headers, is_media_type, served_type
+from services.conversations.domain.media_limits import (
+    UPLOAD_RATE_WINDOW_SECONDS,
+    fits,
+    quota_used_up,
+    upload_limit,
+    uploading_too_often,
+)
 from services.conversations.render import identity as render
 from services.conversations.store import media as store
 from shared.auth.principal import Principal, TokenHolder
@@ -35,16 +42,12 @@ MEDIA_ROOT = "/mcs/v1/Services/{ChatServiceSid}/Media"
 MULTIPART_ENVELOPE_BYTES = 64 * 1024
 
 
-def too_large(limit: int) -> TwilioError:
-    return invalid_parameter(f"Media is larger than the {limit} bytes allowed", code=50512)
-
-
 def forbidden() -> TwilioError:
     return TwilioError(403, 20403, "The temporary media URL is invalid or has expired")
 
 
-def body_within(request: Request, limit: int) -> Request:
-    """The request, whose body is refused (too_large) as soon as more than `limit` bytes of it have arrived:
+def body_within(request: Request, limit: int, refusal: TwilioError) -> Request:
+    """The request, whose body is refused (`refusal`) as soon as more than `limit` bytes of it have arrived:
     counted as they come, whatever Content-Length says or the body's own parser does with them."""
     received = 0
 
@@ -54,18 +57,18 @@ def body_within(request: Request, limit: int) -> Request:
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise too_large(limit)
+                raise refusal
         return message
 
     return Request(request.scope, receive)
 
 
-async def within(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+async def within(chunks: AsyncIterator[bytes], limit: int, refusal: TwilioError) -> AsyncIterator[bytes]:
     size = 0
     async for chunk in chunks:
         size += len(chunk)
         if size > limit:
-            raise too_large(limit)
+            raise refusal
         yield chunk
 
 
@@ -74,13 +77,14 @@ async def file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def open_upload(request: Request, limit: int) -> tuple[AsyncIterator[bytes], str, str | None]:
-    """The upload's bytes (a stream, bounded by `limit`), content type and file name, from a raw body or the
+async def open_upload(request: Request, limit: int,
+                      refusal: TwilioError) -> tuple[AsyncIterator[bytes], str, str | None]:
+    """The upload's bytes (a stream, refused past `limit`), content type and file name, from a raw body or the
     form's file part. A multipart body is parsed first (its file spooled to disk), a raw one is streamed."""
     content_type = request.headers.get("content-type", "").strip()
     if content_type.lower().startswith("multipart/form-data"):
         try:
-            form = await body_within(request, limit + MULTIPART_ENVELOPE_BYTES).form()
+            form = await body_within(request, limit + MULTIPART_ENVELOPE_BYTES, refusal).form()
         except TwilioError:
             raise
         except Exception as error:  # starlette raises several types for a broken or oversized body
@@ -89,11 +93,12 @@ async def open_upload(request: Request, limit: int) -> tuple[AsyncIterator[bytes
         if upload is None:
             raise invalid_parameter("The multipart body carries no file part")
         part_type = (upload.content_type or "application/octet-stream").split(";")[0].strip()
-        return within(file_chunks(upload), limit), part_type, upload.filename
+        return within(file_chunks(upload), limit, refusal), part_type, upload.filename
     if not content_type:
         raise invalid_parameter("Content-Type is required: the media's own type, or multipart/form-data")
     filename = request.query_params.get("Filename") or request.query_params.get("filename")
-    return within(body_within(request, limit).stream(), limit), content_type.split(";")[0].strip(), filename
+    chunks = within(body_within(request, limit, refusal).stream(), limit, refusal)
+    return chunks, content_type.split(";")[0].strip(), filename
 
 
 def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
@@ -105,6 +110,8 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     lifetime = context.settings.media_url_lifetime_seconds
     directory = context.authenticate.directory
     max_bytes = context.settings.media_max_bytes
+    quota = context.settings.media_quota_bytes
+    uploads_per_minute = context.settings.media_uploads_per_minute
 
     async def temporary_url(request: Request, media: Media, auth_token: str) -> str:
         return media_links.temporary_url(base_of(context, request), media, auth_token, lifetime_seconds=lifetime)
@@ -142,10 +149,22 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
                    **content_headers(media.content_type, media.filename)}
         return StreamingResponse(chunks, media_type=served_type(media.content_type), headers=headers)
 
+    async def upload_allowance(caller: Principal) -> tuple[int, TwilioError]:
+        """What this upload may weigh, and the refusal past it; a token holder uploading too often is refused."""
+        async with pool.acquire() as conn:
+            holder = caller.token
+            if holder is not None and uploads_per_minute and await store.uploads_since(
+                    conn, account_sid=caller.sid, author=holder.identity,
+                    seconds=UPLOAD_RATE_WINDOW_SECONDS) >= uploads_per_minute:
+                raise uploading_too_often(uploads_per_minute)
+            used = await store.media_bytes_of(conn, account_sid=caller.sid) if quota > 0 else 0
+        return upload_limit(max_bytes=max_bytes, quota=quota, used=used)
+
     @router.post("", status_code=201)
     async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:
         await service_or_404(account, ChatServiceSid)
-        chunks, content_type, filename = await open_upload(request, max_bytes)
+        limit, refusal = await upload_allowance(account)
+        chunks, content_type, filename = await open_upload(request, limit, refusal)
         if not is_media_type(content_type):
             raise invalid_parameter(f"Content-Type '{content_type}' is not a media type")
         if filename is not None and len(filename) > 1024:
@@ -158,6 +177,9 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
             raise invalid_parameter("The media content is empty")
         try:
             async with pool.acquire() as conn, conn.transaction():
+                await store.lock_account_media(conn, account_sid=account.sid)
+                if not fits(quota=quota, used=await store.media_bytes_of(conn, account_sid=account.sid), size=size):
+                    raise quota_used_up(quota)  # another upload took the room meanwhile
                 media = await store.insert_media(conn, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,
                                                  content_type=content_type, filename=filename, size=size, blob_key=key,
                                                  author=account.token.identity if account.token else None)

@@ -21,6 +21,23 @@ async def insert_media(conn: Connection, *, sid: str, account_sid: str, chat_ser
     return build(Media, row)  # type: ignore[no-any-return]
 
 
+async def media_bytes_of(conn: Connection, *, account_sid: str) -> int:
+    """What the account's media files weigh together, in bytes."""
+    return int(await conn.fetchval("SELECT coalesce(sum(size), 0) FROM media WHERE account_sid = $1", account_sid))
+
+
+async def uploads_since(conn: Connection, *, account_sid: str, author: str, seconds: float) -> int:
+    """How many files this identity uploaded in the last `seconds`."""
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM media WHERE account_sid = $1 AND author = $2 "
+        "AND date_created > now() - make_interval(secs => $3)", account_sid, author, seconds))
+
+
+async def lock_account_media(conn: Connection, *, account_sid: str) -> None:
+    """Serialize the account's quota checks until the transaction ends, so two uploads can't both fit."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('media quota ' || $1, 0))", account_sid)
+
+
 async def get_media(conn: Connection, *, chat_service_sid: str, sid: str) -> Media | None:
     row = await conn.fetchrow(f"SELECT {_MEDIA_COLUMNS} FROM media WHERE chat_service_sid = $1 AND sid = $2",
                               chat_service_sid, sid)

@@ -9,7 +9,6 @@ republishes: consumers are idempotent by `message_id`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import zlib
@@ -19,6 +18,8 @@ import asyncpg
 
 from shared.broker.connection import Broker
 from shared.contracts.envelope import Envelope
+from shared.notifications import Wakeup
+from shared.outages import Outage, is_infrastructure_failure
 
 log = logging.getLogger(__name__)
 
@@ -69,34 +70,31 @@ class OutboxRelay:
         self._broker = broker
         self._schema = schema
         self._poll_interval = poll_interval
-        self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"parley-outbox:{schema}".encode())
-        self._listener: asyncpg.Connection | None = None
 
     async def run(self) -> None:
-        self._listener = await self._pool.acquire()
-        await self._listener.add_listener(_channel(self._schema), self._on_notify)
+        wakeup = Wakeup(self._pool, [_channel(self._schema)], where=f"the outbox of {self._schema}")
+        outage = Outage(log, f"the outbox relay of {self._schema}")
+        await wakeup.start()
         try:
             while True:
                 try:
                     moved = await self.relay_batch()
+                    outage.recovered()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("outbox relay failed; retrying", extra={"schema": self._schema})
+                except Exception as error:
+                    if not is_infrastructure_failure(error):
+                        log.exception("outbox relay failed; retrying", extra={"schema": self._schema})
+                    else:
+                        outage.failed(error)
                     moved = 0
                     await asyncio.sleep(self._poll_interval)
                 if moved < _BATCH:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+                    wakeup.clear()
+                    await wakeup.wait(self._poll_interval)
         finally:
-            with contextlib.suppress(Exception):
-                await self._listener.remove_listener(_channel(self._schema), self._on_notify)
-            await self._pool.release(self._listener)
-
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+            await wakeup.stop()
 
     async def relay_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():

@@ -33,6 +33,7 @@ from shared.crypto import SealedColumn, SecretBox, box_of, reseal_column
 from shared.db import create_pool, ensure_database
 from shared.http import install_error_handlers
 from shared.migrations import migrate_service
+from shared.outages import Outage, is_infrastructure_failure
 from shared.outbound_http import OutboundHttp
 from shared.outbox import OutboxRelay
 from shared.paging import PageTokenKeys, page_tokens_keyed
@@ -167,14 +168,20 @@ class Runtime:
         return pool
 
     async def _supervise(self, service: str, loop: Callable[[], Awaitable[None]]) -> None:
-        """Keep a background loop alive: a crash is logged and the loop restarted."""
+        """Keep a background loop alive: a crash is logged and the loop restarted; an outage of the database
+        or the broker is told in a few lines and waited out with backoff."""
+        outage = Outage(log, f"a background loop of {service} ({getattr(loop, '__qualname__', loop)})")
         while True:
             try:
                 await loop()
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                if is_infrastructure_failure(error):
+                    outage.failed(error)
+                    await outage.pause()
+                    continue
                 log.exception("background loop crashed; restarting", extra={"service": service})
                 await asyncio.sleep(self.settings.poll_interval_seconds)
 

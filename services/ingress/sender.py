@@ -10,7 +10,6 @@ to expire and the send to be retried, which is the one case a provider may see a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -34,6 +33,8 @@ from services.ingress.domain.sends import (
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.render import status_callback_url
 from shared.egress import EgressRefused
+from shared.notifications import Wakeup
+from shared.outages import Outage, is_infrastructure_failure
 from shared.outbound_http import AnswerTooLarge
 from shared.runtime import ServiceContext
 
@@ -57,35 +58,41 @@ class Sender:
         self._settings = context.settings
         self._pool = context.pool
         self._directory = directory
-        self._wake = asyncio.Event()
+        self._wakeup: Wakeup | None = None
+        self._outage = Outage(log, "the sender")
         self._workers: dict[SenderKey, asyncio.Task[None]] = {}
         self._interval = 1.0 / self._settings.send_rate_per_second
         self._lease_seconds = max(60.0, self._settings.send_timeout_seconds * 3)
 
     async def run(self) -> None:
         schema = self._settings.schema_name(self._context.name)
-        listener = await self._pool.acquire()
-        channel = handlers.sends_channel(schema)
-        await listener.add_listener(channel, self._on_notify)
+        self._wakeup = Wakeup(self._pool, [handlers.sends_channel(schema)], where="sends")
+        await self._wakeup.start()
         try:
             while True:
-                self._wake.clear()
-                for key in await store.list_due_senders(self._pool, limit=MAX_SENDERS_PER_SCAN):
+                self._wakeup.clear()
+                try:
+                    due = await store.list_due_senders(self._pool, limit=MAX_SENDERS_PER_SCAN)
+                    self._outage.recovered()
+                except Exception as error:
+                    if not is_infrastructure_failure(error):
+                        raise
+                    self._outage.failed(error)
+                    due = []
+                for key in due:
                     if key not in self._workers:
                         self._workers[key] = asyncio.create_task(self._work(*key))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_interval_seconds)
+                await self._wakeup.wait(self._settings.poll_interval_seconds)
         finally:
             workers = list(self._workers.values())
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(channel, self._on_notify)
-            await self._pool.release(listener)
+            await self._wakeup.stop()
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+    def _wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     async def _work(self, account_sid: str, from_address: str) -> None:
         """Send this sender's due sends in order, one token each, until none is due."""
@@ -113,14 +120,17 @@ class Sender:
                 task.add_done_callback(finished)
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
-        except Exception:
-            log.exception("sender worker failed", extra={"account_sid": account_sid, "from_address": from_address})
+        except Exception as error:
+            if is_infrastructure_failure(error):
+                self._outage.failed(error)
+            else:
+                log.exception("sender worker failed", extra={"account_sid": account_sid, "from_address": from_address})
         finally:
             for task in in_flight:
                 task.cancel()
             self._workers.pop((account_sid, from_address), None)
             # Work that arrived while this worker was finishing gets a new worker at once.
-            self._wake.set()
+            self._wake()
 
     async def _attempt(self, send: Send) -> None:
         provider = await self._directory.get(send.provider_sid) if send.provider_sid else None

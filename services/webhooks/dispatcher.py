@@ -10,7 +10,6 @@ all, `webhook_per_endpoint_concurrency` per scheme://host:port.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import random
@@ -23,6 +22,8 @@ from services.webhooks.domain.circuit import CircuitBreakers
 from services.webhooks.domain.models import Delivery
 from services.webhooks.domain.outcomes import RetryPolicy
 from services.webhooks.sender import attempt_delivery
+from shared.notifications import Wakeup
+from shared.outages import Outage, is_infrastructure_failure
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -53,36 +54,33 @@ class Dispatcher:
         self._circuits = CircuitBreakers(threshold=settings.webhook_circuit_threshold,
                                          cooldown_seconds=settings.webhook_circuit_cooldown_seconds)
         self._poll_interval = settings.poll_interval_seconds
-        self._wake = asyncio.Event()
+        self._wakeup: Wakeup | None = None
+        self._outage = Outage(log, "the webhook dispatcher")
         self._leases: dict[str, uuid.UUID] = {}  # delivery sid -> lease token, while its attempt is in flight
         self._endpoint_load: Counter[str] = Counter()
         self._attempts: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        listener = await self._pool.acquire()
-        await listener.add_listener(self._channel, self._on_notify)
+        self._wakeup = Wakeup(self._pool, [self._channel], where="webhook deliveries")
+        await self._wakeup.start()
         try:
             while True:
-                self._wake.clear()
+                self._wakeup.clear()
                 try:
                     started = await self._claim_and_start()
-                except Exception:
-                    log.exception("claiming webhook deliveries failed; retrying")
+                    self._outage.recovered()
+                except Exception as error:
+                    if not is_infrastructure_failure(error):
+                        log.exception("claiming webhook deliveries failed; retrying")
+                    else:
+                        self._outage.failed(error)
                     started = 0
                 if started and len(self._leases) < self._concurrency:
                     continue  # there may be more due work than one claim took
-                timeout = await self._until_next_due()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                await self._wakeup.wait(await self._until_next_due())
         finally:
             await self._drain()
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(self._channel, self._on_notify)
-            with contextlib.suppress(Exception):
-                await self._pool.release(listener)
-
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+            await self._wakeup.stop()
 
     async def _claim_and_start(self) -> int:
         free = self._concurrency - len(self._leases)
@@ -117,9 +115,12 @@ class Dispatcher:
             )
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as error:
             # Its lease runs out and the delivery is tried again: at least once, never silently dropped.
-            log.exception("webhook attempt could not be recorded", extra={"delivery_sid": delivery.sid})
+            if is_infrastructure_failure(error):
+                self._outage.failed(error)
+            else:
+                log.exception("webhook attempt could not be recorded", extra={"delivery_sid": delivery.sid})
             return
         log.info("webhook attempt", extra={
             "delivery_sid": delivery.sid, "account_sid": delivery.account_sid, "url": delivery.url,
@@ -131,19 +132,24 @@ class Dispatcher:
         self._endpoint_load[endpoint] -= 1
         if self._endpoint_load[endpoint] <= 0:
             del self._endpoint_load[endpoint]
-        self._wake.set()
+        self._wake()
 
     def _finished(self, task: asyncio.Task[None], *, delivery: Delivery) -> None:
         self._attempts.discard(task)
         self._leases.pop(delivery.sid, None)
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     async def _until_next_due(self) -> float:
         try:
             async with self._pool.acquire() as conn:
                 seconds = await store.seconds_until_next_due(conn)
-        except Exception:
-            log.exception("could not read when the next webhook retry is due")
+        except Exception as error:
+            if not is_infrastructure_failure(error):
+                log.exception("could not read when the next webhook retry is due")
             return self._poll_interval
         if seconds is None:
             return self._poll_interval

@@ -36,6 +36,7 @@ from shared.broker.failures import PermanentFailure, PrepareAgain
 from shared.broker.topology import DEAD, QueueSpec
 from shared.contracts.envelope import Envelope, make_envelope
 from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
+from shared.outages import Outage, is_infrastructure_failure
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class ConsumerRunner:
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._sequence = _KeyedSequence()
+        self._outage = Outage(log, f"queue {consumer.queue.name}")
 
     async def start(self) -> None:
         channel = await self._broker.connection.channel()
@@ -199,24 +201,37 @@ class ConsumerRunner:
     async def _settle(
         self, message: AbstractIncomingMessage, message_id: uuid.UUID, work: Callable[[], Awaitable[None]],
     ) -> None:
-        """Apply, then ack; or park (permanent failure) or nack for redelivery (anything else)."""
-        try:
-            await work()
-        except PermanentFailure as error:
-            log.warning("message parked: %s", error, extra={"queue": self._consumer.queue.name,
-                                                           "message_id": str(message_id)})
+        """Apply, then ack; or park (permanent failure) or nack for redelivery (a handler's own error).
+
+        A failure of the database or the broker is not the message's: it stays unacked (a requeue would count
+        toward the delivery limit) and is tried again in place, backing off, until the infrastructure answers.
+        Meanwhile the prefetch fills with such messages and the broker sends no more: the queue pauses."""
+        while True:
+            try:
+                await work()
+            except Exception as error:
+                if not is_infrastructure_failure(error):
+                    await self._fail(message, message_id, error)
+                    return
+                self._outage.failed(error)
+                await self._outage.pause()
+                if self._queue is None:
+                    return  # stopped meanwhile: its channel is closed and the broker has the message back
+                continue
+            self._outage.recovered()
+            await message.ack()
+            return
+
+    async def _fail(self, message: AbstractIncomingMessage, message_id: uuid.UUID, error: Exception) -> None:
+        where = {"queue": self._consumer.queue.name, "message_id": str(message_id)}
+        if isinstance(error, PermanentFailure):
+            log.warning("message parked: %s", error, extra=where)
             await self._report_failure(message, str(error))
             await message.reject(requeue=False)
             return
-        except Exception as error:
-            log.exception(
-                "consumer failed; message will be redelivered until the delivery limit",
-                extra={"queue": self._consumer.queue.name, "message_id": str(message_id)},
-            )
-            await self._report_failure(message, f"{type(error).__name__}: {error}")
-            await message.nack(requeue=True)
-            return
-        await message.ack()
+        log.error("consumer failed; message will be redelivered until the delivery limit", exc_info=error, extra=where)
+        await self._report_failure(message, f"{type(error).__name__}: {error}")
+        await message.nack(requeue=True)
 
     async def _apply_prepared(self, envelope: Envelope[Any]) -> None:
         consumer = self._consumer

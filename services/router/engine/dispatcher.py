@@ -13,7 +13,6 @@ capacity, queue membership and, without multitasking, that the worker holds no o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -41,6 +40,8 @@ from services.router.handlers.wake import Wake, dispatch_channel, parse_wake
 from services.router.store import activities, tasks, workspaces
 from services.router.store import dispatch as store
 from shared.broker.topology import COMMANDS
+from shared.notifications import Wakeup
+from shared.outages import Outage, is_infrastructure_failure
 from shared.sids import new_sid
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ class Dispatcher:
         self._base = base
         self._poll_interval = poll_interval
         self._dirty: dict[str, Scope] = {}
-        self._wake = asyncio.Event()
+        self._index_channel = ""
+        self._last_sweep = 0.0
+        self._outage = Outage(log, "the router's dispatcher")
         self.index = IndexCache()
         self.ready: dict[str, ReadyWorkers] = {}  # per workspace, kept across rounds
         self.stale: dict[str, set[str]] = {}  # per workspace, workers whose channels must be read again
@@ -110,52 +113,72 @@ class Dispatcher:
     def _mark(self, workspace_sid: str, scope: Scope) -> None:
         self._dirty.setdefault(workspace_sid, Scope()).merge(scope)
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, channel: str, payload: str) -> None:
+        if channel == self._index_channel:
+            self.index.invalidate()
+            return
         wake = parse_wake(payload)
         self._dirty.setdefault(wake.workspace_sid, Scope()).add(wake)
         if wake.workers:
             self.stale.setdefault(wake.workspace_sid, set()).update(wake.workers)
-        self._wake.set()
 
-    def _on_index_change(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+    def _forget_all(self) -> None:
+        """Notifications may have been missed (the database restarted): read everything again."""
         self.index.invalidate()
+        self.ready.clear()
+        self._last_sweep = 0.0
 
     async def run(self) -> None:
-        listener = await self._pool.acquire()
-        channel = await dispatch_channel(listener)
-        index_channel = str(await listener.fetchval(f"SELECT {INDEX_CHANNEL_SQL}"))
+        async with self._pool.acquire() as conn:
+            channel = await dispatch_channel(conn)
+            self._index_channel = str(await conn.fetchval(f"SELECT {INDEX_CHANNEL_SQL}"))
         # Index changes first: a change's wake-up then always finds the index already dropped.
-        await listener.add_listener(index_channel, self._on_index_change)
-        await listener.add_listener(channel, self._on_notify)
+        wakeup = Wakeup(self._pool, [self._index_channel, channel], where="routing", on_notify=self._on_notify,
+                        on_relisten=self._forget_all)
+        await wakeup.start()
         self.index.invalidate()  # anything cached before listening may have missed a change
-        last_sweep = 0.0
+        self._last_sweep = 0.0
         try:
             while True:
-                if time.monotonic() - last_sweep >= self._poll_interval:
-                    # The safety net: work another instance left, or a notification lost on reconnect.
-                    async with self._pool.acquire() as conn:
-                        for workspace_sid in await tasks.workspaces_with_pending_tasks(conn):
-                            self._mark(workspace_sid, EVERYTHING)
-                    last_sweep = time.monotonic()
-                busy = False
-                for workspace_sid in list(self._dirty):
-                    scope = self._dirty.pop(workspace_sid)
-                    outcome = await self.dispatch_workspace(workspace_sid, scope)
-                    if outcome != "idle":
-                        # More may wait (a full batch), or another instance holds the lock: come back soon.
-                        self._mark(workspace_sid, scope)
-                        busy = busy or outcome == "busy"
+                try:
+                    await self._round()
+                    self._outage.recovered()
+                except Exception as error:
+                    if not is_infrastructure_failure(error):
+                        raise
+                    self._outage.failed(error)
+                    self._forget_all()
                 if self._dirty:
-                    await asyncio.sleep(0.02 if busy else 0)
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+                wakeup.clear()
+                await wakeup.wait(self._poll_interval)
         finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(channel, self._on_notify)
-                await listener.remove_listener(index_channel, self._on_index_change)
-            await self._pool.release(listener)
+            await wakeup.stop()
+
+    async def _round(self) -> None:
+        """Dispatch what is marked, until nothing is (or another instance holds what is left)."""
+        while True:
+            if time.monotonic() - self._last_sweep >= self._poll_interval:
+                # The safety net: work another instance left, or a notification lost on reconnect.
+                async with self._pool.acquire() as conn:
+                    for workspace_sid in await tasks.workspaces_with_pending_tasks(conn):
+                        self._mark(workspace_sid, EVERYTHING)
+                self._last_sweep = time.monotonic()
+            busy = False
+            for workspace_sid in list(self._dirty):
+                scope = self._dirty.pop(workspace_sid)
+                try:
+                    outcome = await self.dispatch_workspace(workspace_sid, scope)
+                except BaseException:
+                    self._mark(workspace_sid, scope)  # tried again once the database answers
+                    raise
+                if outcome != "idle":
+                    # More may wait (a full batch), or another instance holds the lock: come back soon.
+                    self._mark(workspace_sid, scope)
+                    busy = busy or outcome == "busy"
+            if not self._dirty:
+                return
+            await asyncio.sleep(0.02 if busy else 0)
 
     async def dispatch_workspace(self, workspace_sid: str, scope: Scope = EVERYTHING) -> str:
         """'idle' when nothing more can be done now, 'more' after a full batch, 'busy' when locked elsewhere."""

@@ -7,7 +7,7 @@ import asyncpg
 from fastapi import APIRouter, Request, Response
 
 from services.conversations import render, store
-from services.conversations.api.deps import FormData, base_of, caller, check_webhook_url
+from services.conversations.api.deps import FormData, base_of, caller, checked_url
 from services.conversations.domain.webhook_names import POST_EVENTS
 from shared.contracts.references import Reference
 from shared.errors import TwilioError, invalid_parameter, not_found
@@ -33,7 +33,7 @@ async def _auto_creation_values(context: ServiceContext, form: Form, account_sid
             raise invalid_parameter(f"Conversation Service {service_sid} was not found", code=50300)
         values["conversation_service_sid"] = service_sid
     if (url := form.str("AutoCreation.WebhookUrl")) is not None:
-        values["webhook_url"] = await check_webhook_url(context, url, parameter="AutoCreation.WebhookUrl")
+        values["webhook_url"] = await checked_url(context, url, parameter="AutoCreation.WebhookUrl")
     if (method := form.choice("AutoCreation.WebhookMethod", ["get", "post"])) is not None:
         values["webhook_method"] = method.upper()
     if (filters := form.list("AutoCreation.WebhookFilters")) is not None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from services.conversations import render, store
 from services.conversations.api.conversations import conversation_or_404
-from services.conversations.api.deps import FormData, check_webhook_url
+from services.conversations.api.deps import FormData, checked_url
 from services.conversations.api.scope import Place, place_of
 from services.conversations.domain.models import Conversation, ScopedWebhook
 from services.conversations.domain.webhook_names import POST_EVENTS, PRE_EVENTS
@@ -24,7 +24,7 @@ TARGETS = ["webhook", "trigger", "studio"]
 async def _configuration(context: ServiceContext, form: Form, target: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if (url := form.str("Configuration.Url")) is not None:
-        values["url"] = await check_webhook_url(context, url, parameter="Configuration.Url")
+        values["url"] = await checked_url(context, url, parameter="Configuration.Url")
     if (method := form.choice("Configuration.Method", ["get", "post"])) is not None:
         values["method"] = method.upper()
     if (filters := form.list("Configuration.Filters")) is not None:

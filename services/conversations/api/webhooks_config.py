@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.conversations import render, store
-from services.conversations.api.deps import FormData, base_of, caller, check_webhook_url
+from services.conversations.api.deps import FormData, base_of, caller, checked_url
 from services.conversations.domain.states import InvalidDuration, parse_duration
 from services.conversations.domain.webhook_names import POST_EVENTS, PRE_EVENTS
 from services.conversations.render import Root
@@ -31,7 +31,7 @@ async def _webhook_values(context: ServiceContext, form: Form) -> dict[str, Any]
         values["filters"] = filters
     for parameter, column in (("PreWebhookUrl", "pre_webhook_url"), ("PostWebhookUrl", "post_webhook_url")):
         if (url := form.str(parameter)) is not None:
-            values[column] = await check_webhook_url(context, url, parameter=parameter) if url else None
+            values[column] = await checked_url(context, url or None, parameter=parameter)
     return values
 
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from services.ingress.domain.providers import ProviderRuleBroken
 from shared.errors import invalid_parameter
-from shared.route_deps import FormData, base_of, caller  # noqa: F401 (the routes import them from here)
+from shared.route_deps import FormData, base_of, caller, checked_url  # noqa: F401 (the routes import them from here)
 
 
 @contextlib.contextmanager

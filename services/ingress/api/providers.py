@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from services.ingress import handlers, render, store
-from services.ingress.api.deps import FormData, base_of, caller, rules_as_bad_request
+from services.ingress.api.deps import FormData, base_of, caller, checked_url, rules_as_bad_request
 from services.ingress.domain.providers import (
     ALL_CREDENTIAL_PARAMETERS,
     PROVIDER_TYPES,
@@ -36,11 +36,14 @@ def _friendly_name(form: Form) -> str | None:
     return form.str("FriendlyName", max_length=256)
 
 
-def _api_base_url(form: Form) -> str | None:
+async def _api_base_url(context: ServiceContext, form: Form) -> str | None:
     """The URL given, "" when the client clears it, None when absent."""
     value = form.str("ApiBaseUrl", max_length=2048)
+    if not value:
+        return value
     with rules_as_bad_request():
-        return checked_api_base_url(value) if value else value
+        checked_api_base_url(value)
+    return await checked_url(context, value, parameter="ApiBaseUrl")
 
 
 def providers_router(context: ServiceContext, directory: ProviderDirectory) -> APIRouter:
@@ -62,7 +65,7 @@ def providers_router(context: ServiceContext, directory: ProviderDirectory) -> A
             require_credentials(type_, credentials)
             fields = ProviderFields(
                 type=type_, addresses=checked_addresses(addresses), friendly_name=_friendly_name(form),
-                api_base_url=_api_base_url(form) or None, credentials=credentials,
+                api_base_url=await _api_base_url(context, form) or None, credentials=credentials,
             )
         created = await handlers.create_provider(pool, directory, account_sid=account.sid, fields=fields)
         return render.provider(created, base_of(context, request))
@@ -97,7 +100,7 @@ def providers_router(context: ServiceContext, directory: ProviderDirectory) -> A
         with rules_as_bad_request():
             addresses = checked_addresses(given_addresses) if given_addresses is not None else None
         friendly_name = _friendly_name(form)
-        api_base_url = _api_base_url(form)
+        api_base_url = await _api_base_url(context, form)
         credentials = _credentials_given(form)
 
         def change(current: Provider) -> ProviderFields:

@@ -13,7 +13,7 @@ from shared.auth.accounts import Account
 from shared.errors import not_found
 from shared.forms import Form
 from shared.paging import PageRequest, read_page_request, render_page
-from shared.route_deps import FormData, base_of  # noqa: F401 (the routes import them from here)
+from shared.route_deps import FormData, base_of, checked_url  # noqa: F401 (the routes import them from here)
 from shared.runtime import ServiceContext
 
 ROOT = "/taskrouter/v1/Workspaces"

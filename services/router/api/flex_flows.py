@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from services.router import render_flex as render
-from services.router.api.deps import FormData, base_of, caller, listing, page_of
+from services.router.api.deps import FormData, base_of, caller, checked_url, listing, page_of
 from services.router.domain.flex_flows import FlexFlow, check_integration, merged_integration_type, read_flex_flow_form
 from services.router.flows import store as flow_store
 from services.router.handlers.flex_flows import publish_addresses
@@ -59,6 +59,8 @@ def flex_flows_router(context: ServiceContext, rpc: RpcClient) -> APIRouter:
         kept = current.integration if current is not None and kind == current.integration_type else {}
         values["integration"] = {**kept, **sent}
         check_integration(kind, values["integration"])
+        # Only a URL sent now: the one kept from before was checked when it was sent.
+        await checked_url(context, sent.get("url") or None, parameter="Integration.Url")
         async with pool.acquire() as conn, conn.transaction():
             await check_targets(conn, account_sid=account_sid, kind=kind, integration=values["integration"])
             try:

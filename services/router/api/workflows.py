@@ -6,7 +6,17 @@ from fastapi import APIRouter, Request, Response
 
 from services.router import render
 from services.router.announce import Occurrence, record
-from services.router.api.deps import ROOT, FormData, base_of, caller, found_or_404, listing, page_of, workspace_or_404
+from services.router.api.deps import (
+    ROOT,
+    FormData,
+    base_of,
+    caller,
+    checked_url,
+    found_or_404,
+    listing,
+    page_of,
+    workspace_or_404,
+)
 from services.router.domain.models import Workflow, Workspace
 from services.router.domain.workflow_config import ConfigurationError, parse_configuration
 from services.router.store import task_queues, workflows
@@ -55,7 +65,7 @@ def workflows_router(context: ServiceContext) -> APIRouter:
         for parameter, column in (("AssignmentCallbackUrl", "assignment_callback_url"),
                                   ("FallbackAssignmentCallbackUrl", "fallback_assignment_callback_url")):
             if parameter in form:
-                values[column] = form.str(parameter) or None
+                values[column] = await checked_url(context, form.str(parameter) or None, parameter=parameter)
         if "TaskReservationTimeout" in form:
             values["task_reservation_timeout"] = form.int("TaskReservationTimeout", minimum=1, maximum=86400)
         return values

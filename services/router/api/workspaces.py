@@ -5,7 +5,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Request, Response
 
-from services.router.api.deps import ROOT, FormData, base_of, caller, listing, page_of, workspace_or_404
+from services.router.api.deps import ROOT, FormData, base_of, caller, checked_url, listing, page_of, workspace_or_404
 from services.router.handlers import workspaces as handle
 from services.router.handlers.workspaces import rendered
 from services.router.store import activities, workspaces
@@ -25,14 +25,18 @@ def workspaces_router(context: ServiceContext) -> APIRouter:
     Caller = caller(context)
     pool = context.pool
 
+    async def event_callback_url(form: Form) -> str | None:
+        return await checked_url(context, form.str("EventCallbackUrl") or None, parameter="EventCallbackUrl")
+
     @router.post("", status_code=201)
     async def create(request: Request, form: FormData, account: Caller) -> dict[str, Any]:
         name = form.required("FriendlyName", max_length=64)
+        callback_url = await event_callback_url(form)
         base = base_of(context, request)
         try:
             async with pool.acquire() as conn, conn.transaction():
                 workspace = await handle.create_workspace(
-                    conn, account_sid=account.sid, friendly_name=name, event_callback_url=form.str("EventCallbackUrl"),
+                    conn, account_sid=account.sid, friendly_name=name, event_callback_url=callback_url,
                     events_filter=form.str("EventsFilter"), multi_task_enabled=_multi_task(form, default=True),
                     prioritize_queue_order=form.choice("PrioritizeQueueOrder", QUEUE_ORDERS, lower=False) or "FIFO",
                     template=form.choice("Template", ["FIFO", "NONE"], lower=False), base=base)
@@ -62,9 +66,10 @@ def workspaces_router(context: ServiceContext) -> APIRouter:
         values: dict[str, Any] = {}
         if "FriendlyName" in form:  # a workspace always has a name: an empty one is refused, not stored
             values["friendly_name"] = form.required("FriendlyName", max_length=64)
-        for parameter, column in (("EventCallbackUrl", "event_callback_url"), ("EventsFilter", "events_filter")):
-            if parameter in form:
-                values[column] = form.str(parameter) or None
+        if "EventCallbackUrl" in form:
+            values["event_callback_url"] = await event_callback_url(form)
+        if "EventsFilter" in form:
+            values["events_filter"] = form.str("EventsFilter") or None
         if "MultiTaskEnabled" in form:
             values["multi_task_enabled"] = _multi_task(form, default=workspace.multi_task_enabled)
         if "PrioritizeQueueOrder" in form:

@@ -69,28 +69,38 @@ class Wakeup:
         try:
             for channel in self._channels:
                 await conn.add_listener(channel, self._notified)
+            # A lost connection wakes the loop at once, so it listens again without waiting out its poll.
+            conn.add_termination_listener(self._lost)
         except BaseException:
             await self._pool.release(conn)
             raise
         return conn
 
     async def _listen_again(self, timeout: float) -> bool:
+        """Listen again, trying with backoff for up to `timeout`; True once listening."""
         if self._conn is not None:
             lost, self._conn = self._conn, None
             with contextlib.suppress(Exception):
                 await self._pool.release(lost)
-        try:
-            self._conn = await self._listen()
-        except Exception as error:
-            if not is_infrastructure_failure(error):
-                raise
-            self._outage.failed(error)
-            await asyncio.sleep(timeout)
-            return False
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                self._conn = await self._listen()
+                break
+            except Exception as error:
+                if not is_infrastructure_failure(error):
+                    raise
+                self._outage.failed(error)
+                if asyncio.get_running_loop().time() >= deadline:
+                    return False
+                await self._outage.pause()
         self._outage.recovered()
         if self._on_relisten is not None:
             self._on_relisten()
         return True
+
+    def _lost(self, _conn: object) -> None:
+        self._event.set()
 
     def _notified(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         if self._on_notify is not None:

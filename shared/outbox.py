@@ -84,11 +84,12 @@ class OutboxRelay:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
-                    if not is_infrastructure_failure(error):
-                        log.exception("outbox relay failed; retrying", extra={"schema": self._schema})
-                    else:
-                        outage.failed(error)
                     moved = 0
+                    if is_infrastructure_failure(error):
+                        outage.failed(error)
+                        await outage.pause()  # back within seconds of the database, whatever the poll interval
+                        continue
+                    log.exception("outbox relay failed; retrying", extra={"schema": self._schema})
                     await asyncio.sleep(self._poll_interval)
                 if moved < _BATCH:
                     wakeup.clear()

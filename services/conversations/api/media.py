@@ -22,13 +22,7 @@ from services.conversations import store as conversations_store
 from services.conversations.api.deps import base_of
 from services.conversations.domain.identity import Media
 from services.conversations.domain.media_display import content_headers, is_media_type, served_type
-from services.conversations.domain.media_limits import (
-    UPLOAD_RATE_WINDOW_SECONDS,
-    fits,
-    quota_used_up,
-    upload_limit,
-    uploading_too_often,
-)
+from services.conversations.handlers.media import MediaLimits, record_upload, upload_allowance
 from services.conversations.render import identity as render
 from services.conversations.store import media as store
 from shared.auth.principal import Principal, TokenHolder
@@ -97,8 +91,7 @@ async def open_upload(request: Request, limit: int,
     if not content_type:
         raise invalid_parameter("Content-Type is required: the media's own type, or multipart/form-data")
     filename = request.query_params.get("Filename") or request.query_params.get("filename")
-    chunks = within(body_within(request, limit, refusal).stream(), limit, refusal)
-    return chunks, content_type.split(";")[0].strip(), filename
+    return body_within(request, limit, refusal).stream(), content_type.split(";")[0].strip(), filename
 
 
 def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
@@ -109,9 +102,8 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
     pool = context.pool
     lifetime = context.settings.media_url_lifetime_seconds
     directory = context.authenticate.directory
-    max_bytes = context.settings.media_max_bytes
-    quota = context.settings.media_quota_bytes
-    uploads_per_minute = context.settings.media_uploads_per_minute
+    limits = MediaLimits(max_bytes=context.settings.media_max_bytes, quota=context.settings.media_quota_bytes,
+                         uploads_per_minute=context.settings.media_uploads_per_minute)
 
     async def temporary_url(request: Request, media: Media, auth_token: str) -> str:
         return media_links.temporary_url(base_of(context, request), media, auth_token, lifetime_seconds=lifetime)
@@ -149,21 +141,11 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
                    **content_headers(media.content_type, media.filename)}
         return StreamingResponse(chunks, media_type=served_type(media.content_type), headers=headers)
 
-    async def upload_allowance(caller: Principal) -> tuple[int, TwilioError]:
-        """What this upload may weigh, and the refusal past it; a token holder uploading too often is refused."""
-        async with pool.acquire() as conn:
-            holder = caller.token
-            if holder is not None and uploads_per_minute and await store.uploads_since(
-                    conn, account_sid=caller.sid, author=holder.identity,
-                    seconds=UPLOAD_RATE_WINDOW_SECONDS) >= uploads_per_minute:
-                raise uploading_too_often(uploads_per_minute)
-            used = await store.media_bytes_of(conn, account_sid=caller.sid) if quota > 0 else 0
-        return upload_limit(max_bytes=max_bytes, quota=quota, used=used)
-
     @router.post("", status_code=201)
     async def upload(ChatServiceSid: str, request: Request, account: Caller) -> dict[str, Any]:
         await service_or_404(account, ChatServiceSid)
-        limit, refusal = await upload_allowance(account)
+        uploader = account.token.identity if account.token else None
+        limit, refusal = await upload_allowance(pool, limits, account_sid=account.sid, uploader=uploader)
         chunks, content_type, filename = await open_upload(request, limit, refusal)
         if not is_media_type(content_type):
             raise invalid_parameter(f"Content-Type '{content_type}' is not a media type")
@@ -176,13 +158,9 @@ def media_router(context: ServiceContext, blobs: BlobStore) -> APIRouter:
             await blobs.delete(key)
             raise invalid_parameter("The media content is empty")
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                await store.lock_account_media(conn, account_sid=account.sid)
-                if not fits(quota=quota, used=await store.media_bytes_of(conn, account_sid=account.sid), size=size):
-                    raise quota_used_up(quota)  # another upload took the room meanwhile
-                media = await store.insert_media(conn, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,
-                                                 content_type=content_type, filename=filename, size=size, blob_key=key,
-                                                 author=account.token.identity if account.token else None)
+            media = await record_upload(pool, limits, sid=sid, account_sid=account.sid, chat_service_sid=ChatServiceSid,
+                                        content_type=content_type, filename=filename, size=size, blob_key=key,
+                                        uploader=uploader)
         except BaseException:
             await blobs.delete(key)
             raise

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     outbound_answer_max_bytes: int = Field(1024 * 1024, alias="PARLEY_OUTBOUND_ANSWER_MAX_BYTES", ge=1)
     send_timeout_seconds: float = Field(10.0, alias="PARLEY_SEND_TIMEOUT", gt=0)
     send_max_attempts: int = Field(6, alias="PARLEY_SEND_MAX_ATTEMPTS", ge=1)
+    # How long a sender holds a send it is attempting; a replica that died mid-attempt leaves the claim to expire
+    # and the send to be taken back (within its attempts). Unset: three send timeouts, at least a minute. Keep
+    # it above the send timeout, or a replica may take back a send another is still waiting on.
+    send_claim_timeout_seconds: float | None = Field(None, alias="PARLEY_SEND_CLAIM_TIMEOUT", gt=0)
     send_backoff_base_seconds: float = Field(1.0, alias="PARLEY_SEND_BACKOFF_BASE", ge=0)
     send_backoff_max_seconds: float = Field(120.0, alias="PARLEY_SEND_BACKOFF_MAX", ge=0)
 

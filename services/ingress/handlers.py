@@ -13,7 +13,14 @@ import asyncpg
 
 from services.ingress import store
 from services.ingress.domain.providers import Provider, ProviderFields
-from services.ingress.domain.sends import FAILED, NO_PROVIDER, ReceiptStatus, Send, receipt_status
+from services.ingress.domain.sends import (
+    ANSWER_NOT_RECORDED,
+    FAILED,
+    NO_PROVIDER,
+    ReceiptStatus,
+    Send,
+    receipt_status,
+)
 from services.ingress.domain.twilio_inbound import inbound_message_id
 from services.ingress.domain.whatsapp_cloud import Webhook
 from services.ingress.errors import address_claimed_concurrently, address_taken, broker_unavailable
@@ -234,6 +241,14 @@ async def record_submitted(conn: store.Connection, send: Send, *, channel_messag
     """The provider took the send; statuses it reported before we heard its answer apply now."""
     assert send.provider_sid is not None
     await store.lock_channel_message(conn, provider_sid=send.provider_sid, channel_message_sid=channel_message_sid)
+    holder = await store.get_send_of_channel_message(conn, provider_sid=send.provider_sid,
+                                                     channel_message_sid=channel_message_sid)
+    if holder is not None and holder.id != send.id:
+        # Its statuses could not be told from the other's: parked with the reason, never posted again.
+        await park_send(conn, send, error_code=ANSWER_NOT_RECORDED, error_message=(
+            f"The provider answered with message id {channel_message_sid}, which it gave another send already "
+            f"(message {holder.message_sid} to participant {holder.participant_sid})"))
+        return
     if not await store.mark_send_submitted(conn, id=send.id, channel_message_sid=channel_message_sid,
                                            provider_status=provider_status):
         return

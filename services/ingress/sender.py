@@ -3,8 +3,11 @@
 One worker per (account, From) address runs while that sender has work, so a slow or throttled
 sender never holds another's sends. Each send waits for its slot in the sender's token bucket
 (kept in the database, shared by every replica), then goes out; several may be in flight at once.
-The attempt is counted and leased when claimed; a replica that dies mid-attempt leaves the lease
-to expire and the send to be retried, which is the one case a provider may see a send twice.
+The attempt is counted and leased when claimed, and no claim is made past the budget
+(`PARLEY_SEND_MAX_ATTEMPTS`): a send whose attempts are spent is parked rather than posted again. A known
+answer is always recorded (an outage of the database waited out, never answered by posting again) or, when it
+cannot be, parks the send with the reason. A replica that dies mid-attempt leaves the lease to expire and the
+send to be taken back: the one case a provider may see a send twice, and still within the budget.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -21,13 +25,16 @@ from services.ingress import handlers, store
 from services.ingress.domain import twilio_outbound, whatsapp_cloud
 from services.ingress.domain.providers import TWILIO, WHATSAPP_CLOUD, Provider
 from services.ingress.domain.sends import (
+    ANSWER_NOT_RECORDED,
     NO_PROVIDER,
     PROVIDER_MISCONFIGURED,
     PROVIDER_UNREACHABLE,
     Outcome,
     Send,
     backoff_seconds,
+    budget_spent,
     refused,
+    spent_budget_error,
     unreachable,
 )
 from services.ingress.provider_directory import ProviderDirectory
@@ -62,7 +69,8 @@ class Sender:
         self._outage = Outage(log, "the sender")
         self._workers: dict[SenderKey, asyncio.Task[None]] = {}
         self._interval = 1.0 / self._settings.send_rate_per_second
-        self._lease_seconds = max(60.0, self._settings.send_timeout_seconds * 3)
+        self._lease_seconds = (self._settings.send_claim_timeout_seconds
+                               or max(60.0, self._settings.send_timeout_seconds * 3))
 
     async def run(self) -> None:
         schema = self._settings.schema_name(self._context.name)
@@ -101,8 +109,7 @@ class Sender:
         try:
             while True:
                 await room.acquire()
-                send = await store.claim_next_send(self._pool, account_sid=account_sid, from_address=from_address,
-                                                   lease_seconds=self._lease_seconds)
+                send = await self._claim(account_sid, from_address)
                 if send is None:
                     room.release()
                     break
@@ -132,6 +139,19 @@ class Sender:
             # Work that arrived while this worker was finishing gets a new worker at once.
             self._wake()
 
+    async def _claim(self, account_sid: str, from_address: str) -> Send | None:
+        """The sender's next send, leased for one attempt with the attempt counted; None when none is due. One
+        due with its attempts spent (taken back from an expired claim) is parked on the way, not posted."""
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                due = await store.lock_next_due_send(conn, account_sid=account_sid, from_address=from_address)
+                if due is None:
+                    return None
+                if not budget_spent(due, self._settings.send_max_attempts):
+                    return await store.lease_send(conn, id=due.id, lease_seconds=self._lease_seconds)
+                error_code, error_message = spent_budget_error(due)
+                await handlers.park_send(conn, due, error_code=error_code, error_message=error_message)
+
     async def _attempt(self, send: Send) -> None:
         provider = await self._directory.get(send.provider_sid) if send.provider_sid else None
         if provider is None or provider.account_sid != send.account_sid:
@@ -139,29 +159,51 @@ class Sender:
         else:
             outcome = await self._post(provider, send)
         try:
-            await self._record(send, outcome)
+            try:
+                await self._write(lambda conn: self._record(conn, send, outcome))
+            except Exception as error:
+                # Left to the claim's expiry, the send would be posted again though its answer is known.
+                log.exception("could not record a send's outcome; parking it", extra={"message_sid": send.message_sid})
+                reason = f"The provider's answer could not be recorded: {type(error).__name__}: {error}"
+                await self._write(lambda conn: handlers.park_send(conn, send, error_code=ANSWER_NOT_RECORDED,
+                                                                  error_message=reason))
         except Exception:
-            # The lease runs out and the send is tried again: better twice than never.
-            log.exception("could not record a send's outcome", extra={"message_sid": send.message_sid})
+            log.exception("could not park a send whose outcome was not recorded",
+                          extra={"message_sid": send.message_sid})
 
-    async def _record(self, send: Send, outcome: Outcome) -> None:
-        settings = self._settings
-        async with self._pool.acquire() as conn, conn.transaction():
-            if outcome.kind == "accepted":
-                assert outcome.channel_message_sid is not None
-                await handlers.record_submitted(conn, send, channel_message_sid=outcome.channel_message_sid,
-                                                provider_status=outcome.provider_status)
-            elif outcome.kind == "retry" and send.attempts < settings.send_max_attempts:
-                delay = backoff_seconds(send.attempts, base=settings.send_backoff_base_seconds,
-                                        maximum=settings.send_backoff_max_seconds,
-                                        retry_after=outcome.retry_after_seconds)
-                log.info("send will be retried in %.2fs: %s", delay, outcome.error_message,
-                         extra={"message_sid": send.message_sid, "attempts": send.attempts})
-                await store.mark_send_retrying(conn, id=send.id, delay_seconds=delay, error_code=outcome.error_code,
-                                               error_message=outcome.error_message)
+    async def _write(self, unit: Callable[[store.Connection], Awaitable[None]]) -> None:
+        """Run one unit of work on a send's record in its own transaction, waiting out outages of the database:
+        the provider has answered, and asking it again would send twice."""
+        while True:
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    await unit(conn)
+            except Exception as error:
+                if not is_infrastructure_failure(error):
+                    raise
+                self._outage.failed(error)
+                await self._outage.pause()
             else:
-                await handlers.park_send(conn, send, error_code=outcome.error_code or PROVIDER_UNREACHABLE,
-                                         error_message=outcome.error_message or "Send failed")
+                self._outage.recovered()
+                return
+
+    async def _record(self, conn: store.Connection, send: Send, outcome: Outcome) -> None:
+        settings = self._settings
+        if outcome.kind == "accepted":
+            assert outcome.channel_message_sid is not None
+            await handlers.record_submitted(conn, send, channel_message_sid=outcome.channel_message_sid,
+                                            provider_status=outcome.provider_status)
+        elif outcome.kind == "retry" and not budget_spent(send, settings.send_max_attempts):
+            delay = backoff_seconds(send.attempts, base=settings.send_backoff_base_seconds,
+                                    maximum=settings.send_backoff_max_seconds,
+                                    retry_after=outcome.retry_after_seconds)
+            log.info("send will be retried in %.2fs: %s", delay, outcome.error_message,
+                     extra={"message_sid": send.message_sid, "attempts": send.attempts})
+            await store.mark_send_retrying(conn, id=send.id, attempt=send.attempts, delay_seconds=delay,
+                                           error_code=outcome.error_code, error_message=outcome.error_message)
+        else:
+            await handlers.park_send(conn, send, error_code=outcome.error_code or PROVIDER_UNREACHABLE,
+                                     error_message=outcome.error_message or "Send failed")
 
     async def _post(self, provider: Provider, send: Send) -> Outcome:
         if provider.type == TWILIO:

@@ -198,14 +198,32 @@ async def list_due_senders(conn: Connection, *, limit: int) -> list[tuple[str, s
     return [(row["account_sid"], row["from_address"]) for row in rows]
 
 
-async def claim_next_send(conn: Connection, *, account_sid: str, from_address: str, lease_seconds: float) -> Send | None:
-    """Lease the oldest due send of one sender, counting the attempt; skips what another sender holds."""
+async def lock_next_due_send(conn: Connection, *, account_sid: str, from_address: str) -> Send | None:
+    """The oldest due send of one sender (pending and due, or in flight past its lease), held until the
+    transaction ends; skips what another sender holds."""
     row = await conn.fetchrow(
-        "UPDATE sends SET state = 'sending', attempts = attempts + 1, lease_until = now() + make_interval(secs => $3), "
-        "date_updated = now() WHERE id = (SELECT id FROM sends WHERE account_sid = $1 AND from_address = $2 AND "
+        f"SELECT {_SEND_COLUMNS} FROM sends WHERE account_sid = $1 AND from_address = $2 AND "
         "((state = 'pending' AND next_attempt_at <= now()) OR (state = 'sending' AND lease_until < now())) "
-        f"ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {_SEND_COLUMNS}",
-        account_sid, from_address, lease_seconds,
+        "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        account_sid, from_address,
+    )
+    return _send(row) if row else None
+
+
+async def lease_send(conn: Connection, *, id: int, lease_seconds: float) -> Send:
+    """Claim the send for one attempt, counting it before it is made."""
+    row = await conn.fetchrow(
+        "UPDATE sends SET state = 'sending', attempts = attempts + 1, lease_until = now() + make_interval(secs => $2), "
+        f"date_updated = now() WHERE id = $1 RETURNING {_SEND_COLUMNS}",
+        id, lease_seconds,
+    )
+    return _send(row)
+
+
+async def get_send_of_channel_message(conn: Connection, *, provider_sid: str, channel_message_sid: str) -> Send | None:
+    row = await conn.fetchrow(
+        f"SELECT {_SEND_COLUMNS} FROM sends WHERE provider_sid = $1 AND channel_message_sid = $2",
+        provider_sid, channel_message_sid,
     )
     return _send(row) if row else None
 
@@ -233,12 +251,15 @@ async def mark_send_submitted(conn: Connection, *, id: int, channel_message_sid:
     return bool(result.endswith(" 1"))
 
 
-async def mark_send_retrying(conn: Connection, *, id: int, delay_seconds: float, error_code: int | None,
-                             error_message: str | None) -> None:
+async def mark_send_retrying(conn: Connection, *, id: int, attempt: int, delay_seconds: float,
+                             error_code: int | None, error_message: str | None) -> None:
+    """Due again after the delay; only while `attempt` is still the claim in flight (a later claim, taken back
+    from this one's expired lease, is not released under its sender)."""
     await conn.execute(
-        "UPDATE sends SET state = 'pending', next_attempt_at = now() + make_interval(secs => $2), lease_until = NULL, "
-        "error_code = $3, error_message = $4, date_updated = now() WHERE id = $1 AND state = 'sending'",
-        id, delay_seconds, error_code, (error_message or "")[:2000] or None,
+        "UPDATE sends SET state = 'pending', next_attempt_at = now() + make_interval(secs => $3), lease_until = NULL, "
+        "error_code = $4, error_message = $5, date_updated = now() WHERE id = $1 AND state = 'sending' "
+        "AND attempts = $2",
+        id, attempt, delay_seconds, error_code, (error_message or "")[:2000] or None,
     )
 
 

@@ -26,6 +26,8 @@ NO_PROVIDER = 90112  # no provider of the account lists the From address
 PROVIDER_MISCONFIGURED = 90113  # the provider lacks a credential sending needs
 OUTSIDE_WHATSAPP_WINDOW = 63016  # Twilio: free-form message outside the 24-hour window; use a template
 UNKNOWN_TEMPLATE = 63027  # Twilio: template does not exist for this language/locale
+OUTCOME_UNKNOWN = 90114  # the last attempt's claim expired unanswered (its sender stopped mid-attempt)
+ANSWER_NOT_RECORDED = 90115  # the provider's answer could not be recorded (an id it gave another send already)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,22 @@ def backoff_seconds(attempts: int, *, base: float, maximum: float, retry_after: 
     """Exponential backoff after the `attempts`-th failure; a provider's Retry-After wins when longer."""
     delay = min(base * (2 ** max(attempts - 1, 0)), maximum)
     return float(max(delay, min(retry_after, maximum))) if retry_after is not None else float(delay)
+
+
+def budget_spent(send: Send, max_attempts: int) -> bool:
+    """Whether the send has had every attempt it may have: no further one goes to the provider."""
+    return send.attempts >= max_attempts
+
+
+def spent_budget_error(send: Send) -> tuple[int, str]:
+    """The error a send is parked with when it comes due with every attempt spent. Taken back from an expired
+    claim, its last attempt may or may not have reached the provider, and none may follow; otherwise (the
+    budget was lowered meanwhile) the last error it met."""
+    if send.state != SENDING:
+        return send.error_code or PROVIDER_UNREACHABLE, send.error_message or "Send failed"
+    before = f"; the error before it: {send.error_message}" if send.error_message else ""
+    return OUTCOME_UNKNOWN, (f"Attempt {send.attempts} of {send.attempts} was never answered: its sender stopped, "
+                             f"or could not record the provider's answer, before its claim expired{before}")[:2000]
 
 
 def receipt_status(provider_status: str) -> ReceiptStatus | None:

@@ -1,17 +1,27 @@
 """Outbound sends: a send command reaches the provider's REST API once, retried, paced, parked with its error."""
 
+import asyncio
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
-from shared.contracts.channels import DELIVERY_RECEIPT
+from services.ingress import store
+from services.ingress.app import SERVICE as INGRESS
+from services.ingress.domain.sends import ANSWER_NOT_RECORDED, FAILED, OUTCOME_UNKNOWN, Send
+from shared.broker.topology import INBOUND
+from shared.contracts.channels import DELIVERY_RECEIPT, OutboundMessage
+from shared.db import create_pool
 from shared.runtime import free_port
+from shared.settings import Settings
 from tests.ingress.carrier import CARRIER_ACCOUNT_SID, CARRIER_AUTH_TOKEN, create_provider, post_signed
 from tests.ingress.inbound_tap import InboundTap, envelope_of
 from tests.ingress.provider_api import FakeProviderApi, publish_send, send_command
-from tests.support.parley import RunningParley
+from tests.support.parley import RunningParley, start_parley
 from tests.support.receiver import Receiver
+from tests.support.waiting import eventually
 
 NUMBER = "+15550001111"
 OTHER_NUMBER = "+15550002222"
@@ -31,6 +41,18 @@ async def carrier(ingress: RunningParley, api_base_url: str, *addresses: str) ->
 
 def messages_path() -> str:
     return f"/2010-04-01/Accounts/{CARRIER_ACCOUNT_SID}/Messages.json"
+
+
+@pytest.fixture
+async def send_records(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    """Reads ingress's send records: whether a send is parked, and after how many attempts."""
+    pool = await create_pool(settings.database_url, schema=settings.schema_name(INGRESS.name), max_size=2)
+    yield pool
+    await pool.close()
+
+
+async def record_of(records: asyncpg.Pool, command: OutboundMessage) -> Send | None:
+    return await store.get_send(records, message_sid=command.message_sid, participant_sid=command.participant_sid)
 
 
 async def next_receipt(tap: InboundTap) -> dict[str, Any]:
@@ -235,3 +257,74 @@ async def test_replaying_a_parked_send_sends_it_once_with_a_fresh_budget(
     await publish_send(ingress, send_command(from_address=NUMBER, to_address=CUSTOMER, body="sentinel"))
     await provider_api.wait_for(1, where=lambda r: r.field("Body") == "sentinel")
     assert [r.field("Body") for r in provider_api.accepted()] == ["second chance", "sentinel"]
+
+
+async def test_a_provider_id_given_to_two_sends_parks_the_second_which_the_provider_got_once(
+    ingress: RunningParley, provider_api: FakeProviderApi, receipt_tap: InboundTap, dead_tap: InboundTap,
+    send_records: asyncpg.Pool,
+) -> None:
+    provider = await carrier(ingress, provider_api.url, NUMBER)
+    reused = "SM" + "d" * 32
+    provider_api.sid_for = lambda _: reused
+    first = send_command(from_address=NUMBER, to_address=CUSTOMER, body="first")
+    await publish_send(ingress, first)
+    await provider_api.wait_for(1)
+    second = send_command(from_address=NUMBER, to_address=CUSTOMER, body="second")
+    await publish_send(ingress, second)
+
+    receipt = (await next_receipt(receipt_tap))["payload"]
+    assert (receipt["status"], receipt["error_code"], receipt["message_sid"]) == (
+        "failed", ANSWER_NOT_RECORDED, second.message_sid)
+    assert receipt["channel_message_sid"] is None
+    failure = next(envelope_of(m) for m in await dead_tap.take(2) if m.routing_key == "failure.ingress.sends")
+    assert reused in failure["payload"]["error"]
+    # The barrier: the second send is parked, so no claim takes it again; the provider got each send once.
+    parked = await record_of(send_records, second)
+    assert parked is not None and (parked.state, parked.attempts) == (FAILED, 1)
+    assert [request.field("Body") for request in provider_api.accepted()] == ["first", "second"]
+
+    # The provider's statuses for that id are the first send's.
+    status = {"MessageSid": reused, "MessageStatus": "sent", "AccountSid": CARRIER_ACCOUNT_SID}
+    assert (await post_signed(provider["status_callback_url"], status)).status_code == 204
+    receipt = (await next_receipt(receipt_tap))["payload"]
+    assert (receipt["status"], receipt["message_sid"], receipt["channel_message_sid"]) == (
+        "sent", first.message_sid, reused)
+
+
+async def test_a_send_whose_claims_expire_unanswered_reaches_the_provider_at_most_its_budget_then_is_parked(
+    settings: Settings, receiver: Receiver, send_records: asyncpg.Pool,
+) -> None:
+    """The provider never answers, and each replica dies mid-attempt (stopped while it waits): its claim expires
+    and the next replica takes the send back, until its attempts are spent."""
+    budget = settings.send_max_attempts
+    # The send timeout outlasts the test: an attempt ends only with its replica, its outcome unknown.
+    replicas = settings.model_copy(update={"send_claim_timeout_seconds": 0.5, "send_timeout_seconds": 600.0})
+    receiver.hold = asyncio.Event()
+
+    async def hits() -> int:
+        return len(receiver.attempts)
+
+    replica = await start_parley(replicas, [INGRESS], port=free_port())
+    try:
+        async with replica.client() as client:
+            await create_provider(client, NUMBER, ApiBaseUrl=receiver.url)
+        async with InboundTap(settings.amqp_url, settings.broker_name(INBOUND), binding=DELIVERY_RECEIPT) as receipts:
+            command = send_command(from_address=NUMBER, to_address=CUSTOMER, body="never answered")
+            await publish_send(replica, command)
+            for attempt in range(1, budget + 1):
+                await eventually(hits, until=lambda count, at_least=attempt: count >= at_least,
+                                 what=f"attempt {attempt} at the provider")
+                await replica.stop()
+                replica = await start_parley(replicas, [INGRESS], port=free_port())
+
+            receipt = (await next_receipt(receipts))["payload"]
+            assert (receipt["status"], receipt["error_code"], receipt["message_sid"]) == (
+                "failed", OUTCOME_UNKNOWN, command.message_sid)
+            assert receipt["channel_message_sid"] is None
+        # The barrier: the send is parked, so no replica claims it again.
+        parked = await record_of(send_records, command)
+        assert parked is not None and (parked.state, parked.attempts) == (FAILED, budget)
+        assert await hits() == budget
+    finally:
+        receiver.hold.set()
+        await replica.stop()

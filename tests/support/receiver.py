@@ -45,6 +45,9 @@ class Receiver:
     responses: list[int] = field(default_factory=list)
     responder: Responder | None = None
     delay_seconds: float = 0.0
+    # While set and not released, every request hangs after it is counted in `attempts` (a server that never
+    # answers); releasing it lets them finish, so the server can stop.
+    hold: asyncio.Event | None = None
     port: int = 0
     _server: HttpServer | None = None
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -76,6 +79,8 @@ class Receiver:
             params=params,
         )
         self.attempts.append(received)
+        if self.hold is not None:
+            await self.hold.wait()
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         response = self.responder(received) if self.responder else None

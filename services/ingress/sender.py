@@ -75,8 +75,8 @@ class Sender:
     async def run(self) -> None:
         schema = self._settings.schema_name(self._context.name)
         self._wakeup = Wakeup(self._pool, [handlers.sends_channel(schema)], where="sends")
-        await self._wakeup.start()
         try:
+            await self._wakeup.start()
             while True:
                 self._wakeup.clear()
                 try:
@@ -91,11 +91,15 @@ class Sender:
                     if key not in self._workers:
                         self._workers[key] = asyncio.create_task(self._work(*key))
                 await self._wakeup.wait(self._settings.poll_interval_seconds)
-        finally:
+        except asyncio.CancelledError:
+            # Only a stop ends the workers: a loop restarted after a crash finds them still at work, so an
+            # answer one is recording is not dropped (its send would be posted again once its claim expired).
             workers = list(self._workers.values())
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        finally:
             await self._wakeup.stop()
 
     def _wake(self) -> None:

@@ -328,3 +328,23 @@ async def test_a_send_whose_claims_expire_unanswered_reaches_the_provider_at_mos
     finally:
         receiver.hold.set()
         await replica.stop()
+
+
+async def test_an_answer_that_cannot_be_recorded_parks_the_send_which_the_provider_got_once(
+    ingress: RunningParley, provider_api: FakeProviderApi, receipt_tap: InboundTap, dead_tap: InboundTap,
+    send_records: asyncpg.Pool,
+) -> None:
+    await carrier(ingress, provider_api.url, NUMBER)
+    provider_api.sid_for = lambda _: "SM" + "e" * 300  # longer than the send record keeps
+    command = send_command(from_address=NUMBER, to_address=CUSTOMER, body="unrecordable")
+    await publish_send(ingress, command)
+
+    receipt = (await next_receipt(receipt_tap))["payload"]
+    assert (receipt["status"], receipt["error_code"], receipt["message_sid"], receipt["channel_message_sid"]) == (
+        "failed", ANSWER_NOT_RECORDED, command.message_sid, None)
+    failure = next(envelope_of(m) for m in await dead_tap.take(2) if m.routing_key == "failure.ingress.sends")
+    assert "could not be recorded" in failure["payload"]["error"]
+    # The barrier: the send is parked, so no claim takes it again.
+    parked = await record_of(send_records, command)
+    assert parked is not None and (parked.state, parked.attempts) == (FAILED, 1)
+    assert len(provider_api.arrivals) == 1

@@ -108,7 +108,7 @@ def spent_budget_error(send: Send) -> tuple[int, str]:
     if send.state != SENDING:
         return send.error_code or PROVIDER_UNREACHABLE, send.error_message or "Send failed"
     before = f"; the error before it: {send.error_message}" if send.error_message else ""
-    return OUTCOME_UNKNOWN, (f"Attempt {send.attempts} of {send.attempts} was never answered: its sender stopped, "
+    return OUTCOME_UNKNOWN, (f"The last attempt (attempt {send.attempts}) was never answered: its sender stopped, "
                              f"or could not record the provider's answer, before its claim expired{before}")[:2000]
 
 

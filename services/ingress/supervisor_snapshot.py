@@ -1,5 +1,6 @@
-"""What a supervisor sees of a workspace: queues (waiting, longest wait, available/busy agents) and agents
-with their activity and current tasks, read from the TaskRouter REST API with the supervisor's own token.
+"""What a supervisor sees of a workspace: queues (waiting, longest wait, available/busy agents), agents
+with their activity and current tasks, and the tasks waiting longest with the reason each waits; read from
+the TaskRouter REST API with the supervisor's own token.
 
 `summarize` is the pure part (TaskRouter resources in, the snapshot out); `fetch_snapshot` does the reading.
 Reading through the public API, not the router's tables, keeps the services apart and the supervisor's
@@ -9,13 +10,17 @@ scope exactly what their token allows.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 # Tasks an agent holds: reserved ones are still offers, counted as waiting like TaskRouter does.
 HELD = ("assigned", "wrapping")
+WAITING = ("pending", "reserved")
 PAGE_SIZE = 1000
+WAITING_SHOWN = 20  # the longest-waiting tasks listed one by one (each costs a read of its reservations)
+DECLINED = ("rejected", "timeout")
 BULK_QUEUES = 50  # Twilio's limit on TaskQueueSids per bulk statistics request
 
 
@@ -37,10 +42,46 @@ def _waiting(statistics: dict[str, Any]) -> int:
     return int(by_status.get("pending", 0)) + int(by_status.get("reserved", 0))
 
 
+def _customer(attributes: dict[str, Any]) -> Any:
+    return attributes.get("customerName") or attributes.get("from") or attributes.get("customerAddress")
+
+
+def waiting_reason(*, offered_to: list[str], queue_name: str, available_agents: int) -> str:
+    """Why a task waits, in the supervisor's words: it is being offered, or nobody who may take it is free."""
+    if offered_to:
+        return f"Offered to {' and '.join(offered_to)}"
+    if available_agents == 0:
+        return f"No agent available in {queue_name}"
+    return f"Every available agent in {queue_name} is at capacity"
+
+
+def _waiting_rows(waiting_tasks: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]], queue_rows: list[dict[str, Any]],
+                  names: dict[str, str]) -> list[dict[str, Any]]:
+    queues = {row["sid"]: row for row in queue_rows}
+    rows = []
+    for task, reservations in waiting_tasks:
+        queue = queues.get(task.get("task_queue_sid") or "", {})
+        queue_name = queue.get("friendly_name") or task.get("task_queue_friendly_name") or "its queue"
+        offered_to = [names.get(r["worker_sid"], r["worker_sid"]) for r in reservations
+                      if r.get("reservation_status") == "pending"]
+        attributes = _attributes(task)
+        rows.append({
+            "sid": task["sid"], "assignment_status": task.get("assignment_status"),
+            "task_queue_sid": task.get("task_queue_sid"), "queue_name": queue_name,
+            "customer": _customer(attributes), "channel_type": attributes.get("channelType"),
+            "age_seconds": int(task.get("age") or 0),
+            "declined": sum(1 for r in reservations if r.get("reservation_status") in DECLINED),
+            "reason": waiting_reason(offered_to=offered_to, queue_name=queue_name,
+                                     available_agents=int(queue.get("available_agents") or 0)),
+        })
+    return rows
+
+
 def summarize(*, workspace_sid: str, queues: list[dict[str, Any]], queue_statistics: dict[str, dict[str, Any]],
-              workers: list[dict[str, Any]], held_tasks: list[dict[str, Any]],
-              holders: dict[str, str]) -> dict[str, Any]:
-    """`holders` maps each held task's SID to the worker whose accepted reservation it is."""
+              workers: list[dict[str, Any]], held_tasks: list[dict[str, Any]], holders: dict[str, str],
+              waiting_tasks: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]] = ()) -> dict[str, Any]:
+    """`holders` maps each held task's SID to the worker whose accepted reservation it is; `waiting_tasks` are
+    the longest-waiting tasks, each with its reservations."""
     tasks_by_worker: dict[str, list[dict[str, Any]]] = {}
     busy_by_queue: dict[str, set[str]] = {}
     for task in held_tasks:
@@ -53,7 +94,7 @@ def summarize(*, workspace_sid: str, queues: list[dict[str, Any]], queue_statist
             "task_queue_sid": task.get("task_queue_sid"),
             "conversation_sid": attributes.get("conversationSid") or attributes.get("conversation_sid"),
             "channel_type": attributes.get("channelType"),
-            "customer": attributes.get("customerName") or attributes.get("from") or attributes.get("customerAddress"),
+            "customer": _customer(attributes),
         })
         if task.get("task_queue_sid"):
             busy_by_queue.setdefault(task["task_queue_sid"], set()).add(worker_sid)
@@ -72,8 +113,9 @@ def summarize(*, workspace_sid: str, queues: list[dict[str, Any]], queue_statist
         "activity_name": worker.get("activity_name"), "available": bool(worker.get("available")),
         "tasks": tasks_by_worker.get(worker["sid"], []),
     } for worker in workers]
+    names = {worker["sid"]: worker.get("friendly_name") or worker["sid"] for worker in workers}
     return {"type": "supervisor.statistics", "workspace_sid": workspace_sid, "queues": queue_rows,
-            "workers": worker_rows}
+            "workers": worker_rows, "waiting_tasks": _waiting_rows(waiting_tasks, queue_rows, names)}
 
 
 async def _queue_statistics(http: httpx.AsyncClient, root: str, headers: dict[str, str],
@@ -121,5 +163,8 @@ async def fetch_snapshot(http: httpx.AsyncClient, *, token: str, workspace_sid: 
         holder = next((r for r in reservations if r.get("reservation_status") in ("accepted", "wrapping")), None)
         if holder is not None:
             holders[task["sid"]] = holder["worker_sid"]
+    waiting = (await get("/Tasks", size + [("AssignmentStatus", status) for status in WAITING]))["tasks"]
+    longest = sorted(waiting, key=lambda task: -int(task.get("age") or 0))[:WAITING_SHOWN]
+    waiting_tasks = [(task, (await get(f"/Tasks/{task['sid']}/Reservations"))["reservations"]) for task in longest]
     return summarize(workspace_sid=workspace_sid, queues=queues, queue_statistics=queue_statistics, workers=workers,
-                     held_tasks=held, holders=holders)
+                     held_tasks=held, holders=holders, waiting_tasks=waiting_tasks)

@@ -9,7 +9,15 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
-from tests.browser.desk_support import choose_activity, contact_center, customer_chat, open_desk, sign_in
+from tests.browser.desk_support import (
+    Center,
+    Customer,
+    choose_activity,
+    contact_center,
+    customer_chat,
+    open_desk,
+    sign_in,
+)
 from tests.flex.conftest import CARRIER_TOKEN, PARLEY_NUMBER, carrier_answer
 from tests.support.parley import RunningParley
 from tests.support.receiver import Receiver
@@ -24,23 +32,34 @@ def tasks(page: Page) -> Locator:
     return page.get_by_role("region", name="Your tasks")
 
 
+async def alice_invites_bob(pages: Pages, center: Center) -> tuple[Page, Page, Customer]:
+    """Alice accepts a customer's chat and invites Bob by name, who accepts and sees the history."""
+    alice = await open_desk(pages, center.agents["alice"])
+    customer = await customer_chat(center, first_message="I need a specialist")
+    await offers(alice).get_by_role("button", name="Accept").click()
+    await expect(alice.get_by_role("log", name="Messages")).to_contain_text("I need a specialist")
+
+    bob = await open_desk(pages, center.agents["bob"])
+    await alice.get_by_text("Transfer or invite").click()
+    # Bob by name, with his availability (the roster the desk reads with Alice's own token).
+    await alice.get_by_label("Invite a second agent").select_option(label="Bob (available)")
+    await alice.get_by_role("button", name="Invite").click()
+    await expect(alice.get_by_role("status").filter(has_text="Invitation sent to Bob.")).to_be_visible()
+
+    await offers(bob).get_by_role("button", name="Accept").click()
+    # The history, from before he joined.
+    await expect(bob.get_by_role("log", name="Messages")).to_contain_text("I need a specialist")
+    return alice, bob, customer
+
+
+async def conversation_state(center: Center, customer: Customer) -> str:
+    return str((await center.get(f"/conversations/v1/Conversations/{customer.conversation_sid}"))["state"])
+
+
 async def test_an_agent_invites_a_second_agent_who_sees_the_history(pages: Pages, web: RunningParley) -> None:
     async with contact_center(web) as center:
-        alice = await open_desk(pages, center.agents["alice"])
-        customer = await customer_chat(center, first_message="I need a specialist")
-        await offers(alice).get_by_role("button", name="Accept").click()
-        await expect(alice.get_by_role("log", name="Messages")).to_contain_text("I need a specialist")
-
-        bob = await open_desk(pages, center.agents["bob"])
-        await alice.get_by_text("Transfer or invite").click()
-        # Bob by name, with his availability (the roster the desk reads with Alice's own token).
-        await alice.get_by_label("Invite a second agent").select_option(label="Bob (available)")
-        await alice.get_by_role("button", name="Invite").click()
-        await expect(alice.get_by_role("status").filter(has_text="Invitation sent to Bob.")).to_be_visible()
-
-        await offers(bob).get_by_role("button", name="Accept").click()
+        alice, bob, customer = await alice_invites_bob(pages, center)
         bobs_chat = bob.get_by_role("log", name="Messages")
-        await expect(bobs_chat).to_contain_text("I need a specialist")  # the history, from before he joined
         await alice.get_by_label("Message", exact=True).fill("Bob joins us, he knows this best")
         await alice.get_by_role("button", name="Send").click()
         await expect(bobs_chat).to_contain_text("Bob joins us, he knows this best")
@@ -48,6 +67,46 @@ async def test_an_agent_invites_a_second_agent_who_sees_the_history(pages: Pages
         # Both agents hold a task of the same conversation.
         assert len(await center.reservations_of("alice", "accepted")) == 1
         assert len(await center.reservations_of("bob", "accepted")) == 1
+        await customer.close()
+
+
+async def test_the_first_agent_to_wrap_up_leaves_the_chat_to_the_other_and_the_last_one_ends_it(
+    pages: Pages, web: RunningParley,
+) -> None:
+    async with contact_center(web) as center:
+        alice, bob, customer = await alice_invites_bob(pages, center)
+        await alice.get_by_role("button", name="Wrap up").click()
+        await expect(alice.get_by_role("status").filter(has_text="You left the chat")).to_be_visible()
+        (alices,) = await center.reservations_of("alice", "wrapping")
+        # Bob is still in, the chat goes on: he writes, the customer reads it.
+        assert [r["task_sid"] for r in await center.reservations_of("bob", "accepted")] != []
+        assert await conversation_state(center, customer) == "active"
+        await bob.get_by_label("Message", exact=True).fill("I will take it from here")
+        await bob.get_by_role("button", name="Send").click()
+        await customer.sees("message.added", body="I will take it from here")
+        assert await conversation_state(center, customer) == "active"
+
+        # Bob, the last agent in, wraps up: the chat ends for everyone.
+        await bob.get_by_role("button", name="Wrap up").click()
+        await expect(bob.get_by_role("status").filter(has_text="Chat ended")).to_be_visible()
+        await eventually(lambda: conversation_state(center, customer), until=lambda state: state == "closed",
+                         what="the conversation closed by the last agent's wrap-up")
+        assert len(await center.reservations_of("bob", "wrapping")) == 1
+        assert (await center.task(alices["task_sid"]))["assignment_status"] == "wrapping"
+        await customer.close()
+
+
+async def test_completing_without_wrap_up_as_the_only_agent_ends_the_chat(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        alice = await open_desk(pages, center.agents["alice"])
+        customer = await customer_chat(center, first_message="Quick question")
+        await offers(alice).get_by_role("button", name="Accept").click()
+        await expect(alice.get_by_role("log", name="Messages")).to_contain_text("Quick question")
+        await alice.get_by_role("button", name="Complete").click()
+        await expect(alice.get_by_role("status").filter(has_text="Task completed.")).to_be_visible()
+        assert (await center.task(customer.task_sid))["assignment_status"] == "completed"
+        await eventually(lambda: conversation_state(center, customer), until=lambda state: state == "closed",
+                         what="the conversation closed, not left with the customer alone")
         await customer.close()
 
 
@@ -134,14 +193,30 @@ async def test_a_short_lived_token_is_refreshed_and_the_desk_stays_connected(pag
         assert (await center.get(f"{center.ws}/Workers/{alice.worker_sid}"))["activity_name"] == "Available"
 
 
-async def test_a_rejected_offer_leaves_the_screen_and_the_task_waits_for_someone_else(
+async def test_a_rejected_offer_comes_back_while_the_agent_stays_available_and_waits_once_they_step_away(
     pages: Pages, web: RunningParley,
 ) -> None:
     async with contact_center(web) as center:
         page = await open_desk(pages, center.agents["alice"])
         customer = await customer_chat(center, name="Mary Jackson", identity="guest-mj")
-        await offers(page).get_by_role("button", name="Reject").click()
+        await expect(offers(page)).to_have_count(1)
+        (first,) = await center.reservations_of("alice", "pending")
+        # Alice stays Available, the only agent who is: TaskRouter offers her the task again, as a new offer.
+        await offers(page).get_by_role("button", name="Reject Mary Jackson", exact=True).click()
+        (again,) = await eventually(lambda: center.reservations_of("alice", "pending"),
+                                    until=lambda found: len(found) == 1 and found[0]["sid"] != first["sid"],
+                                    what="the task offered to Alice again")
+        await expect(page.locator(f"#offer-{again['sid']}")).to_contain_text("Mary Jackson")
+        await expect(offers(page)).to_have_count(1)
+
+        await offers(page).get_by_role("button", name="Reject and go Unavailable Mary Jackson", exact=True).click()
         await expect(offers(page)).to_have_count(0)
-        assert [r["reservation_status"] for r in await center.reservations_of("alice", "rejected")] == ["rejected"]
-        assert (await center.task(customer.task_sid))["assignment_status"] in ("pending", "reserved")
+        await expect(page.get_by_label("Activity")).to_have_value(center.activities["Unavailable"])
+        assert len(await center.reservations_of("alice", "rejected")) == 2
+        assert await center.reservations_of("alice", "pending") == []
+        assert (await center.task(customer.task_sid))["assignment_status"] == "pending"
+        # Back to Available: the task that waited is offered to her once more (the offer's news may take the
+        # status line before "You are now Available." is read, so the offer itself is the check).
+        await page.get_by_label("Activity").select_option(label="Available")
+        await expect(offers(page)).to_contain_text("Mary Jackson")
         await customer.close()

@@ -127,6 +127,31 @@ async def test_the_waiting_count_rises_and_falls_live_and_the_supervisor_joins_a
     await pages.screenshot(page, "joined")
 
 
+async def test_a_task_nobody_takes_stays_listed_with_why_it_waits(
+    pages: Pages, web: RunningParley, center: WebChatCenter, account: httpx.AsyncClient
+) -> None:
+    page = await sign_in(pages, center)
+    waiting = page.get_by_role("table", name="Tasks waiting longest, and why they wait")
+    await expect(waiting.get_by_role("columnheader")).to_have_text(
+        ["Customer", "Queue", "Waiting", "Why it waits", "Declined"])
+    await customer_writes(web, account, center, "Carla Dias", "Can someone help?")
+    row = waiting.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Carla Dias (web)"))
+    await expect(row.get_by_role("cell")).to_have_text(
+        ["Support", re.compile(r"\d"), "No agent available in Support", "0"], timeout=LIVE_TIMEOUT_MS)
+
+    # Alice comes in and is offered it; she declines and steps away: the task waits on, counted as declined.
+    await set_activity(account, center, "alice", "Available")
+    await expect(row.get_by_role("cell").nth(2)).to_have_text("Offered to Alice", timeout=LIVE_TIMEOUT_MS)
+    (offer,) = (await account.get(f"{center.ws}/Workers/{center.agents['alice'].worker_sid}/Reservations",
+                                  params={"ReservationStatus": "pending"})).json()["reservations"]
+    declined = await account.post(f"{center.ws}/Tasks/{offer['task_sid']}/Reservations/{offer['sid']}", data={
+        "ReservationStatus": "rejected", "WorkerActivitySid": center.activities["Unavailable"]})
+    assert declined.status_code == 200, declined.text
+    await expect(row.get_by_role("cell")).to_have_text(
+        ["Support", re.compile(r"\d"), "No agent available in Support", "1"], timeout=LIVE_TIMEOUT_MS)
+    await pages.screenshot(page, "declined-task-waiting")
+
+
 async def test_an_agent_without_the_supervisor_role_sees_no_statistics(
     pages: Pages, center: WebChatCenter
 ) -> None:

@@ -74,3 +74,33 @@ async def test_warm_transfer_keeps_the_first_agent_until_they_leave(center: Cont
     assert (await center.task(first_task))["assignment_status"] == "completed"
     assert (await center.task(second["sid"]))["assignment_status"] == "assigned"
 
+
+
+def invite_routing(center: ContactCenter, **properties: Any) -> dict[str, str]:
+    return {"Routing": json.dumps({"properties": {
+        "workspace_sid": center.workspace_sid, "workflow_sid": center.workflow_sid, "task_channel_unique_name": "chat",
+        **properties}})}
+
+
+async def test_an_invite_naming_a_worker_and_a_workflow_goes_to_that_worker(center: ContactCenter) -> None:
+    _, channel_url, first_task, _ = await accepted_interaction(center)
+    # Bob is not available, so the workflow alone would offer the task to nobody: the name decides.
+    await center.post(f"{channel_url}/Invites", invite_routing(center, worker_sid=center.bob.sid))
+    (invited,) = [task for task in await tasks_of(center) if task["sid"] != first_task]
+    offered = await center.pending_reservation(invited["sid"], center.bob)
+    assert offered["worker_sid"] == center.bob.sid
+
+
+async def test_an_invite_is_never_offered_to_an_agent_already_in_the_channel(center: ContactCenter) -> None:
+    _, channel_url, first_task, _ = await accepted_interaction(center)
+    # Alice could take more chats: only being in this one keeps its invite away from her.
+    await center.post(f"{center.ws}/Workers/{center.alice.sid}/Channels/chat", {"Capacity": "3"})
+    await center.post(f"{channel_url}/Invites", invite_routing(center))
+    (invited,) = [task for task in await tasks_of(center) if task["sid"] != first_task]
+    # The barrier: a later customer's task, in the same queue, is offered to Alice; the invite waits.
+    other = await center.inbound_interaction(await center.conversation_with_customer("+15550001999"))
+    await center.pending_reservation(other["routing"]["properties"]["sid"], center.alice)
+    assert (await center.get(f"{center.ws}/Tasks/{invited['sid']}/Reservations"))["reservations"] == []
+    await center.make_available(center.bob)
+    offered = await center.pending_reservation(invited["sid"])
+    assert offered["worker_sid"] == center.bob.sid

@@ -129,3 +129,29 @@ def test_the_summary_counts_waiting_tasks_and_the_agents_holding_them() -> None:
     tasks = {w["friendly_name"]: [(t["sid"], t["conversation_sid"], t["customer"]) for t in w["tasks"]]
              for w in summary["workers"]}
     assert tasks == {"Alice": [("WT1", "CH1", "Ana"), ("WT2", None, None)], "Bob": [("WT3", None, None)], "Cleo": []}
+
+
+def test_each_waiting_task_says_why_it_waits_and_how_often_it_was_declined() -> None:
+    queues = [{"sid": "WQ1", "friendly_name": "Support"}, {"sid": "WQ2", "friendly_name": "Billing"}]
+    stats = {"WQ1": {"total_available_workers": 0}, "WQ2": {"total_available_workers": 1}}
+    workers = [{"sid": "WK1", "friendly_name": "Alice"}, {"sid": "WK2", "friendly_name": "Bob"}]
+
+    def task(sid: str, queue: str, age: int, status: str = "pending") -> dict[str, object]:
+        return {"sid": sid, "assignment_status": status, "task_queue_sid": queue, "age": age,
+                "attributes": json.dumps({"customerName": f"Customer {sid}"})}
+
+    waiting = [
+        (task("WT1", "WQ1", 900), [{"worker_sid": "WK1", "reservation_status": "rejected"},
+                                   {"worker_sid": "WK1", "reservation_status": "timeout"}]),
+        (task("WT2", "WQ2", 60, "reserved"), [{"worker_sid": "WK2", "reservation_status": "pending"}]),
+        (task("WT3", "WQ2", 5), []),
+    ]
+    summary = summarize(workspace_sid="WS1", queues=queues, queue_statistics=stats, workers=workers,
+                        held_tasks=[], holders={}, waiting_tasks=waiting)
+    rows = [(r["sid"], r["customer"], r["queue_name"], r["age_seconds"], r["declined"], r["reason"])
+            for r in summary["waiting_tasks"]]
+    assert rows == [
+        ("WT1", "Customer WT1", "Support", 900, 2, "No agent available in Support"),
+        ("WT2", "Customer WT2", "Billing", 60, 0, "Offered to Bob"),
+        ("WT3", "Customer WT3", "Billing", 5, 0, "Every available agent in Billing is at capacity"),
+    ]

@@ -69,6 +69,14 @@ async def test_reservation_timeout_moves_worker_to_timeout_activity_and_reoffers
     timed_out = await world.ws.tasks(task).reservations(offered.sid).fetch_async()
     assert timed_out.reservation_status == "timeout"
     assert (await world.ws.workers(first).fetch_async()).activity_name == "Offline"
+    # The second lets it lapse too; the first, back, is offered it again: a lapsed offer excludes nobody for good.
+    await eventually(lambda: world.ws.workers(second).fetch_async(), until=lambda w: w.activity_name == "Offline",
+                     what="the second worker moved to the timeout activity")
+    await world.set_activity(first, "Available")
+    again = await eventually(lambda: world.reservations(task, "pending"),
+                             until=lambda found: bool(found) and found[0].worker_sid == first,
+                             what="the task offered again to the first worker")
+    assert again[0].sid != offered.sid
 
 
 async def test_capacity_three_on_chat_gets_three_tasks_and_the_fourth_waits(router: Router) -> None:
@@ -142,11 +150,54 @@ async def test_rejected_reservation_goes_to_another_worker_and_task_ttl_cancels(
     assert offered.worker_sid == first
     second = await world.worker("second")
     await world.ws.workers(first).reservations(offered.sid).update_async(reservation_status="rejected")
+    # Both may have it again; the longest idle does, and a reject's freed capacity starts `first`'s idle time anew.
     again = await world.pending_reservation(task)
     assert again.worker_sid == second
     canceled = await world.task_status(task, "canceled")
     assert canceled.reason == "Task TTL Exceeded"
     assert (await world.ws.tasks(task).reservations(again.sid).fetch_async()).reservation_status == "canceled"
+
+
+async def test_the_only_available_worker_who_rejects_is_offered_the_task_again(router: Router) -> None:
+    world = await new_world(router)
+    queue = await world.queue("Q")
+    flow = await world.workflow({"default_filter": {"queue": queue}})
+    solo = await world.worker("solo")
+    task = await world.task(flow)
+    first = await world.pending_reservation(task)
+    await world.ws.workers(solo).reservations(first.sid).update_async(reservation_status="rejected")
+
+    async def new_offers() -> list:
+        return [r for r in await world.reservations(task, "pending") if r.sid != first.sid]
+    (again,) = await eventually(new_offers, what="the task offered again to the worker who rejected it")
+    assert again.worker_sid == solo
+    assert (await world.ws.tasks(task).reservations(first.sid).fetch_async()).reservation_status == "rejected"
+
+
+async def test_rejecting_into_an_unavailable_activity_holds_the_task_until_the_worker_is_back(router: Router) -> None:
+    world = await new_world(router)
+    queue = await world.queue("Q", "team == 'solo'")
+    flow = await world.workflow({"default_filter": {"queue": queue}})
+    solo = await world.worker("solo", {"team": "solo"})
+    task = await world.task(flow)
+    offered = await world.pending_reservation(task)
+    await world.ws.workers(solo).reservations(offered.sid).update_async(
+        reservation_status="rejected", worker_activity_sid=world.activities["Unavailable"])
+    waiting = await world.task_status(task, "pending")
+    assert waiting.assignment_status == "pending"
+    assert (await world.ws.workers(solo).fetch_async()).activity_name == "Unavailable"
+    # The barrier: a task of another queue created after the reject is offered, so the router has dispatched
+    # since; the rejected task still waits, offered to nobody.
+    elsewhere = await world.queue("Elsewhere", "team == 'other'")
+    other_flow = await world.workflow({"default_filter": {"queue": elsewhere}})
+    await world.worker("other", {"team": "other"})
+    await world.pending_reservation(await world.task(other_flow))
+    assert await world.reservations(task, "pending") == []
+    assert (await world.fetch_task(task)).assignment_status == "pending"
+
+    await world.set_activity(solo, "Available")
+    again = await world.pending_reservation(task)
+    assert again.worker_sid == solo
 
 
 async def test_first_acceptance_rescinds_the_other_offers(router: Router) -> None:

@@ -65,7 +65,7 @@ def test_reservations_move_only_to_the_agents_statuses() -> None:
 
 def test_tasks_need_the_worker_to_hold_them() -> None:
     task = f"{ROOT}/Tasks/{{sid}}"
-    assert allowed(decide(AGENT, ask("GET", task, sid="WT1")), Requirement("task_reserved", "WT1"))
+    assert allowed(decide(AGENT, ask("GET", task, sid="WT1")), Requirement("task_readable", "WT1"))
     assert allowed(decide(AGENT, ask("POST", task, {"AssignmentStatus": "wrapping"}, sid="WT1")),
                    Requirement("task_assigned", "WT1"))
     assert not decide(AGENT, ask("POST", task, {"AssignmentStatus": "canceled"}, sid="WT1")).allowed

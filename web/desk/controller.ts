@@ -17,6 +17,7 @@ import {
   EMPTY,
   type HeldTask,
   offerDeadline,
+  stepAwayActivity,
   type TaskInfo,
   taskFromRest,
   withChatService,
@@ -416,8 +417,12 @@ export class DeskController {
     this.say(`You are now ${result.data.activity_name}.`);
   }
 
-  private async updateReservation(reservationSid: string, status: string): Promise<ApiResult<Record<string, unknown>>> {
-    return this.rest.post<Record<string, unknown>>(`${this.worker}/Reservations/${reservationSid}`, { ReservationStatus: status });
+  private async updateReservation(
+    reservationSid: string,
+    status: string,
+    extra: Record<string, string> = {},
+  ): Promise<ApiResult<Record<string, unknown>>> {
+    return this.rest.post<Record<string, unknown>>(`${this.worker}/Reservations/${reservationSid}`, { ReservationStatus: status, ...extra });
   }
 
   async accept(reservationSid: string): Promise<boolean> {
@@ -439,10 +444,16 @@ export class DeskController {
     return true;
   }
 
-  async reject(reservationSid: string): Promise<void> {
-    const result = await this.updateReservation(reservationSid, "rejected");
+  /** Reject an offer. TaskRouter may offer the same task again at once while the agent stays available, so
+   * `stepAway` also moves them to an unavailable activity in the same request (the reject's WorkerActivitySid). */
+  async reject(reservationSid: string, { stepAway = false }: { stepAway?: boolean } = {}): Promise<void> {
+    const away = stepAway ? stepAwayActivity(this.activities) : null;
+    const result = await this.updateReservation(reservationSid, "rejected", away ? { WorkerActivitySid: away.sid } : {});
     if (!result.ok) {
       this.say(result.message);
+    } else if (away) {
+      this.set({ ...this.state, activitySid: away.sid, activityName: away.friendly_name });
+      this.say(`You are now ${away.friendly_name}.`);
     }
     this.set(withoutOffer(this.state, reservationSid));
   }
@@ -525,7 +536,9 @@ export class DeskController {
   }
 
   /** My participant in the task's interaction channel (the agent participant with my reservation), and
-   * whether another agent is still active in it (then ending the chat is not mine alone to do). */
+   * whether another agent is still active in it (then ending the chat is not mine alone to do). A channel
+   * participant carries no status in Twilio's shape: another agent is still in while their task of the
+   * channel (its routing properties name it) is assigned, not yet wrapping or completed. */
   private async channelParticipants(held: HeldTask): Promise<{ mine: string | null; othersActive: boolean }> {
     const url = this.channelUrl(held.task);
     if (!url) {
@@ -542,42 +555,64 @@ export class DeskController {
       return routing.reservation_sid === held.reservationSid || routing.worker_sid === this.grants.workerSid;
     };
     const mine = agents.find(isMine);
-    const othersActive = agents.some((participant) => !isMine(participant) && participant.status === "joined");
-    return { mine: mine ? String(mine.sid) : null, othersActive };
+    const othersTasks = agents
+      .filter((participant) => !isMine(participant))
+      .map((participant) => ((participant.routing_properties ?? {}) as Record<string, unknown>).task_sid)
+      .filter((sid): sid is string => typeof sid === "string");
+    const statuses = await Promise.all(
+      othersTasks.map(async (sid) => {
+        const task = await this.rest.get<Record<string, unknown>>(`${this.ws}/Tasks/${sid}`);
+        return task.ok ? String(task.data.assignment_status) : null;
+      }),
+    );
+    return { mine: mine ? String(mine.sid) : null, othersActive: statuses.includes("assigned") };
   }
 
   private async myChannelParticipant(held: HeldTask): Promise<string | null> {
     return (await this.channelParticipants(held)).mine;
   }
 
-  private async leaveChannel(held: HeldTask, status: "wrapup" | "closed"): Promise<boolean> {
+  /** "ended": the chat is over for everyone; "left": the others go on without me; null: it failed (said). */
+  private async leaveChannel(held: HeldTask, status: "wrapup" | "closed"): Promise<"ended" | "left" | null> {
     const url = this.channelUrl(held.task);
     const { mine, othersActive } = url ? await this.channelParticipants(held) : { mine: null, othersActive: false };
     if (url && mine) {
-      // Wrapping up as the last agent ends the chat (Flex's "End chat"): the channel closes, so do the
-      // conversation and the customer's side of it; with another agent still in, only I wrap up.
-      const ending = status === "wrapup" && !othersActive;
-      const result = ending
-        ? await this.rest.post<Record<string, unknown>>(url, { Status: "closed" })
-        : await this.rest.post<Record<string, unknown>>(`${url}/Participants/${mine}`, { Status: status });
+      // The last agent still in ends the chat (Flex's "End chat") by wrapping up or by completing straight
+      // away: the channel closes, so do the conversation and the customer's side of it. With another agent
+      // still in, I only leave: my participant wraps up, or closes, and the chat goes on with them.
+      const ending = !othersActive && (status === "wrapup" || held.status === "accepted");
+      if (ending) {
+        const closed = await this.rest.post<Record<string, unknown>>(url, { Status: "closed" });
+        if (!closed.ok) {
+          this.say(closed.message);
+          return null;
+        }
+        if (status === "wrapup") {
+          return "ended";
+        }
+      }
+      const result = await this.rest.post<Record<string, unknown>>(`${url}/Participants/${mine}`, { Status: status });
       if (!result.ok) {
         this.say(result.message);
+        return null;
       }
-      return result.ok;
+      return ending ? "ended" : "left";
     }
     // Not a Flex interaction: the reservation itself moves.
     const result = await this.updateReservation(held.reservationSid, status === "wrapup" ? "wrapping" : "completed");
     if (!result.ok) {
       this.say(result.message);
+      return null;
     }
-    return result.ok;
+    return "ended";
   }
 
   async wrapUp(taskSid: string): Promise<void> {
     const held = this.state.tasks[taskSid];
-    if (held && (await this.leaveChannel(held, "wrapup"))) {
+    const outcome = held && (await this.leaveChannel(held, "wrapup"));
+    if (held && outcome) {
       this.set(withTask(this.state, { ...held, status: "wrapping" }));
-      this.say("Chat ended: wrap up, then complete the task.");
+      this.say(outcome === "ended" ? "Chat ended: wrap up, then complete the task." : "You left the chat: wrap up, then complete the task.");
     }
   }
 

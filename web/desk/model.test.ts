@@ -8,6 +8,7 @@ import {
   EMPTY,
   offerDeadline,
   secondsLeft,
+  stepAwayActivity,
   typingNow,
   withMessages,
   withReadHorizon,
@@ -104,5 +105,17 @@ describe("authors", () => {
     expect(authorLabel("carol", "bob", sms)).toBe("carol");
     const web = { sid: "WT2", attributes: { from: "Grace" } };
     expect(authorLabel("guest-1f2e", "bob", web)).toBe("Grace");
+  });
+});
+
+describe("stepAwayActivity", () => {
+  const activity = (friendly_name: string, available: boolean) => ({ sid: `WA-${friendly_name}`, friendly_name, available });
+
+  it("prefers Unavailable, then any unavailable activity but Offline, then Offline", () => {
+    const all = [activity("Offline", false), activity("Available", true), activity("Break", false), activity("Unavailable", false)];
+    expect(stepAwayActivity(all)?.friendly_name).toBe("Unavailable");
+    expect(stepAwayActivity(all.filter((a) => a.friendly_name !== "Unavailable"))?.friendly_name).toBe("Break");
+    expect(stepAwayActivity([activity("Offline", false), activity("Available", true)])?.friendly_name).toBe("Offline");
+    expect(stepAwayActivity([activity("Available", true)])).toBeNull();
   });
 });

@@ -348,3 +348,15 @@ export function secondsLeft(offer: Offer, now: number): number | null {
   }
   return Math.max(0, Math.floor((offer.expiresAt - now) / 1000));
 }
+
+/** Where "Reject and go Unavailable" takes the agent: the workspace's "Unavailable" activity, else another
+ * unavailable one that is not "Offline" (going offline would end the shift), else any unavailable one. */
+export function stepAwayActivity<A extends { friendly_name: string; available: boolean }>(activities: A[]): A | null {
+  const unavailable = activities.filter((activity) => !activity.available);
+  return (
+    unavailable.find((activity) => activity.friendly_name === "Unavailable") ??
+    unavailable.find((activity) => activity.friendly_name !== "Offline") ??
+    unavailable[0] ??
+    null
+  );
+}

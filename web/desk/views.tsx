@@ -100,6 +100,14 @@ function OfferCard({ offer, now, desk, onAccept }: { offer: Offer; now: number }
         <button type="button" class="secondary" disabled={busy} onClick={() => void act(() => desk.reject(offer.reservationSid))}>
           Reject<span class="visually-hidden"> {customer}</span>
         </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={busy}
+          onClick={() => void act(() => desk.reject(offer.reservationSid, { stepAway: true }))}
+        >
+          Reject and go Unavailable<span class="visually-hidden"> {customer}</span>
+        </button>
       </div>
     </li>
   );

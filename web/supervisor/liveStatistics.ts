@@ -26,11 +26,25 @@ export interface WorkerRow {
   tasks: HeldTask[];
 }
 
+/** A task nobody holds yet, with the router's view of why: being offered, or nobody who may take it is free. */
+export interface WaitingTask {
+  sid: string;
+  assignment_status: string;
+  task_queue_sid: string | null;
+  queue_name: string;
+  customer: string | null;
+  channel_type: string | null;
+  age_seconds: number;
+  declined: number;
+  reason: string;
+}
+
 export interface Snapshot {
   type: "supervisor.statistics";
   workspace_sid: string;
   queues?: QueueRow[];
   workers?: WorkerRow[];
+  waiting_tasks?: WaitingTask[];
   error?: string;
 }
 

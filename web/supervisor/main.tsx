@@ -1,6 +1,6 @@
 /**
  * The supervisor's live view (/supervisor/): sign in as an agent with role supervisor; queues (waiting,
- * longest wait, available and busy agents) and agents (activity, current tasks) as the realtime socket
+ * longest wait, available and busy agents), the tasks waiting longest with the reason each waits, and agents (activity, current tasks) as the realtime socket
  * pushes them; open any agent's conversation read-only, and join it.
  */
 import "../shared/base.css";
@@ -14,7 +14,7 @@ import { RealtimeSocket, type RealtimeMessage, type SocketStatus } from "../shar
 import { SignIn, useSession } from "../shared/SignIn";
 import { readTokenClaims } from "../shared/tokenRest";
 import { ConversationView } from "./ConversationView";
-import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WorkerRow } from "./liveStatistics";
+import { describeTask, formatWait, type HeldTask, isSnapshot, type QueueRow, type Snapshot, type WaitingTask, type WorkerRow } from "./liveStatistics";
 
 /** Seconds since the snapshot arrived, ticking while someone waits: the longest wait grows between pushes. */
 function useSecondsSince(since: number, ticking: boolean): number {
@@ -84,6 +84,28 @@ function QueueTable({ queues, receivedAt }: { queues: QueueRow[]; receivedAt: nu
           <td>{formatWait(queue.waiting > 0 ? queue.longest_wait_seconds + elapsed : 0)}</td>
           <td>{queue.available_agents}</td>
           <td>{queue.busy_agents}</td>
+        </tr>
+      ))}
+    </LiveTable>
+  );
+}
+
+function WaitingTable({ tasks, receivedAt }: { tasks: WaitingTask[]; receivedAt: number }) {
+  const elapsed = useSecondsSince(receivedAt, tasks.length > 0);
+  return (
+    <LiveTable
+      id="waiting"
+      caption="Tasks waiting longest, and why they wait"
+      columns={["Customer", "Queue", "Waiting", "Why it waits", "Declined"]}
+      empty="No task is waiting."
+    >
+      {tasks.map((task) => (
+        <tr key={task.sid}>
+          <th scope="row">{describeTask({ ...task, conversation_sid: null })}</th>
+          <td>{task.queue_name}</td>
+          <td>{formatWait(task.age_seconds + elapsed)}</td>
+          <td>{task.reason}</td>
+          <td>{task.declined}</td>
         </tr>
       ))}
     </LiveTable>
@@ -220,6 +242,10 @@ function Dashboard({
         <section class="card" aria-labelledby="queues-title">
           <h2 id="queues-title">Queues</h2>
           <QueueTable queues={snapshot?.data.queues ?? []} receivedAt={snapshot?.receivedAt ?? 0} />
+        </section>
+        <section class="card" aria-labelledby="waiting-title">
+          <h2 id="waiting-title">Waiting tasks</h2>
+          <WaitingTable tasks={snapshot?.data.waiting_tasks ?? []} receivedAt={snapshot?.receivedAt ?? 0} />
         </section>
         <section class="card" aria-labelledby="agents-title">
           <h2 id="agents-title">Agents</h2>

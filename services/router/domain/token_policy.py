@@ -6,7 +6,8 @@ token's task_router grant (workspace W, worker K, role). Anything not allowed he
   reservation timeout times an offer); list W's workers as a roster (names, activity and availability
   only: whom to transfer to or invite), never filtered by attributes; read K and anything under it;
   set K's activity; move K's reservations to accepted/rejected/wrapping/completed; read a task K holds
-  a reservation for, and move a task assigned to K to wrapping/completed;
+  a reservation for, or a task of an interaction channel where K holds one (whether the other agents
+  there are still in decides what K's wrap-up does), and move a task assigned to K to wrapping/completed;
 - role supervisor or admin besides: read every worker, task and statistic of W, and K's attributes;
 - Flex Interactions: read an interaction whose task K holds; on its channel, set K's own participant to
   wrapup/closed, create invites and transfers, close the channel (without Routing: its tasks wrap up);
@@ -47,7 +48,7 @@ class Grant:
 class Requirement:
     """A stored fact the decision depends on, about the grant's worker."""
 
-    kind: str  # task_reserved | task_assigned | reservation_of_worker | interaction_task_held | own_channel_participant
+    kind: str  # task_readable | task_assigned | reservation_of_worker | interaction_task_held | own_channel_participant
     sid: str
     parent_sid: str | None = None  # the task, channel or interaction the sid belongs to
 
@@ -163,7 +164,7 @@ def _held_task(grant: Grant, asked: Asked, path: list[str]) -> Decision:
         return refuse("the token's role does not permit this action")
     if len(path) == 2:
         if asked.method == "GET":
-            return allow(Requirement("task_reserved", task_sid))
+            return allow(Requirement("task_readable", task_sid))
         status = asked.form.get("AssignmentStatus")
         if status in TASK_MOVES and _only(asked.form, {"AssignmentStatus", "Reason"}):
             return allow(Requirement("task_assigned", task_sid))

@@ -258,12 +258,12 @@ class _Round:
         waiting = await store.waiting_tasks(self.conn, wanted) if wanted else []
         if not waiting:
             return 0, set()
-        declined = await store.refused_by(self.conn, [task.sid for _, task in waiting])
+        excluded = await store.not_to_offer(self.conn, [task.sid for _, task in waiting])
         picks: list[_Pick] = []
         timings = self.dispatcher.timings
         for queue, task in waiting:
             started = time.perf_counter()
-            chosen = self._choose(queue, task, ready, declined.get(task.sid, set()))
+            chosen = self._choose(queue, task, ready, excluded.get(task.sid, set()))
             for worker_sid in chosen:
                 ready.take(worker_sid, task.task_channel_sid)
                 picks.append(_Pick(task, queue, worker_sid))
@@ -274,19 +274,19 @@ class _Round:
         timings.reservations += made
         return made, refused
 
-    def _choose(self, queue: TaskQueue, task: Task, ready: ReadyWorkers, refused: set[str]) -> list[str]:
+    def _choose(self, queue: TaskQueue, task: Task, ready: ReadyWorkers, excluded: set[str]) -> list[str]:
         wanted = queue.max_reserved_workers
         channel = task.task_channel_sid
         if task.known_worker_sid is not None:
             worker = task.known_worker_sid
-            eligible = (worker not in refused and ready.free.get((worker, channel), 0) > 0
+            eligible = (worker not in excluded and ready.free.get((worker, channel), 0) > 0
                         and queue.sid in self.index.member_of.get(worker, ()))
             if not eligible or not (task.target_expression or task.target_order_by):
                 return [worker] if eligible else []
         if not (task.target_expression or task.target_order_by or task.known_worker_sid):
             chosen = []
             for worker in ready.candidates(queue.sid, channel):
-                if worker not in refused:
+                if worker not in excluded:
                     chosen.append(worker)
                     if len(chosen) >= wanted:
                         break
@@ -294,7 +294,7 @@ class _Round:
         candidates = []
         for worker in ready.candidates(queue.sid, channel):
             facts = self.index.workers.get(worker)
-            if worker in refused or facts is None:
+            if worker in excluded or facts is None:
                 continue
             candidates.append(Candidate(worker_sid=worker, friendly_name=facts.friendly_name,
                                         attributes=facts.attributes, idle_since=ready.idle_since[(worker, channel)]))

@@ -181,12 +181,16 @@ def conversation_routed(conversation_sid: str) -> TwilioError:
 async def new_channel_task(conn: Connection, target: RoutingTarget, channel: InteractionChannel, *,
                            attributes: dict[str, Any], routing: RoutingRequest, accept: bool, base: str,
                            invite_sid: str | None = None, transfer_sid: str | None = None) -> Task:
-    """A task for the channel: through the workflow, or straight to one worker (reserved, accepted if asked)."""
-    direct = target.worker_sid is not None and (target.workflow is None or accept)
+    """A task for the channel: through the workflow, or straight to one named worker (reserved, accepted if asked).
+
+    A named worker is offered the task even when a workflow is named too: the workflow then only places it in
+    a queue (when no queue_sid says which), the way a task for a known worker still has one."""
+    direct = target.worker_sid is not None
+    through_workflow = target.workflow is not None and not (direct and (accept or target.queue_sid is not None))
     task = await task_cases.create_task(
-        conn, target.workspace, workflow=None if direct else target.workflow, attributes=json.dumps(attributes),
-        priority=routing.priority or 0, timeout=routing.timeout or 86400, channel=target.channel,
-        routing_target=target.worker_sid if direct else None, ignore_capacity=False, virtual_start_time=None,
+        conn, target.workspace, workflow=target.workflow if through_workflow else None,
+        attributes=json.dumps(attributes), priority=routing.priority or 0, timeout=routing.timeout or 86400,
+        channel=target.channel, routing_target=target.worker_sid, ignore_capacity=False, virtual_start_time=None,
         base=base)
     await store.insert_interaction_task(conn, task_sid=task.sid, channel_sid=channel.sid,
                                         workspace_sid=target.workspace.sid, invite_sid=invite_sid,
@@ -334,6 +338,10 @@ async def invite(conn: Connection, channel: InteractionChannel, *, routing: Rout
     if channel.status in ("closed", "failed") or channel.media_channel_sid is None:
         raise invalid_parameter(f"Channel {channel.sid} is {channel.status}: nobody can be invited")
     target = await resolve_routing(conn, account_sid=channel.account_sid, routing=routing, default_channel="chat")
+    if target.worker_sid is not None and any(
+            agent.worker_sid == target.worker_sid
+            for agent in await store.agents_of_channel(conn, channel_sid=channel.sid, statuses=["joined", "wrapup"])):
+        raise invalid_parameter(f"Worker {target.worker_sid} is in the channel already")
     made = await store.insert_invite(conn, account_sid=channel.account_sid, channel=channel, routing=raw_routing)
     await new_channel_task(conn, target, channel, attributes=await _channel_attributes(
         conn, channel, routing.attributes, invite_sid=made.sid), routing=routing, accept=False, base=base,

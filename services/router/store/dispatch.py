@@ -73,11 +73,19 @@ async def waiting_tasks(conn: Connection, wanted: list[tuple[TaskQueue, int]]) -
     return [(queue, task) for queue, _ in wanted for task in found.get(queue.sid, ())]
 
 
-async def refused_by(conn: Connection, task_sids: list[str]) -> dict[str, set[str]]:
-    """Per task, the workers it must not be offered to: they refused it, let it time out, or hold an offer."""
+async def not_to_offer(conn: Connection, task_sids: list[str]) -> dict[str, set[str]]:
+    """Per task, the workers it must not be offered to now: those holding a pending offer of it (once at a time),
+    and for a task of an interaction channel (an invite, a transfer), the agents already in that channel.
+
+    A worker who rejected the task or let an offer lapse is not among them: as in TaskRouter, the task goes
+    back to pending and may be offered to them again. What keeps it away from them is their activity (the
+    reject's WorkerActivitySid, the workspace's TimeoutActivitySid) or the workflow's targets."""
     rows = await conn.fetch(
         "SELECT task_sid, worker_sid FROM reservations WHERE task_sid = ANY($1::text[]) "
-        "AND reservation_status IN ('rejected', 'timeout', 'pending')", task_sids)
+        "AND reservation_status = 'pending' "
+        "UNION SELECT t.task_sid, p.worker_sid FROM interaction_tasks t JOIN interaction_participants p "
+        "ON p.channel_sid = t.channel_sid WHERE t.task_sid = ANY($1::text[]) AND p.type = 'agent' "
+        "AND p.status IN ('joined', 'wrapup') AND p.worker_sid IS NOT NULL", task_sids)
     found: dict[str, set[str]] = {}
     for row in rows:
         found.setdefault(row["task_sid"], set()).add(row["worker_sid"])

@@ -18,11 +18,21 @@ async def worker_holds(conn: Connection, requirement: Requirement, *, account_si
     sid, parent = requirement.sid, requirement.parent_sid
     statuses = OFFERED if reading else HOLDING
     match requirement.kind:
-        case "task_reserved" | "task_assigned":
+        case "task_readable":
+            # Offered the task, or holding another task of the same interaction channel (a fellow agent's).
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM reservations WHERE task_sid = $1 AND worker_sid = $2 "
+                "AND reservation_status = ANY($3::text[]) AND account_sid = $4) "
+                "OR EXISTS (SELECT 1 FROM interaction_tasks asked JOIN interaction_tasks mine "
+                "ON mine.channel_sid = asked.channel_sid JOIN reservations r ON r.task_sid = mine.task_sid "
+                "WHERE asked.task_sid = $1 AND r.worker_sid = $2 AND r.reservation_status = ANY($5::text[]) "
+                "AND r.account_sid = $4)",
+                sid, worker_sid, OFFERED, account_sid, HOLDING)
+        case "task_assigned":
             found = await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM reservations WHERE task_sid = $1 AND worker_sid = $2 "
                 "AND reservation_status = ANY($3::text[]) AND account_sid = $4)",
-                sid, worker_sid, OFFERED if requirement.kind == "task_reserved" else HOLDING, account_sid)
+                sid, worker_sid, HOLDING, account_sid)
         case "reservation_of_worker":
             found = await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM reservations WHERE sid = $1 AND worker_sid = $2 AND task_sid = $3 "

@@ -40,12 +40,11 @@ from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
 from shared.contracts.ingress import INBOUND_MESSAGE, InboundMessage
 from shared.contracts.realtime import REALTIME_EVENT, RealtimeEvent
 from shared.errors import not_found
+from shared.outages import is_infrastructure_failure
 from shared.outbox import add_to_outbox
 
 log = logging.getLogger(__name__)
 
-# A provider gives up on a webhook after ~15 s; answer 503 well before that, so it retries.
-PUBLISH_TIMEOUT_SECONDS = 8.0
 _PUBLISH_FAILURES = (
     UnroutableMessage, aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
     ConnectionError, TimeoutError,
@@ -109,11 +108,12 @@ async def _refuse_taken_addresses(conn: store.Connection, *, account_sid: str, f
 
 
 async def accept_inbound_message(broker: Broker, *, provider: Provider, inbound: InboundMessage,
-                                 media: InboundMediaFetcher | None = None) -> None:
+                                 publish_timeout: float, media: InboundMediaFetcher | None = None) -> None:
     """Fetch the message's files into the blob store (with `media`), publish the message and wait for the
-    broker's confirm; raises a 503 error when it was not taken.
+    broker's confirm; raises a 503 error when it was not taken within `publish_timeout` (a provider gives up on
+    a webhook after ~15 s: answered before that, it retries).
 
-    No database write happens here: the broker is the durable record, and a provider's retry of
+    No database read or write happens here: the broker is the durable record, and a provider's retry of
     the same MessageSid yields the same `message_id`, which the consumer deduplicates.
     """
     if media is not None:
@@ -128,9 +128,11 @@ async def accept_inbound_message(broker: Broker, *, provider: Provider, inbound:
     try:
         await asyncio.wait_for(
             broker.publish(INBOUND, INBOUND_MESSAGE, envelope.to_bytes(), message_id=str(envelope.message_id)),
-            timeout=PUBLISH_TIMEOUT_SECONDS,
+            timeout=publish_timeout,
         )
-    except _PUBLISH_FAILURES as error:
+    except Exception as error:
+        if not (isinstance(error, _PUBLISH_FAILURES) or is_infrastructure_failure(error)):
+            raise
         log.warning("inbound message not queued: %s", error, extra={
             "provider_sid": provider.sid, "channel_message_sid": inbound.channel_message_sid,
             "message_id": str(envelope.message_id),
@@ -270,16 +272,20 @@ async def accept_status_callback(pool: asyncpg.Pool, *, provider_sid: str, chann
 
 
 async def accept_whatsapp_webhook(pool: asyncpg.Pool, broker: Broker, *, provider: Provider, webhook: Webhook,
-                                  media: InboundMediaFetcher | None = None) -> None:
+                                  publish_timeout: float, media: InboundMediaFetcher | None = None) -> None:
     """Customers' messages open (or extend) their 24-hour window, then go on the fabric like any inbound message;
-    statuses update their sends and become receipts."""
+    statuses update their sends and become receipts.
+
+    The window is noted first, so that no reply can find it closed: while the database is down the webhook is
+    answered 503 and nothing published, and Meta retries it (for days) until it is taken."""
     if webhook.messages:
         async with pool.acquire() as conn, conn.transaction():
             for message in webhook.messages:
                 await store.note_customer_wrote(conn, provider_sid=provider.sid,
                                                 customer_address=message.from_address, at=message.received_at)
     for message in webhook.messages:
-        await accept_inbound_message(broker, provider=provider, inbound=message, media=media)
+        await accept_inbound_message(broker, provider=provider, inbound=message, publish_timeout=publish_timeout,
+                                     media=media)
     for status in webhook.statuses:
         async with pool.acquire() as conn, conn.transaction():
             await store.lock_channel_message(conn, provider_sid=provider.sid,

@@ -51,6 +51,7 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
     public_base_url = context.settings.public_base_url
     broker = context.broker
     pool = context.pool
+    publish_timeout = context.settings.inbound_publish_timeout_seconds
 
     async def signed_fields(request: Request, provider_sid: str) -> tuple[Provider, dict[str, str]]:
         """The provider and the request's fields, once the signature proves the provider sent them."""
@@ -73,7 +74,8 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
             )
         except InboundRejected as rejected:
             raise invalid_parameter(rejected.message) from rejected
-        await handlers.accept_inbound_message(broker, provider=provider, inbound=inbound, media=media)
+        await handlers.accept_inbound_message(broker, provider=provider, inbound=inbound,
+                                              publish_timeout=publish_timeout, media=media)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @router.post("/{provider_sid}/status", status_code=204)
@@ -128,7 +130,8 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
             )
         except (ValueError, whatsapp_cloud.WebhookRejected) as error:
             raise invalid_parameter(f"Unreadable WhatsApp webhook: {error}") from error
-        await handlers.accept_whatsapp_webhook(pool, broker, provider=provider, webhook=webhook, media=media)
+        await handlers.accept_whatsapp_webhook(pool, broker, provider=provider, webhook=webhook,
+                                               publish_timeout=publish_timeout, media=media)
         return Response(status_code=200)
 
     return router

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from shared.settings import Settings
 from tests.conftest import StartParley
-from tests.support.own_postgres import OwnPostgres, own_postgres
-from tests.support.own_rabbitmq import OwnRabbitMQ, own_rabbitmq
+from tests.support.own_postgres import OwnPostgres
+from tests.support.own_rabbitmq import OwnRabbitMQ
 from tests.support.provider import Provider, create_twilio_provider, inbound_form, post_inbound, post_status
 from tests.support.waiting import eventually
 
@@ -28,18 +26,6 @@ NUMBER = "+15550005555"
 CUSTOMERS = 8
 MESSAGES_EACH = 3
 CACHE_SECONDS = 0.2  # the provider record's TTL, shrunk: the outage outlasts it many times
-
-
-@pytest.fixture
-def postgres() -> Iterator[OwnPostgres]:
-    with own_postgres() as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def rabbitmq() -> Iterator[OwnRabbitMQ]:
-    with own_rabbitmq() as node:
-        yield node
 
 
 def customer(n: int) -> str:

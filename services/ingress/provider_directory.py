@@ -48,7 +48,7 @@ class ProviderDirectory:
         self._unknown: dict[str, float] = {}
         self._reading: dict[str, asyncio.Task[Provider | None]] = {}
         self._unreachable_until = 0.0
-        self._outage = Outage(log, "provider lookups of inbound callbacks")
+        self._outage = Outage(log, "the provider lookup of inbound callbacks")
 
     async def get(self, sid: str) -> Provider | None:
         """The provider, None when there is none; raises a 503 error when the database can't be asked and no

@@ -1,10 +1,10 @@
 """The channel edge through outages (issue 15, item 2), on a database and a broker of the test's own.
 
 PostgreSQL down: ingress still checks signatures (against the last provider record it read, long past the cache
-TTL) and takes inbound messages, since it is the broker that keeps them; they are stored once, in order, when the
-database is back. What truly needs the database (a status callback, a provider never read, the REST API, a web
-chat) is answered 503 20503 with `Retry-After`, never 500. The broker unable to confirm: 503 with `Retry-After`,
-and the provider's retry of the same message is stored once.
+TTL) and takes inbound messages and status callbacks, since it is the broker that keeps them; the messages are
+stored once, in order, when the database is back. What truly needs the database (a provider never read, the REST
+API, a web chat) is answered 503 20503 with `Retry-After`, never 500. The broker unable to confirm: 503 with
+`Retry-After`, and the provider's retry of the same message is stored once.
 """
 
 from __future__ import annotations
@@ -89,10 +89,12 @@ async def test_inbound_messages_are_taken_while_the_database_is_down_and_stored_
         # A signature is still checked against the record: a forged callback is refused, and takes nothing in.
         forged = inbound_form(from_address=customer(0), to_address=NUMBER, body="forged")
         assert (await post_inbound(provider, forged, auth_token="not-the-token", client=http)).status_code == 403
-        # What truly needs the database: a provider never read, a status callback, the REST API, a web chat.
+        # A status callback is kept by the broker too, until its send record takes it.
+        assert (await post_status(provider, message_sid="SM" + secrets.token_hex(16), status="delivered")).status_code \
+            == 204
+        # What truly needs the database: a provider never read, the REST API, a web chat.
         unknown = inbound_form(from_address=customer(0), to_address="+15550005556", body="to a provider never read")
         assert_unavailable(await post_inbound(never_called_back, unknown, client=http))
-        assert_unavailable(await post_status(provider, message_sid="SM" + secrets.token_hex(16), status="delivered"))
         assert_unavailable(await client.get("/conversations/v1/Conversations"))
         assert_unavailable(await http.post(f"{parley.base_url}/flex-api/v2/WebChats",
                                            data={"AddressSid": "IG" + secrets.token_hex(16)}))
@@ -131,6 +133,7 @@ async def test_inbound_message_the_broker_cannot_confirm_is_answered_503_and_its
         rabbitmq.refuse_publishes()
         try:
             assert_unavailable(await post_inbound(provider, form))
+            assert_unavailable(await post_status(provider, message_sid="SM" + secrets.token_hex(16), status="sent"))
         finally:
             rabbitmq.take_publishes()
         # The provider's retry: the same MessageSid, which the conversation deduplicates with the first publish

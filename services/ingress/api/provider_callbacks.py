@@ -4,7 +4,8 @@
 No Basic auth here: the provider signs each request (X-Twilio-Signature with its auth token; Meta's
 X-Hub-Signature-256 with the app secret).
 Inbound messages are the hot path of the channel edge: they touch the database only on a cache
-miss. Status callbacks update the send record they are about.
+miss, and not even then while it is down (services/ingress/provider_directory.py). Status callbacks are kept by
+the broker too, then recorded on their send by a consumer: both are answered once the broker confirmed them.
 """
 
 import json
@@ -23,6 +24,7 @@ from services.ingress.errors import invalid_hub_signature, invalid_signature, in
 from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.render import CALLBACKS_PATH
+from shared.contracts.channels import ProviderStatusReport
 from shared.errors import invalid_parameter, missing_parameter, not_found
 from shared.http import request_url
 from shared.runtime import ServiceContext
@@ -80,7 +82,8 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
 
     @router.post("/{provider_sid}/status", status_code=204)
     async def receive_status(request: Request, provider_sid: str) -> Response:
-        """A delivery status callback: noted on the send; sent/delivered/read/undelivered/failed become receipts."""
+        """A delivery status callback, queued (confirmed) to be noted on the send; sent, delivered, read,
+        undelivered and failed become receipts."""
         provider, fields = await signed_fields(request, provider_sid)
         message_sid = fields.get("MessageSid") or fields.get("SmsSid")
         if not message_sid:
@@ -93,10 +96,10 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
         error_code = fields.get("ErrorCode") or None
         if error_code is not None and not error_code.isdigit():
             raise invalid_parameter(f"Invalid ErrorCode '{error_code}'")
-        await handlers.accept_status_callback(
-            pool, provider_sid=provider.sid, channel_message_sid=message_sid[:256], status=status.lower(),
-            error_code=int(error_code) if error_code else None,
-        )
+        report = ProviderStatusReport(provider_sid=provider.sid, channel_message_sid=message_sid[:256],
+                                      status=status.lower(), error_code=int(error_code) if error_code else None,
+                                      reported_at=datetime.now(UTC))
+        await handlers.accept_status_callback(broker, provider=provider, report=report, publish_timeout=publish_timeout)
         return Response(status_code=204)
 
     async def whatsapp_provider(provider_sid: str) -> Provider:

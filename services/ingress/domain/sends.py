@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -92,6 +93,14 @@ def backoff_seconds(attempts: int, *, base: float, maximum: float, retry_after: 
     """Exponential backoff after the `attempts`-th failure; a provider's Retry-After wins when longer."""
     delay = min(base * (2 ** max(attempts - 1, 0)), maximum)
     return float(max(delay, min(retry_after, maximum))) if retry_after is not None else float(delay)
+
+
+_STATUS_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://parley/ingress/provider-status")
+
+
+def status_report_id(provider_sid: str, channel_message_sid: str, status: str, error_code: int | None) -> uuid.UUID:
+    """The same for a provider's retry of one status callback, so the broker message is the same one."""
+    return uuid.uuid5(_STATUS_NAMESPACE, f"{provider_sid}/{channel_message_sid}/{status}/{error_code or ''}")
 
 
 def receipt_status(provider_status: str) -> ReceiptStatus | None:

@@ -67,6 +67,7 @@ def export_contracts(directory: Path) -> list[Path]:
         webhooks.PRE_EVENT_ANSWERED: webhooks.PreEventReply,
         channels.SEND_MESSAGE: channels.OutboundMessage,
         channels.DELIVERY_RECEIPT: channels.DeliveryReceiptReport,
+        channels.PROVIDER_STATUS: channels.ProviderStatusReport,
         flex.PREPARE_CONVERSATION: flex.PrepareConversation,
         flex.CONVERSATION_PREPARED: flex.ConversationPrepared,
         flex.ADD_AGENT: flex.AgentParticipant,

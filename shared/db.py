@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +30,12 @@ async def create_pool(database_url: str, *, schema: str, min_size: int = 1, max_
     )
     assert pool is not None
     return pool
+
+
+async def require_reachable(pool: asyncpg.Pool, *, timeout: float = 2.0) -> None:
+    """Raise the database's own failure (an outage, shared/outages.py) unless it answers now: asked before work
+    elsewhere whose outcome will need the database, so an outage fails the request before anything was done."""
+    await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout)
 
 
 async def ensure_database(database_url: str) -> None:

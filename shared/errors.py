@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# What a 503 tells a client to wait before trying again: the outages it answers (a database or broker restarting,
+# a service not answering) last seconds, and a retry that finds one still under way is told again.
+RETRY_AFTER_SECONDS = 5
+
 
 class TwilioError(Exception):
     def __init__(self, status: int, code: int, message: str, *, headers: dict[str, str] | None = None) -> None:
@@ -40,3 +44,8 @@ def unauthorized() -> TwilioError:
 
 def conflict(message: str, code: int) -> TwilioError:
     return TwilioError(409, code, message)
+
+
+def service_unavailable(message: str, *, retry_after: int = RETRY_AFTER_SECONDS) -> TwilioError:
+    """Twilio's 20503: nothing was done, and the same request may be made again (with `Retry-After`)."""
+    return TwilioError(503, 20503, message, headers={"Retry-After": str(retry_after)})

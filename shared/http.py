@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -13,7 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import TwilioError
+from shared.errors import TwilioError, service_unavailable
+from shared.outages import is_infrastructure_failure
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,32 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(InternalErrorAnswer)
 
 
+# Every API answers this while the database or broker it needs is down: nothing was done, ask again.
+UNAVAILABLE_MESSAGE = "Service unavailable: a database or broker Parley depends on cannot be reached; retry later"
+
+
+class _OutageAnswers:
+    """Requests answered 503 for an outage, told in one line when they start and one every `every` seconds while
+    they go on, with their number: a traceback per request would bury everything else in the log."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self._every = every
+        self._last_said = float("-inf")
+        self._unsaid = 0
+
+    def answered(self, error: BaseException, path: str | None) -> None:
+        self._unsaid += 1
+        now = time.monotonic()
+        if now - self._last_said >= self._every:
+            log.warning("infrastructure unavailable: %d request(s) answered 503 since the last line: %s: %s",
+                        self._unsaid, type(error).__name__, error, extra={"path": path})
+            self._last_said = now
+            self._unsaid = 0
+
+
 class InternalErrorAnswer:
-    """Answers an unexpected exception with Twilio's 500 body and keeps the connection.
+    """Answers an unexpected exception with Twilio's 500 body and keeps the connection; an outage of the database
+    or the broker (shared/outages.py) is no fault of the request, and gets 503 20503 with `Retry-After` instead.
 
     Not `add_exception_handler(Exception, …)`: Starlette's outermost middleware runs that handler and then
     re-raises, and uvicorn closes a connection whose application raised, so the client's next request on
@@ -59,6 +85,7 @@ class InternalErrorAnswer:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._outage_answers = _OutageAnswers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,11 +100,16 @@ class InternalErrorAnswer:
 
         try:
             await self.app(scope, receive, watched)
-        except Exception:
-            log.exception("unhandled error", extra={"path": scope.get("path")})
+        except Exception as error:
+            outage = is_infrastructure_failure(error)
+            if outage:
+                self._outage_answers.answered(error, scope.get("path"))
+            else:
+                log.exception("unhandled error", extra={"path": scope.get("path")})
             if started:  # half an answer is out: only closing the connection tells the client
                 raise
-            answer = error_response(TwilioError(500, 20500, "An internal server error has occurred"))
+            answer = error_response(service_unavailable(UNAVAILABLE_MESSAGE) if outage
+                                    else TwilioError(500, 20500, "An internal server error has occurred"))
             await answer(scope, receive, send)
 
 

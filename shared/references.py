@@ -10,10 +10,9 @@ from collections.abc import Sequence
 
 from shared.broker.topology import COMMANDS
 from shared.contracts.references import OWNER_REQUEST, CheckReferences, Reference, ReferencesChecked
-from shared.errors import TwilioError, not_found
+from shared.errors import not_found, service_unavailable
 from shared.rpc import RpcClient, RpcTimeout, RpcUnroutable
 
-OWNER_UNAVAILABLE = 20503
 _NAMES = {"workspace": "Workspace", "worker": "Worker", "flow": "Flow", "chat_service": "Conversation Service"}
 
 
@@ -35,8 +34,8 @@ class ReferenceCheck:
                                               account_sid=account_sid, reply=ReferencesChecked,
                                               timeout=self._timeout)
             except (RpcTimeout, RpcUnroutable) as error:
-                raise TwilioError(503, OWNER_UNAVAILABLE,
-                                  f"The referenced resources could not be checked now; retry later ({error})") from error
+                raise service_unavailable(
+                    f"The referenced resources could not be checked now; retry later ({error})") from error
             for reference in asked:
                 if reference.sid in answer.missing:
                     raise not_found(f"{_NAMES[reference.kind]} {reference.sid}")

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     # `*`, a comma-separated list of origins, or empty for none.
     cors_allowed_origins: str = Field("*", alias="PARLEY_CORS_ALLOWED_ORIGINS")
 
+    # Provider callbacks (docs/channel-edge.md): a replica trusts the provider record it read for this long (a
+    # provider changed in another process is seen after it; 0: read every time). While the database cannot be
+    # reached, callbacks are checked against the last record read, however old. An inbound message waits this
+    # long for the broker's confirm before it is answered 503; providers give up on a webhook after ~15 s.
+    provider_cache_seconds: float = Field(5.0, alias="PARLEY_PROVIDER_CACHE_SECONDS", ge=0)
+    inbound_publish_timeout_seconds: float = Field(8.0, alias="PARLEY_INBOUND_PUBLISH_TIMEOUT", gt=0)
+
     # Chats a browser may start without credentials (the widget), per client address and minute; 0: no limit.
     # Behind a proxy, trust its X-Forwarded-For to tell clients apart (else they all share the proxy's address).
     webchat_starts_per_minute: int = Field(60, alias="PARLEY_WEBCHAT_STARTS_PER_MINUTE", ge=0)

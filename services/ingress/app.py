@@ -27,7 +27,7 @@ from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
 
 def build(context: ServiceContext) -> ServiceParts:
     # One directory for routers and sender, so a provider changed through the API is seen at once.
-    directory = ProviderDirectory(context.pool, context.box)
+    directory = ProviderDirectory(context.pool, context.box, ttl_seconds=context.settings.provider_cache_seconds)
     sender = Sender(context, directory)
     # Inbound files go to the blob store the conversations service reads (one root, a shared volume when apart).
     media = InboundMediaFetcher(context.outbound, LocalDirectoryBlobStore(context.settings.media_directory),

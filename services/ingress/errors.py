@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import TwilioError
+from shared.errors import TwilioError, service_unavailable
 
 ADDRESS_TAKEN = 90101
 
@@ -23,7 +23,7 @@ def invalid_signature() -> TwilioError:
 
 def broker_unavailable() -> TwilioError:
     # 503 tells the provider to retry; its retry carries the same MessageSid, so nothing doubles.
-    return TwilioError(503, 20503, "Service unavailable: the message could not be queued; retry later")
+    return service_unavailable("Service unavailable: the message could not be queued; retry later")
 
 
 def invalid_hub_signature() -> TwilioError:

@@ -7,6 +7,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -20,6 +21,7 @@ from services.ingress.domain.sends import (
     ReceiptStatus,
     Send,
     receipt_status,
+    status_report_id,
 )
 from services.ingress.domain.twilio_inbound import inbound_message_id
 from services.ingress.domain.whatsapp_cloud import Webhook
@@ -30,10 +32,12 @@ from shared.broker.connection import Broker, UnroutableMessage
 from shared.broker.topology import COMMANDS, DEAD, EVENTS, INBOUND, INGRESS_SENDS
 from shared.contracts.channels import (
     DELIVERY_RECEIPT,
+    PROVIDER_STATUS,
     SEND_MESSAGE,
     DeliveryReceiptReport,
     OutboundMedia,
     OutboundMessage,
+    ProviderStatusReport,
 )
 from shared.contracts.conversations import (
     CONVERSATION_REMOVED,
@@ -47,12 +51,11 @@ from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
 from shared.contracts.ingress import INBOUND_MESSAGE, InboundMessage
 from shared.contracts.realtime import REALTIME_EVENT, RealtimeEvent
 from shared.errors import not_found
+from shared.outages import is_infrastructure_failure
 from shared.outbox import add_to_outbox
 
 log = logging.getLogger(__name__)
 
-# A provider gives up on a webhook after ~15 s; answer 503 well before that, so it retries.
-PUBLISH_TIMEOUT_SECONDS = 8.0
 _PUBLISH_FAILURES = (
     UnroutableMessage, aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
     ConnectionError, TimeoutError,
@@ -116,11 +119,12 @@ async def _refuse_taken_addresses(conn: store.Connection, *, account_sid: str, f
 
 
 async def accept_inbound_message(broker: Broker, *, provider: Provider, inbound: InboundMessage,
-                                 media: InboundMediaFetcher | None = None) -> None:
+                                 publish_timeout: float, media: InboundMediaFetcher | None = None) -> None:
     """Fetch the message's files into the blob store (with `media`), publish the message and wait for the
-    broker's confirm; raises a 503 error when it was not taken.
+    broker's confirm; raises a 503 error when it was not taken within `publish_timeout` (a provider gives up on
+    a webhook after ~15 s: answered before that, it retries).
 
-    No database write happens here: the broker is the durable record, and a provider's retry of
+    No database read or write happens here: the broker is the durable record, and a provider's retry of
     the same MessageSid yields the same `message_id`, which the consumer deduplicates.
     """
     if media is not None:
@@ -132,14 +136,34 @@ async def accept_inbound_message(broker: Broker, *, provider: Provider, inbound:
         correlation_id=inbound.channel_message_sid,
         payload=inbound,
     )
+    await _publish_confirmed(broker, envelope, provider_sid=provider.sid, timeout=publish_timeout)
+
+
+async def accept_status_callback(broker: Broker, *, provider: Provider, report: ProviderStatusReport,
+                                 publish_timeout: float) -> None:
+    """A provider's status callback, kept by the broker (confirmed) until `record_status_callback` takes it: like an
+    inbound message, it needs no database to be answered. Raises a 503 error when it was not taken."""
+    envelope = Envelope[ProviderStatusReport](
+        message_id=status_report_id(provider.sid, report.channel_message_sid, report.status, report.error_code),
+        type=PROVIDER_STATUS,
+        account_sid=provider.account_sid,
+        correlation_id=report.channel_message_sid,
+        payload=report,
+    )
+    await _publish_confirmed(broker, envelope, provider_sid=provider.sid, timeout=publish_timeout)
+
+
+async def _publish_confirmed(broker: Broker, envelope: Envelope[Any], *, provider_sid: str, timeout: float) -> None:
     try:
         await asyncio.wait_for(
-            broker.publish(INBOUND, INBOUND_MESSAGE, envelope.to_bytes(), message_id=str(envelope.message_id)),
-            timeout=PUBLISH_TIMEOUT_SECONDS,
+            broker.publish(INBOUND, envelope.type, envelope.to_bytes(), message_id=str(envelope.message_id)),
+            timeout=timeout,
         )
-    except _PUBLISH_FAILURES as error:
-        log.warning("inbound message not queued: %s", error, extra={
-            "provider_sid": provider.sid, "channel_message_sid": inbound.channel_message_sid,
+    except Exception as error:
+        if not (isinstance(error, _PUBLISH_FAILURES) or is_infrastructure_failure(error)):
+            raise
+        log.warning("provider callback not queued: %s", error, extra={
+            "provider_sid": provider_sid, "channel_message_sid": envelope.correlation_id, "type": envelope.type,
             "message_id": str(envelope.message_id),
         })
         raise broker_unavailable() from error
@@ -276,32 +300,35 @@ async def record_provider_status(conn: store.Connection, *, provider_sid: str, c
                            reported_at=reported_at)
 
 
-async def accept_status_callback(pool: asyncpg.Pool, *, provider_sid: str, channel_message_sid: str, status: str,
-                                 error_code: int | None) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await store.lock_channel_message(conn, provider_sid=provider_sid, channel_message_sid=channel_message_sid)
-        await record_provider_status(conn, provider_sid=provider_sid, channel_message_sid=channel_message_sid,
-                                     status=status, error_code=error_code, reported_at=datetime.now(UTC))
+async def record_status_callback(conn: asyncpg.Connection, envelope: Envelope[ProviderStatusReport]) -> None:
+    """A status callback the broker kept (`accept_status_callback`), now recorded on its send."""
+    report = envelope.payload
+    await store.lock_channel_message(conn, provider_sid=report.provider_sid,
+                                     channel_message_sid=report.channel_message_sid)
+    await record_provider_status(conn, provider_sid=report.provider_sid, channel_message_sid=report.channel_message_sid,
+                                 status=report.status, error_code=report.error_code, reported_at=report.reported_at)
 
 
 async def accept_whatsapp_webhook(pool: asyncpg.Pool, broker: Broker, *, provider: Provider, webhook: Webhook,
-                                  media: InboundMediaFetcher | None = None) -> None:
+                                  publish_timeout: float, media: InboundMediaFetcher | None = None) -> None:
     """Customers' messages open (or extend) their 24-hour window, then go on the fabric like any inbound message;
-    statuses update their sends and become receipts."""
+    statuses update their sends and become receipts.
+
+    The window is noted first, so that no reply can find it closed: while the database is down a webhook with
+    messages is answered 503 and nothing published, and Meta retries it (for days) until it is taken. Statuses
+    alone need no database."""
     if webhook.messages:
         async with pool.acquire() as conn, conn.transaction():
             for message in webhook.messages:
                 await store.note_customer_wrote(conn, provider_sid=provider.sid,
                                                 customer_address=message.from_address, at=message.received_at)
     for message in webhook.messages:
-        await accept_inbound_message(broker, provider=provider, inbound=message, media=media)
+        await accept_inbound_message(broker, provider=provider, inbound=message, publish_timeout=publish_timeout,
+                                     media=media)
     for status in webhook.statuses:
-        async with pool.acquire() as conn, conn.transaction():
-            await store.lock_channel_message(conn, provider_sid=provider.sid,
-                                             channel_message_sid=status.channel_message_sid)
-            await record_provider_status(conn, provider_sid=provider.sid, channel_message_sid=status.channel_message_sid,
-                                         status=status.status, error_code=status.error_code,
-                                         reported_at=status.reported_at)
+        await accept_status_callback(broker, provider=provider, publish_timeout=publish_timeout, report=ProviderStatusReport(
+            provider_sid=provider.sid, channel_message_sid=status.channel_message_sid, status=status.status.lower(),
+            error_code=status.error_code, reported_at=status.reported_at))
 
 
 # --- Realtime: conversation events logged for resume and re-announced to every replica ---------------------------

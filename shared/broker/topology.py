@@ -38,6 +38,7 @@ class QueueSpec:
 CONVERSATIONS_INBOUND = QueueSpec("conversations.inbound", INBOUND, ("inbound.message",))
 CONVERSATIONS_RECEIPTS = QueueSpec("conversations.receipts", INBOUND, ("channel.receipt",))
 INGRESS_SENDS = QueueSpec("ingress.sends", COMMANDS, ("channel.send",))
+INGRESS_STATUSES = QueueSpec("ingress.statuses", INBOUND, ("channel.status",))
 # Conversation events ingress logs (for realtime resume) and re-announces as `realtime.event` for its replicas,
 # and conversations closing (a closed one's guests get no fresh token);
 # one active consumer, so each conversation's events are logged and re-announced in the order published.
@@ -63,8 +64,8 @@ WEBHOOKS_FAILURES = QueueSpec("webhooks.failures", DEAD, ("failure.#",), dead_le
 
 # Later sections add their queues to this tuple, each next to the specs it declares.
 QUEUES: tuple[QueueSpec, ...] = (
-    CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, CONVERSATIONS_WEBCHATS, INGRESS_SENDS, INGRESS_REALTIME,
-    WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES, PRE_EVENT_REQUESTS,
+    CONVERSATIONS_INBOUND, CONVERSATIONS_RECEIPTS, CONVERSATIONS_WEBCHATS, INGRESS_SENDS, INGRESS_STATUSES,
+    INGRESS_REALTIME, WEBHOOKS_DELIVERIES, WEBHOOKS_DEAD_LETTERS, WEBHOOKS_FAILURES, PRE_EVENT_REQUESTS,
 )
 
 

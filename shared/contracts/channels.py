@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SEND_MESSAGE = "channel.send"  # conversations → ingress, on parley.commands
 DELIVERY_RECEIPT = "channel.receipt"  # ingress → conversations, on parley.inbound
+# ingress → ingress, on parley.inbound: a provider's status callback, kept by the broker until the send takes it
+PROVIDER_STATUS = "channel.status"
 
 
 class OutboundMedia(BaseModel):
@@ -55,4 +57,17 @@ class DeliveryReceiptReport(BaseModel):
         default=None, description="The provider's id of the sent message (SM…, wamid…); none when it never took it.")
     status: Literal["sent", "delivered", "read", "undelivered", "failed"]
     error_code: int = 0
+    reported_at: datetime
+
+
+class ProviderStatusReport(BaseModel):
+    """A provider's status callback about one of Parley's sends, as it came: the broker keeps it (the callback is
+    answered once it is confirmed) until ingress records it on the send, so a database outage loses none."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    provider_sid: str
+    channel_message_sid: str = Field(description="The provider's id of the sent message (SM…, wamid…).")
+    status: str = Field(description="The provider's status, lower case: queued, sent, delivered, read, failed…")
+    error_code: int | None = None
     reported_at: datetime

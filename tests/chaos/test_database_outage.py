@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from shared.settings import Settings
 from tests.conftest import StartParley
-from tests.support.own_postgres import OwnPostgres, own_postgres
+from tests.support.own_postgres import OwnPostgres
 from tests.support.provider import Provider, create_twilio_provider, inbound_form, post_inbound
 from tests.support.receiver import Receiver
 
@@ -26,12 +24,6 @@ CUSTOMERS = 40
 MESSAGES_EACH = 3
 OUTAGE_SECONDS = 6.0
 SLOW_POLL = 60.0
-
-
-@pytest.fixture
-def postgres() -> Iterator[OwnPostgres]:
-    with own_postgres() as cluster:
-        yield cluster
 
 
 def customer(n: int) -> str:

@@ -21,6 +21,7 @@ from tests.ingress.inbound_tap import InboundTap, envelope_of
 from tests.support.infrastructure import Infrastructure
 from tests.support.parley import RunningParley
 from tests.support.parley import test_settings as isolated_settings
+from tests.support.waiting import eventually
 
 NUMBER = "+15550001111"
 WHATSAPP_NUMBER = "whatsapp:+15550001111"
@@ -264,3 +265,30 @@ async def test_status_callback_is_verified_and_acknowledged(ingress: RunningParl
     assert_twilio_error(await post_signed(url, {k: v for k, v in status.items() if k != "MessageSid"}), 400, 20001,
                         "MessageSid")
     assert await inbound_tap.is_empty()
+
+
+async def test_a_provider_changed_or_deleted_through_another_replica_takes_effect_within_the_cache_ttl(
+    launch: StartParley, settings: Settings
+) -> None:
+    """The last record read is kept for outages only: while the database answers, another replica's change is
+    seen once the record's TTL is past, however many callbacks the old record served."""
+    brief = settings.model_copy(update={"provider_cache_seconds": 0.2})
+    first = await launch([INGRESS], settings=brief)
+    second = await launch([INGRESS], settings=brief.model_copy(update={"port": free_port()}))
+    provider = await provider_for(first, NUMBER)
+    at_second = provider["inbound_url"].replace(first.base_url, second.base_url)
+    assert (await post_signed(at_second, inbound_sms(to=NUMBER))).status_code == 200  # the second read the record
+
+    async with first.client() as client:
+        changed = await client.post(f"/parley/v1/Providers/{provider['sid']}",
+                                    data={"Credentials.AuthToken": "the-new-auth-token"})
+        assert changed.status_code == 200, changed.text
+
+    async def with_new_token() -> int:
+        return (await post_signed(at_second, inbound_sms(to=NUMBER), auth_token="the-new-auth-token")).status_code
+    await eventually(with_new_token, until=lambda status: status == 200, what="the new token taken by the second")
+    assert (await post_signed(at_second, inbound_sms(to=NUMBER))).status_code == 403  # the old one no longer
+
+    async with first.client() as client:
+        assert (await client.delete(f"/parley/v1/Providers/{provider['sid']}")).status_code == 204
+    await eventually(with_new_token, until=lambda status: status == 404, what="the deletion seen by the second")

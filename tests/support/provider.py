@@ -47,9 +47,19 @@ async def post_inbound(
     provider: Provider, form: dict[str, str], *, auth_token: str | None = None, client: httpx.AsyncClient | None = None
 ) -> httpx.Response:
     """POST the form to the provider's inbound URL, signed as Twilio signs it."""
-    signature = twilio_signature(provider.inbound_url, list(form.items()), auth_token or provider.auth_token)
-    headers = {"X-Twilio-Signature": signature}
+    return await _post_signed(provider.inbound_url, form, auth_token or provider.auth_token, client)
+
+
+async def post_status(provider: Provider, *, message_sid: str, status: str) -> httpx.Response:
+    """A status callback for one of Parley's sends, signed as Twilio signs it."""
+    form = {"MessageSid": message_sid, "MessageStatus": status, "AccountSid": "AC" + "1" * 32}
+    return await _post_signed(provider.status_callback_url, form, provider.auth_token, None)
+
+
+async def _post_signed(url: str, form: dict[str, str], auth_token: str,
+                       client: httpx.AsyncClient | None) -> httpx.Response:
+    headers = {"X-Twilio-Signature": twilio_signature(url, list(form.items()), auth_token)}
     if client is not None:
-        return await client.post(provider.inbound_url, data=form, headers=headers)
+        return await client.post(url, data=form, headers=headers)
     async with httpx.AsyncClient(timeout=30) as fresh:
-        return await fresh.post(provider.inbound_url, data=form, headers=headers)
+        return await fresh.post(url, data=form, headers=headers)

@@ -4,7 +4,8 @@
 No Basic auth here: the provider signs each request (X-Twilio-Signature with its auth token; Meta's
 X-Hub-Signature-256 with the app secret).
 Inbound messages are the hot path of the channel edge: they touch the database only on a cache
-miss. Status callbacks update the send record they are about.
+miss, and not even then while it is down (services/ingress/provider_directory.py). Status callbacks are kept by
+the broker too, then recorded on their send by a consumer: both are answered once the broker confirmed them.
 """
 
 import json
@@ -23,6 +24,7 @@ from services.ingress.errors import invalid_hub_signature, invalid_signature, in
 from services.ingress.inbound_media import InboundMediaFetcher
 from services.ingress.provider_directory import ProviderDirectory
 from services.ingress.render import CALLBACKS_PATH
+from shared.contracts.channels import ProviderStatusReport
 from shared.errors import invalid_parameter, missing_parameter, not_found
 from shared.http import request_url
 from shared.runtime import ServiceContext
@@ -51,6 +53,7 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
     public_base_url = context.settings.public_base_url
     broker = context.broker
     pool = context.pool
+    publish_timeout = context.settings.inbound_publish_timeout_seconds
 
     async def signed_fields(request: Request, provider_sid: str) -> tuple[Provider, dict[str, str]]:
         """The provider and the request's fields, once the signature proves the provider sent them."""
@@ -73,12 +76,14 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
             )
         except InboundRejected as rejected:
             raise invalid_parameter(rejected.message) from rejected
-        await handlers.accept_inbound_message(broker, provider=provider, inbound=inbound, media=media)
+        await handlers.accept_inbound_message(broker, provider=provider, inbound=inbound,
+                                              publish_timeout=publish_timeout, media=media)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @router.post("/{provider_sid}/status", status_code=204)
     async def receive_status(request: Request, provider_sid: str) -> Response:
-        """A delivery status callback: noted on the send; sent/delivered/read/undelivered/failed become receipts."""
+        """A delivery status callback, queued (confirmed) to be noted on the send; sent, delivered, read,
+        undelivered and failed become receipts."""
         provider, fields = await signed_fields(request, provider_sid)
         message_sid = fields.get("MessageSid") or fields.get("SmsSid")
         if not message_sid:
@@ -91,10 +96,10 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
         error_code = fields.get("ErrorCode") or None
         if error_code is not None and not error_code.isdigit():
             raise invalid_parameter(f"Invalid ErrorCode '{error_code}'")
-        await handlers.accept_status_callback(
-            pool, provider_sid=provider.sid, channel_message_sid=message_sid[:256], status=status.lower(),
-            error_code=int(error_code) if error_code else None,
-        )
+        report = ProviderStatusReport(provider_sid=provider.sid, channel_message_sid=message_sid[:256],
+                                      status=status.lower(), error_code=int(error_code) if error_code else None,
+                                      reported_at=datetime.now(UTC))
+        await handlers.accept_status_callback(broker, provider=provider, report=report, publish_timeout=publish_timeout)
         return Response(status_code=204)
 
     async def whatsapp_provider(provider_sid: str) -> Provider:
@@ -128,7 +133,8 @@ def provider_callbacks_router(context: ServiceContext, directory: ProviderDirect
             )
         except (ValueError, whatsapp_cloud.WebhookRejected) as error:
             raise invalid_parameter(f"Unreadable WhatsApp webhook: {error}") from error
-        await handlers.accept_whatsapp_webhook(pool, broker, provider=provider, webhook=webhook, media=media)
+        await handlers.accept_whatsapp_webhook(pool, broker, provider=provider, webhook=webhook,
+                                               publish_timeout=publish_timeout, media=media)
         return Response(status_code=200)
 
     return router

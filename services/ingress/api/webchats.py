@@ -20,6 +20,7 @@ from services.ingress.webchats import WebChatRequests
 from shared import access_tokens
 from shared.auth.agents_api import render_token
 from shared.contracts.webchat import StartWebChat
+from shared.db import require_reachable
 from shared.errors import invalid_parameter
 from shared.runtime import ServiceContext
 from shared.sids import is_sid
@@ -65,6 +66,9 @@ def webchats_router(context: ServiceContext, requests: WebChatRequests) -> APIRo
             customer_friendly_name=form.str("CustomerFriendlyName", max_length=256),
             pre_engagement_data=pre_engagement,
         )
+        # Recording the guest and signing its token need the database: without it, a chat started now would be
+        # one its guest never gets into (503 20503 instead, from the HTTP layer).
+        await require_reachable(context.pool)
         started = await requests.start(account_sid=account_sid, request=start)
         chat_account_sid = started.account_sid or account_sid
         if started.conversation_sid and started.participant_sid:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -110,6 +111,14 @@ def spent_budget_error(send: Send) -> tuple[int, str]:
     before = f"; the error before it: {send.error_message}" if send.error_message else ""
     return OUTCOME_UNKNOWN, (f"The last attempt (attempt {send.attempts}) was never answered: its sender stopped, "
                              f"or could not record the provider's answer, before its claim expired{before}")[:2000]
+
+
+_STATUS_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://parley/ingress/provider-status")
+
+
+def status_report_id(provider_sid: str, channel_message_sid: str, status: str, error_code: int | None) -> uuid.UUID:
+    """The same for a provider's retry of one status callback, so the broker message is the same one."""
+    return uuid.uuid5(_STATUS_NAMESPACE, f"{provider_sid}/{channel_message_sid}/{status}/{error_code or ''}")
 
 
 def receipt_status(provider_status: str) -> ReceiptStatus | None:

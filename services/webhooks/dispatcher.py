@@ -2,9 +2,10 @@
 
 Woken by NOTIFY when a delivery is stored or replayed, by a finished attempt, and by its own timer
 for the next retry falling due (with the poll interval as a safety net). Work is claimed with
-FOR UPDATE SKIP LOCKED under a lease, so several instances share it and a crashed instance's work
-is taken over when its lease runs out. Limits are per instance: `webhook_concurrency` attempts in
-all, `webhook_per_endpoint_concurrency` per scheme://host:port.
+FOR UPDATE SKIP LOCKED under a short lease (`webhook_lease_seconds`) that a heartbeat renews while
+attempts are in flight, so several instances share the work and a crashed instance's is taken over
+a lease after it died, however long its attempts may take; meanwhile its chains wait. Limits are per
+instance: `webhook_concurrency` attempts in all, `webhook_per_endpoint_concurrency` per scheme://host:port.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
 
-# How long past its timeout an attempt may take to be recorded before another dispatcher may take it over.
-LEASE_MARGIN_SECONDS = 30.0
+# Renewals per lease period: a renewal or two may be late or fail without the lease running out.
+RENEWALS_PER_LEASE = 3
 # How long a stopping dispatcher lets attempts in flight finish before cancelling them.
 DRAIN_SECONDS = 5.0
 
@@ -49,6 +50,7 @@ class Dispatcher:
             backoff_max=settings.webhook_backoff_max_seconds,
         )
         self._timeout = settings.webhook_timeout_seconds
+        self._lease_seconds = settings.webhook_lease_seconds
         self._concurrency = max(1, settings.webhook_concurrency)
         self._per_endpoint = max(1, settings.webhook_per_endpoint_concurrency)
         self._circuits = CircuitBreakers(threshold=settings.webhook_circuit_threshold,
@@ -63,6 +65,7 @@ class Dispatcher:
     async def run(self) -> None:
         self._wakeup = Wakeup(self._pool, [self._channel], where="webhook deliveries")
         await self._wakeup.start()
+        heartbeat = asyncio.create_task(self._renew_leases())
         try:
             while True:
                 self._wakeup.clear()
@@ -79,6 +82,8 @@ class Dispatcher:
                     continue  # there may be more due work than one claim took
                 await self._wakeup.wait(await self._until_next_due())
         finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
             await self._drain()
             await self._wakeup.stop()
 
@@ -89,7 +94,7 @@ class Dispatcher:
         token = uuid.uuid4()
         claimed = await handlers.claim_deliveries(
             self._pool, limit=free, endpoint_load=self._endpoint_load, per_endpoint=self._per_endpoint,
-            lease_token=token, default_timeout=self._timeout, lease_margin=LEASE_MARGIN_SECONDS,
+            lease_token=token, lease_seconds=self._lease_seconds,
             open_circuits=self._circuits.open_endpoints(time.monotonic()),
         )
         for delivery in claimed:
@@ -127,6 +132,25 @@ class Dispatcher:
             "response_code": result.response_code, "latency_ms": result.latency_ms, "error": result.error,
             "status": step.status if step else None,
         })
+
+    async def _renew_leases(self) -> None:
+        """The heartbeat: while attempts are in flight, hold every lease of this instance a lease longer, in one
+        statement. An attempt outlasting the lease stays ours; a dead instance's leases run out a lease later."""
+        outage = Outage(log, "the webhook lease heartbeat")
+        while True:
+            await asyncio.sleep(self._lease_seconds / RENEWALS_PER_LEASE)
+            tokens = set(self._leases.values())
+            if not tokens:
+                continue
+            try:
+                async with self._pool.acquire() as conn:
+                    await store.renew_leases(conn, lease_tokens=list(tokens), lease_seconds=self._lease_seconds)
+                outage.recovered()
+            except Exception as error:
+                if not is_infrastructure_failure(error):
+                    log.exception("could not renew webhook leases; retrying")
+                else:
+                    outage.failed(error)
 
     def _release_endpoint(self, endpoint: str) -> None:
         self._endpoint_load[endpoint] -= 1

@@ -57,12 +57,20 @@ class Wakeup:
     async def wait(self, timeout: float) -> bool:
         """Until a notification, `set()`, or `timeout`; True when woken early. Listening again after the
         connection was lost wakes at once too: whatever was notified meanwhile is unknown."""
-        if self._conn is None or self._conn.is_closed():
+        if not self._listening():
             return await self._listen_again(timeout)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout=timeout)
             return True
         return False
+
+    def _listening(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            return not self._conn.is_closed()
+        except asyncpg.InterfaceError:
+            return False  # the pool took the connection back when it was lost: its proxy answers nothing more
 
     async def _listen(self) -> asyncpg.Connection:
         conn = await self._pool.acquire()

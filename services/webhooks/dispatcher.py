@@ -21,7 +21,7 @@ from collections import Counter
 from services.webhooks import handlers, store
 from services.webhooks.domain.circuit import CircuitBreakers
 from services.webhooks.domain.models import Delivery
-from services.webhooks.domain.outcomes import RetryPolicy
+from services.webhooks.domain.outcomes import AttemptResult, NextStep, RetryPolicy
 from services.webhooks.sender import attempt_delivery
 from shared.notifications import Wakeup
 from shared.outages import Outage, is_infrastructure_failure
@@ -58,6 +58,7 @@ class Dispatcher:
         self._poll_interval = settings.poll_interval_seconds
         self._wakeup: Wakeup | None = None
         self._outage = Outage(log, "the webhook dispatcher")
+        self._recording_outage = Outage(log, "recording webhook attempts")
         self._leases: dict[str, uuid.UUID] = {}  # delivery sid -> lease token, while its attempt is in flight
         self._endpoint_load: Counter[str] = Counter()
         self._attempts: set[asyncio.Task[None]] = set()
@@ -82,9 +83,9 @@ class Dispatcher:
                     continue  # there may be more due work than one claim took
                 await self._wakeup.wait(await self._until_next_due())
         finally:
+            await self._drain()  # still renewing: what finishes meanwhile is not taken over under it
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
-            await self._drain()
             await self._wakeup.stop()
 
     async def _claim_and_start(self) -> int:
@@ -94,6 +95,7 @@ class Dispatcher:
         token = uuid.uuid4()
         claimed = await handlers.claim_deliveries(
             self._pool, limit=free, endpoint_load=self._endpoint_load, per_endpoint=self._per_endpoint,
+            in_flight=list(self._leases),
             lease_token=token, lease_seconds=self._lease_seconds,
             open_circuits=self._circuits.open_endpoints(time.monotonic()),
         )
@@ -114,24 +116,35 @@ class Dispatcher:
                 # The endpoint's slot is for the request; recording the outcome needn't keep it from the next one.
                 self._release_endpoint(delivery.endpoint)
             self._circuits.record(delivery.endpoint, answered=result.outcome.verdict != "retry", now=time.monotonic())
-            step = await handlers.record_attempt(
-                self._pool, claimed=delivery, lease_token=token, result=result, policy=self._policy,
-                jitter=random.random(),
-            )
+            step = await self._record(delivery, token, result)
         except asyncio.CancelledError:
             raise
-        except Exception as error:
+        except Exception:
             # Its lease runs out and the delivery is tried again: at least once, never silently dropped.
-            if is_infrastructure_failure(error):
-                self._outage.failed(error)
-            else:
-                log.exception("webhook attempt could not be recorded", extra={"delivery_sid": delivery.sid})
+            log.exception("webhook attempt could not be recorded", extra={"delivery_sid": delivery.sid})
             return
         log.info("webhook attempt", extra={
             "delivery_sid": delivery.sid, "account_sid": delivery.account_sid, "url": delivery.url,
             "response_code": result.response_code, "latency_ms": result.latency_ms, "error": result.error,
             "status": step.status if step else None,
         })
+
+    async def _record(self, delivery: Delivery, token: uuid.UUID, result: AttemptResult) -> NextStep | None:
+        """Record the outcome, waiting out an outage of the database: what the receiver answered is known, and
+        sending it again because that could not be written down would be a duplicate. The delivery stays ours
+        meanwhile (the heartbeat renews its lease as soon as the database answers)."""
+        while True:
+            try:
+                step = await handlers.record_attempt(self._pool, claimed=delivery, lease_token=token, result=result,
+                                                     policy=self._policy, jitter=random.random())
+            except Exception as error:
+                if not is_infrastructure_failure(error):
+                    raise
+                self._recording_outage.failed(error)
+                await self._recording_outage.pause()
+                continue
+            self._recording_outage.recovered()
+            return step
 
     async def _renew_leases(self) -> None:
         """The heartbeat: while attempts are in flight, hold every lease of this instance a lease longer, in one

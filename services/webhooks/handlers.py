@@ -110,13 +110,17 @@ async def answer_pre_event(
 
 async def claim_deliveries(
     pool: asyncpg.Pool, *, limit: int, endpoint_load: Mapping[str, int], per_endpoint: int,
-    lease_token: uuid.UUID, lease_seconds: float, open_circuits: Sequence[str] = (),
+    lease_token: uuid.UUID, lease_seconds: float, open_circuits: Sequence[str] = (), in_flight: Sequence[str] = (),
 ) -> list[Delivery]:
     """Take up to `limit` due deliveries under a lease, never more per endpoint than its free slots,
-    and none for an endpoint whose circuit is open; each one's attempt is logged as in flight."""
+    and none for an endpoint whose circuit is open; each one's attempt is logged as in flight.
+
+    `in_flight` are the deliveries this instance is attempting: should a lease of its own have run out
+    (its heartbeat could not reach the database), it does not start a second attempt beside the first."""
     excluded = [*saturated_endpoints(endpoint_load, per_endpoint=per_endpoint), *open_circuits]
     async with pool.acquire() as conn, conn.transaction():
-        candidates = await store.claim_candidates(conn, limit=limit, exclude_endpoints=excluded)
+        candidates = await store.claim_candidates(conn, limit=limit, exclude_endpoints=excluded,
+                                                  exclude_sids=in_flight)
         chosen = within_endpoint_limits(candidates, load=endpoint_load, per_endpoint=per_endpoint)
         if not chosen:
             return []

@@ -62,7 +62,9 @@ async def insert_delivery(
     return bool(inserted)
 
 
-async def claim_candidates(conn: Connection, *, limit: int, exclude_endpoints: Sequence[str]) -> list[tuple[str, str]]:
+async def claim_candidates(
+    conn: Connection, *, limit: int, exclude_endpoints: Sequence[str], exclude_sids: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """Due deliveries nobody holds, locked until commit, as (sid, endpoint), earliest due first.
 
     Only the head of an ordering chain (same ordering key and URL) is a candidate: a later delivery
@@ -73,13 +75,13 @@ async def claim_candidates(conn: Connection, *, limit: int, exclude_endpoints: S
         f"SELECT d.sid, d.endpoint FROM deliveries d "
         f"WHERE d.{_OPEN} AND d.next_attempt_at <= now() "
         f"AND (d.lease_until IS NULL OR d.lease_until < now()) "
-        f"AND d.endpoint <> ALL($2::text[]) "
+        f"AND d.endpoint <> ALL($2::text[]) AND d.sid <> ALL($3::text[]) "
         f"AND (d.ordering_key IS NULL OR NOT EXISTS ("
         f"  SELECT 1 FROM deliveries e WHERE e.ordering_key = d.ordering_key AND e.url = d.url "
         f"  AND e.{_OPEN} AND e.seq < d.seq)) "
         f"ORDER BY d.next_attempt_at, d.seq LIMIT $1 "
         f"FOR UPDATE OF d SKIP LOCKED",
-        limit, list(exclude_endpoints),
+        limit, list(exclude_endpoints), list(exclude_sids),
     )
     return [(row["sid"], row["endpoint"]) for row in rows]
 

@@ -19,10 +19,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     removed by their owner), so the default reset — a round trip on every release — buys nothing."""
 
 
-async def create_pool(database_url: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> asyncpg.Pool:
+    """A pool opening connections as they are asked for. No floor of idle connections: asyncpg restores a floor
+    in the background after losing it, logging a traceback at every try for as long as the database is away,
+    while whoever asks for a connection then meets the outage itself, and says so in one line (shared/outages.py)."""
     pool = await asyncpg.create_pool(
         database_url,
-        min_size=min_size,
+        min_size=0,
         max_size=max_size,
         init=_init_connection,
         reset=_keep_session,

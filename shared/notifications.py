@@ -70,7 +70,7 @@ class Wakeup:
         try:
             return not self._conn.is_closed()
         except asyncpg.InterfaceError:
-            return False  # terminated: the pool took the connection back, and its proxy answers nothing more
+            return False  # the pool took the connection back when it was lost: its proxy answers nothing more
 
     async def _listen(self) -> asyncpg.Connection:
         conn = await self._pool.acquire()

@@ -51,7 +51,14 @@ class Outage:
     """One dependency's outage as one place (a queue, a loop) lives through it: a warning when it begins,
     one every `every` seconds while it lasts, and one line when it is over; and the backoff between tries."""
 
-    def __init__(self, log: logging.Logger, where: str, *, every: float = 30.0, first_delay: float = 0.05,
+    # What the lines say; `Stuck` tells of another trouble in the same few lines.
+    BEGINS = "infrastructure unavailable, {where} waits and retries: {error}"
+    LASTS = "infrastructure still unavailable after {seconds:.0f} s, {where} waits: {error}"
+    ENDS = "infrastructure back after {seconds:.1f} s, {where} resumes"
+    LEVEL = logging.WARNING
+    TRACEBACK = False  # whether the first line carries the error's traceback
+
+    def __init__(self, log: logging.Logger, where: str, *, every: float = 10.0, first_delay: float = 0.05,
                  max_delay: float = 5.0) -> None:
         self._log = log
         self._where = where
@@ -70,22 +77,42 @@ class Outage:
         now = time.monotonic()
         if self._since is None:
             self._since = self._last_said = now
-            self._log.warning("infrastructure unavailable, %s waits and retries: %s: %s", self._where,
-                              type(error).__name__, error, extra={"where": self._where})
+            self._say(self.BEGINS, error=error, traceback=self.TRACEBACK)
         elif now - self._last_said >= self._every:
             self._last_said = now
-            self._log.warning("infrastructure still unavailable after %.0f s, %s waits: %s: %s", now - self._since,
-                              self._where, type(error).__name__, error, extra={"where": self._where})
+            self._say(self.LASTS, error=error, seconds=now - self._since)
 
     def recovered(self) -> None:
         if self._since is not None:
-            self._log.warning("infrastructure back after %.1f s, %s resumes", time.monotonic() - self._since,
-                              self._where, extra={"where": self._where})
+            self._say(self.ENDS, seconds=time.monotonic() - self._since)
         self._since = None
         self._delay = self._first_delay
+
+    def _say(self, line: str, *, error: BaseException | None = None, seconds: float = 0.0,
+             traceback: bool = False) -> None:
+        text = line.format(where=self._where, seconds=seconds,
+                           error=f"{type(error).__name__}: {error}" if error is not None else "")
+        self._log.log(self.LEVEL, "%s", text, exc_info=error if traceback else None, extra={"where": self._where})
 
     async def pause(self) -> None:
         """Wait before the next try: doubling from `first_delay` to `max_delay`, with jitter so that replicas
         coming back do not knock together."""
         await asyncio.sleep(self._delay * random.uniform(0.5, 1.0))
         self._delay = min(self._max_delay, self._delay * 2)
+
+
+class Stuck(Outage):
+    """Messages their handler keeps failing on where nothing would ever park them (a queue without a delivery
+    limit): redelivered at once they would fail again at once, in a hot loop. They are kept and retried in
+    place with backoff instead; the first failure is logged with its traceback, then a line every `every`
+    seconds while any is stuck, and one when they go through."""
+
+    BEGINS = "handler failed, {where} keeps the message and retries it with backoff: {error}"
+    LASTS = "handler still failing after {seconds:.0f} s, {where} keeps retrying: {error}"
+    ENDS = "handler succeeded after {seconds:.1f} s, {where} moves on"
+    LEVEL = logging.ERROR
+    TRACEBACK = True
+
+    def __init__(self, log: logging.Logger, where: str) -> None:
+        # A bug is fixed by a deployment, not in seconds: up to a minute between tries is soon enough.
+        super().__init__(log, where, max_delay=60.0)

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from shared.broker.connection import Broker
 from shared.broker.topology import QueueSpec
 from shared.contracts.envelope import Envelope, make_envelope
+from shared.outages import Outage, is_infrastructure_failure
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class RpcServer:
         self._handler = handler
         self._prefetch = prefetch
         self._channel: AbstractChannel | None = None
+        self._outage = Outage(log, f"queue {queue.name}")
 
     async def run(self) -> None:
         channel = await self._broker.connection.channel()
@@ -155,12 +157,16 @@ class RpcServer:
             return
         try:
             answer = await self._handler(envelope)
-        except Exception:
+        except Exception as error:
             # No reply: the caller's timeout applies. Requeueing would answer after it stopped waiting.
-            log.exception("RPC handler failed; no reply sent", extra={"queue": self._queue_spec.name,
-                                                                      "message_id": str(envelope.message_id)})
+            if is_infrastructure_failure(error):
+                self._outage.failed(error)  # one line while it lasts, not a traceback per request
+            else:
+                log.exception("RPC handler failed; no reply sent", extra={"queue": self._queue_spec.name,
+                                                                          "message_id": str(envelope.message_id)})
             await message.reject(requeue=False)
             return
+        self._outage.recovered()
         if message.reply_to and self._channel is not None:
             reply = make_envelope(self._reply_type, answer, account_sid=envelope.account_sid,
                                   correlation_id=envelope.correlation_id)

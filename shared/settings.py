@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(300.0, alias="PARLEY_WEBHOOK_BACKOFF_MAX")
     webhook_concurrency: int = Field(64, alias="PARLEY_WEBHOOK_CONCURRENCY")
     webhook_per_endpoint_concurrency: int = Field(8, alias="PARLEY_WEBHOOK_PER_ENDPOINT_CONCURRENCY")
+    # A claimed delivery is leased for this long and its dispatcher renews the lease while the attempt is in
+    # flight, so the work of a replica that died is taken over by another within about this long.
+    webhook_lease_seconds: float = Field(5.0, alias="PARLEY_WEBHOOK_LEASE", gt=0)
     # After this many consecutive failures an endpoint is left alone for the cool-down.
     webhook_circuit_threshold: int = Field(5, alias="PARLEY_WEBHOOK_CIRCUIT_THRESHOLD", ge=1)
     webhook_circuit_cooldown_seconds: float = Field(30.0, alias="PARLEY_WEBHOOK_CIRCUIT_COOLDOWN", ge=0)

@@ -110,33 +110,34 @@ async def answer_pre_event(
 
 async def claim_deliveries(
     pool: asyncpg.Pool, *, limit: int, endpoint_load: Mapping[str, int], per_endpoint: int,
-    lease_token: uuid.UUID, default_timeout: float, lease_margin: float, open_circuits: Sequence[str] = (),
+    lease_token: uuid.UUID, lease_seconds: float, open_circuits: Sequence[str] = (), in_flight: Sequence[str] = (),
 ) -> list[Delivery]:
     """Take up to `limit` due deliveries under a lease, never more per endpoint than its free slots,
-    and none for an endpoint whose circuit is open."""
+    and none for an endpoint whose circuit is open; each one's attempt is logged as in flight.
+
+    `in_flight` are the deliveries this instance is attempting: should a lease of its own have run out
+    (its heartbeat could not reach the database), it does not start a second attempt beside the first."""
     excluded = [*saturated_endpoints(endpoint_load, per_endpoint=per_endpoint), *open_circuits]
     async with pool.acquire() as conn, conn.transaction():
-        candidates = await store.claim_candidates(conn, limit=limit, exclude_endpoints=excluded)
+        candidates = await store.claim_candidates(conn, limit=limit, exclude_endpoints=excluded,
+                                                  exclude_sids=in_flight)
         chosen = within_endpoint_limits(candidates, load=endpoint_load, per_endpoint=per_endpoint)
         if not chosen:
             return []
-        return await store.lease_deliveries(
-            conn, sids=chosen, lease_token=lease_token, default_timeout=default_timeout, margin=lease_margin
-        )
+        return await store.lease_deliveries(conn, sids=chosen, lease_token=lease_token, lease_seconds=lease_seconds)
 
 
 async def record_attempt(
     pool: asyncpg.Pool, *, claimed: Delivery, lease_token: uuid.UUID, result: AttemptResult, policy: RetryPolicy,
     jitter: float,
 ) -> NextStep | None:
-    """Log the attempt and move the delivery on; a delivery that gives up is parked as a dead letter.
+    """Record the attempt's outcome and move the delivery on; a delivery that gives up is parked as a dead letter.
 
     When the lease was lost (another dispatcher took over) or a replay came in during the attempt,
-    the attempt is logged but the delivery's state is left to them.
+    the attempt's outcome is recorded but the delivery's state is left to them.
     """
     # The usual case, nothing changed since the claim and nothing to park, takes one statement.
-    expected = next_step(result.outcome, attempts_in_budget=claimed.attempts_in_budget + 1, policy=policy,
-                         jitter=jitter)
+    expected = next_step(result.outcome, attempts_in_budget=claimed.attempts_in_budget, policy=policy, jitter=jitter)
     if expected.status != "failed":
         async with pool.acquire() as conn:
             if await store.record_attempt_if_held(
@@ -151,19 +152,18 @@ async def record_attempt(
         if found is None:
             return None
         current, holder = found
-        number = current.attempt_count + 1
-        await store.insert_attempt(
-            conn, delivery_sid=current.sid, number=number, date_attempted=result.date_attempted,
+        await store.complete_attempt(
+            conn, delivery_sid=current.sid, number=claimed.attempt_count, date_attempted=result.date_attempted,
             response_code=result.response_code, latency_ms=result.latency_ms, error=clean_text(result.error),
         )
-        ours = holder == lease_token
-        if not ours or current.replays != claimed.replays:
-            await store.update_delivery_after_attempt(conn, sid=current.sid, attempt_count=number, release_lease=ours)
+        if holder != lease_token:
+            return None  # taken over: the delivery is another dispatcher's now
+        if current.replays != claimed.replays:
+            await store.update_delivery_after_attempt(conn, sid=current.sid)  # a replay made it due again
             return None
-        step = next_step(result.outcome, attempts_in_budget=number - current.budget_start, policy=policy, jitter=jitter)
+        step = next_step(result.outcome, attempts_in_budget=current.attempts_in_budget, policy=policy, jitter=jitter)
         await store.update_delivery_after_attempt(
-            conn, sid=current.sid, attempt_count=number, release_lease=True, status=step.status, delay=step.delay,
-            error=clean_text(step.error),
+            conn, sid=current.sid, status=step.status, delay=step.delay, error=clean_text(step.error),
         )
         if step.status == "failed":
             await _park(conn, current, step)

@@ -15,6 +15,7 @@ DEAD_LETTERS_PATH = f"{V1}/DeadLetters"
 def delivery_attempt(attempt: Attempt) -> dict[str, Any]:
     return {
         "attempt": attempt.number,
+        "status": attempt.status,
         "date_attempted": iso(attempt.date_attempted),
         "response_code": attempt.response_code,
         "latency_ms": attempt.latency_ms,

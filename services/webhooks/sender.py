@@ -73,7 +73,8 @@ async def _send(outbound: OutboundHttp, delivery: Delivery, auth_token: str, *, 
                                                 body=delivery.json_body, auth_token=auth_token)
     headers = {
         **signed,
-        # Stable across retries and replays, so a receiver can recognise a delivery it already handled.
+        # The delivery's SID: the same on every retry, takeover and replay, whichever instance sends it, so a
+        # receiver can recognise a delivery it already handled (docs/architecture.md, Delivery).
         "I-Twilio-Idempotency-Token": delivery.sid,
         "User-Agent": USER_AGENT,
     }

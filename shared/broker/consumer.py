@@ -36,7 +36,7 @@ from shared.broker.failures import PermanentFailure, PrepareAgain
 from shared.broker.topology import DEAD, QueueSpec
 from shared.contracts.envelope import Envelope, make_envelope
 from shared.contracts.fabric import CONSUMER_FAILED, ConsumerFailed
-from shared.outages import Outage, is_infrastructure_failure
+from shared.outages import Outage, Stuck, is_infrastructure_failure
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,8 @@ class ConsumerRunner:
         self._tag: str | None = None
         self._sequence = _KeyedSequence()
         self._outage = Outage(log, f"queue {consumer.queue.name}")
+        self._stuck = Stuck(log, f"queue {consumer.queue.name}")
+        self._stuck_messages: set[uuid.UUID] = set()
 
     async def start(self) -> None:
         channel = await self._broker.connection.channel()
@@ -205,22 +207,34 @@ class ConsumerRunner:
 
         A failure of the database or the broker is not the message's: it stays unacked (a requeue would count
         toward the delivery limit) and is tried again in place, backing off, until the infrastructure answers.
-        Meanwhile the prefetch fills with such messages and the broker sends no more: the queue pauses."""
-        while True:
-            try:
-                await work()
-            except Exception as error:
-                if not is_infrastructure_failure(error):
-                    await self._fail(message, message_id, error)
-                    return
-                self._outage.failed(error)
-                await self._outage.pause()
-                if self._queue is None:
-                    return  # stopped meanwhile: its channel is closed and the broker has the message back
-                continue
-            self._outage.recovered()
-            await message.ack()
-            return
+        Meanwhile the prefetch fills with such messages and the broker sends no more: the queue pauses.
+        On a queue without a delivery limit, where nothing would ever park it, a message its handler fails on
+        is kept and retried in place the same way (`Stuck`), while the rest of the queue flows past it."""
+        try:
+            while True:
+                try:
+                    await work()
+                except Exception as error:
+                    if is_infrastructure_failure(error):
+                        self._outage.failed(error)
+                        await self._outage.pause()
+                    elif self._consumer.queue.dead_letters:
+                        await self._fail(message, message_id, error)
+                        return
+                    else:
+                        self._stuck_messages.add(message_id)
+                        self._stuck.failed(error)
+                        await self._stuck.pause()
+                    if self._queue is None:
+                        return  # stopped meanwhile: its channel is closed and the broker has the message back
+                    continue
+                self._outage.recovered()
+                if message_id in self._stuck_messages and len(self._stuck_messages) == 1:
+                    self._stuck.recovered()
+                await message.ack()
+                return
+        finally:
+            self._stuck_messages.discard(message_id)
 
     async def _fail(self, message: AbstractIncomingMessage, message_id: uuid.UUID, error: Exception) -> None:
         where = {"queue": self._consumer.queue.name, "message_id": str(message_id)}

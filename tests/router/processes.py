@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 
 from shared.settings import Settings
-from tests.support.parley import process_environment
-from tests.support.waiting import eventually
+from tests.support import processes
+from tests.support.processes import stop_process
 
 ROOT = "/taskrouter/v1/Workspaces"
-REPOSITORY = Path(__file__).resolve().parents[2]
+__all__ = ["ROOT", "start_router_process", "stop_process", "wait_until_serving"]
 
 
 def start_router_process(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = process_environment(settings, PORT=str(port), PARLEY_POLL_INTERVAL="0.2",
-                              PARLEY_DELIVERY_LIMIT=str(settings.delivery_limit), LOG_LEVEL="WARNING")
-    return subprocess.Popen([sys.executable, "-m", "services.router"], cwd=REPOSITORY, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop_process(process: subprocess.Popen[bytes] | None) -> None:
-    if process is not None and process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
+    return processes.start_service_process(settings, "router", port=port, PARLEY_POLL_INTERVAL="0.2",
+                                           LOG_LEVEL="WARNING")
 
 
 async def wait_until_serving(client: httpx.AsyncClient) -> None:
-    async def probe() -> bool:
-        try:
-            return (await client.get(ROOT)).status_code == 200
-        except httpx.HTTPError:
-            return False
-    await eventually(probe, timeout=60, what="router process serving")
+    await processes.wait_until_serving(client, ROOT)

@@ -79,10 +79,7 @@ class Receiver:
             params=params,
         )
         self.attempts.append(received)
-        if self.hold is not None:
-            await self.hold.wait()
-        if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
+        await self._before_answering(received)
         response = self.responder(received) if self.responder else None
         if response is None:
             status = self.responses.pop(0) if self.responses else 200
@@ -92,6 +89,12 @@ class Receiver:
                 self.requests.append(received)
                 self._arrived.notify_all()
         return response
+
+    async def _before_answering(self, received: ReceivedRequest) -> None:
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
 
     def of_type(self, event_type: str) -> list[ReceivedRequest]:
         return [request for request in self.requests if request.field("EventType") == event_type]

@@ -1,4 +1,5 @@
-"""A webhook endpoint that holds every request until the test opens its gate: a slow endpoint, made deterministic."""
+"""Webhook endpoints that hold requests: until the test opens a gate (a slow endpoint, made deterministic), or
+without end (a hanging one)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tests.support.receiver import Receiver
+from tests.support.receiver import ReceivedRequest, Receiver
 
 
 @dataclass
@@ -25,3 +26,20 @@ class GatedReceiver(Receiver):
         finally:
             self.waiting -= 1
         return await super()._handle(request)
+
+
+@dataclass
+class HangingReceiver(Receiver):
+    """Takes its first `hangs` requests (they are in `attempts`) and does not answer them until it stops: an
+    endpoint that hangs, whose caller may die waiting. Later requests are answered as a Receiver answers."""
+
+    hangs: int = 1
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def _before_answering(self, received: ReceivedRequest) -> None:
+        if len(self.attempts) <= self.hangs:
+            await self._stopping.wait()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await super().stop()

@@ -1,6 +1,10 @@
 """Whatever the fabric gives up on is listed at /parley/v1/DeadLetters with its reason and error, and can be replayed."""
 
+import contextlib
+import logging
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,6 +16,7 @@ from shared.broker.topology import COMMANDS, DEAD, QueueSpec
 from shared.contracts.envelope import Envelope, make_envelope
 from shared.db import create_pool
 from shared.settings import Settings
+from tests.support.parley import RunningParley
 from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 from tests.webhooks.accounts import client_as, create_subaccount, create_top_level_account
@@ -121,37 +126,63 @@ class Dish(BaseModel):
     name: str
 
 
+@dataclass
+class Kitchen:
+    """A test's own queue and consumer, whose handler fails on "poison" while `broken`."""
+
+    parley: RunningParley
+    spec: QueueSpec
+    broken: bool = True
+    cooked: list[str] = field(default_factory=list)
+    poison_tries: int = 0
+
+    async def cook(self, conn: Any, envelope: Envelope[Any]) -> None:
+        if envelope.payload.name == "poison":
+            self.poison_tries += 1
+            if self.broken:
+                raise RuntimeError("cannot digest poison")
+        self.cooked.append(envelope.payload.name)
+
+    async def publish(self, name: str) -> Envelope[Any]:
+        envelope = make_envelope("tests.cook", Dish(name=name), account_sid=self.parley.account.sid)
+        await self.parley.runtime.broker.publish(COMMANDS, "tests.cook", envelope.to_bytes(),
+                                                 message_id=str(envelope.message_id))
+        return envelope
+
+    async def cooked_so_far(self) -> list[str]:
+        return list(self.cooked)
+
+
+@contextlib.asynccontextmanager
+async def kitchen_of(parley: RunningParley, spec: QueueSpec) -> AsyncIterator[Kitchen]:
+    settings = parley.settings
+    broker = parley.runtime.broker
+    await broker.declare([spec])
+    kitchen = Kitchen(parley, spec)
+    pool = await create_pool(settings.database_url, schema=settings.schema_name("webhooks"), max_size=2)
+    runner = ConsumerRunner(Consumer(queue=spec, payload=Dish, handler=kitchen.cook), broker=broker, pool=pool,
+                            prefetch=8)
+    await runner.start()
+    try:
+        yield kitchen
+    finally:
+        await runner.stop()
+        await pool.close()
+        channel = await broker.connection.channel()
+        await channel.queue_delete(settings.broker_name(spec.name))
+        await channel.close()
+
+
 async def test_message_a_consumer_always_fails_on_is_parked_after_the_delivery_limit_with_its_error(
     launch, settings: Settings
 ) -> None:
     parley = await launch([WEBHOOKS])
-    broker = parley.runtime.broker
-    kitchen = QueueSpec("tests.kitchen", COMMANDS, ("tests.cook",))
-    await broker.declare([kitchen])
-    cooked: list[str] = []
-    state = {"broken": True}
-
-    async def cook(conn: Any, envelope: Envelope[Any]) -> None:
-        if envelope.payload.name == "poison" and state["broken"]:
-            raise RuntimeError("cannot digest poison")
-        cooked.append(envelope.payload.name)
-
-    async def publish(name: str) -> Envelope[Any]:
-        envelope = make_envelope("tests.cook", Dish(name=name), account_sid=parley.account.sid)
-        await broker.publish(COMMANDS, "tests.cook", envelope.to_bytes(), message_id=str(envelope.message_id))
-        return envelope
-
-    async def cooked_so_far() -> list[str]:
-        return list(cooked)
-
-    pool = await create_pool(settings.database_url, schema=settings.schema_name("webhooks"), max_size=2)
-    runner = ConsumerRunner(Consumer(queue=kitchen, payload=Dish, handler=cook), broker=broker, pool=pool, prefetch=8)
-    await runner.start()
-    try:
-        poison = await publish("poison")
+    async with kitchen_of(parley, QueueSpec("tests.kitchen", COMMANDS, ("tests.cook",))) as kitchen:
+        poison = await kitchen.publish("poison")
         for n in range(5):
-            await publish(f"soup {n}")
-        await eventually(cooked_so_far, until=lambda names: len(names) == 5, what="the dishes behind the poison")
+            await kitchen.publish(f"soup {n}")
+        await eventually(kitchen.cooked_so_far, until=lambda names: len(names) == 5,
+                         what="the dishes behind the poison")
         async with parley.client() as client:
             [dead] = await eventually(lambda: dead_letters(client, Queue="tests.kitchen"),
                                       until=lambda found: len(found) == 1 and found[0]["error"], what="the dead letter")
@@ -164,17 +195,53 @@ async def test_message_a_consumer_always_fails_on_is_parked_after_the_delivery_l
             fetched = (await client.get(f"/parley/v1/DeadLetters/{dead['sid']}")).json()
             assert fetched == dead
 
-            state["broken"] = False
+            kitchen.broken = False
             replay = await client.post(f"/parley/v1/DeadLetters/{dead['sid']}/Replay")
             assert replay.status_code == 200 and replay.json()["status"] == "replayed"
-            await eventually(cooked_so_far, until=lambda names: "poison" in names, what="the replayed poison")
-        assert sorted(cooked) == ["poison", *(f"soup {n}" for n in range(5))]
+            await eventually(kitchen.cooked_so_far, until=lambda names: "poison" in names, what="the replayed poison")
+        assert sorted(kitchen.cooked) == ["poison", *(f"soup {n}" for n in range(5))]
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_message_a_consumer_fails_on_where_nothing_parks_it_is_retried_with_backoff_in_a_few_lines(
+    launch, settings: Settings
+) -> None:
+    parley = await launch([WEBHOOKS])
+    lines = Lines()
+    consumer_log = logging.getLogger("shared.broker.consumer")
+    consumer_log.addHandler(lines)
+    # Like the fabric's own dead letters and failure reports: no delivery limit, so a requeue would loop at once.
+    spec = QueueSpec("tests.bottomless", COMMANDS, ("tests.cook",), dead_letters=False)
+    try:
+        async with kitchen_of(parley, spec) as kitchen:
+            await kitchen.publish("poison")
+            for n in range(5):
+                await kitchen.publish(f"soup {n}")
+
+            async def progress() -> tuple[int, int]:
+                return len(kitchen.cooked), kitchen.poison_tries
+
+            # The barrier: the queue flowed past the poison, which was tried several times meanwhile.
+            await eventually(progress, until=lambda seen: seen[0] == 5 and seen[1] >= 4, timeout=30,
+                             what="the dishes behind the poison and a few tries of it")
+            told = [record for record in lines.records if record.getMessage().find("queue tests.bottomless") >= 0]
+            assert len(told) == 1 and told[0].exc_info is not None, [record.getMessage() for record in told]
+            assert "handler failed" in told[0].getMessage()
+
+            kitchen.broken = False
+            await eventually(kitchen.cooked_so_far, until=lambda names: "poison" in names, what="the poison at last")
+            assert "handler succeeded" in lines.records[-1].getMessage()
+        assert sorted(kitchen.cooked) == ["poison", *(f"soup {n}" for n in range(5))]
     finally:
-        await runner.stop()
-        await pool.close()
-        channel = await broker.connection.channel()
-        await channel.queue_delete(settings.broker_name(kitchen.name))
-        await channel.close()
+        consumer_log.removeHandler(lines)
 
 
 async def test_replay_refused_by_the_broker_leaves_the_dead_letter_parked(launch, settings: Settings) -> None:

@@ -43,13 +43,20 @@ class Delivery:
         return self.attempt_count - self.budget_start
 
 
+AttemptStatus = Literal["in_flight", "completed", "unknown"]
+
+
 @dataclass(frozen=True)
 class Attempt:
+    """One request of a delivery, logged before it goes out: `in_flight` until its outcome is recorded
+    (`completed`); `unknown` when its dispatcher went away first, so the receiver may or may not have it."""
+
     delivery_sid: str
     number: int
+    status: AttemptStatus
     date_attempted: datetime
     response_code: int | None
-    latency_ms: int
+    latency_ms: int | None
     error: str | None
 
 

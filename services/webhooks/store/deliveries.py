@@ -15,10 +15,9 @@ from shared.contracts.webhooks import WebhookDelivery
 from shared.sql import Query
 
 __all__ = [
-    "claim_candidates", "get_delivery", "get_delivery_for_update", "insert_attempt", "insert_delivery",
+    "claim_candidates", "complete_attempt", "get_delivery", "get_delivery_for_update", "insert_delivery",
     "lease_deliveries", "list_attempts", "list_deliveries", "record_attempt_if_held", "release_leases",
-    "replay_deliveries",
-    "seconds_until_next_due", "update_delivery_after_attempt",
+    "renew_leases", "replay_deliveries", "seconds_until_next_due", "update_delivery_after_attempt",
 ]
 
 _COLUMNS = (
@@ -63,7 +62,9 @@ async def insert_delivery(
     return bool(inserted)
 
 
-async def claim_candidates(conn: Connection, *, limit: int, exclude_endpoints: Sequence[str]) -> list[tuple[str, str]]:
+async def claim_candidates(
+    conn: Connection, *, limit: int, exclude_endpoints: Sequence[str], exclude_sids: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """Due deliveries nobody holds, locked until commit, as (sid, endpoint), earliest due first.
 
     Only the head of an ordering chain (same ordering key and URL) is a candidate: a later delivery
@@ -74,29 +75,56 @@ async def claim_candidates(conn: Connection, *, limit: int, exclude_endpoints: S
         f"SELECT d.sid, d.endpoint FROM deliveries d "
         f"WHERE d.{_OPEN} AND d.next_attempt_at <= now() "
         f"AND (d.lease_until IS NULL OR d.lease_until < now()) "
-        f"AND d.endpoint <> ALL($2::text[]) "
+        f"AND d.endpoint <> ALL($2::text[]) AND d.sid <> ALL($3::text[]) "
         f"AND (d.ordering_key IS NULL OR NOT EXISTS ("
         f"  SELECT 1 FROM deliveries e WHERE e.ordering_key = d.ordering_key AND e.url = d.url "
         f"  AND e.{_OPEN} AND e.seq < d.seq)) "
         f"ORDER BY d.next_attempt_at, d.seq LIMIT $1 "
         f"FOR UPDATE OF d SKIP LOCKED",
-        limit, list(exclude_endpoints),
+        limit, list(exclude_endpoints), list(exclude_sids),
     )
     return [(row["sid"], row["endpoint"]) for row in rows]
 
 
+# The attempt a dispatcher starts but never records stays 'in_flight' until the delivery is claimed again
+# (or its lease given back): then nobody will record it, and the log says its outcome is unknown.
+_ABANDONED = "UPDATE delivery_attempts SET status = 'unknown' WHERE delivery_sid = ANY({}) AND status = 'in_flight'"
+# Recording what an attempt saw, also when it was meanwhile marked unknown (its dispatcher was only late).
+_COMPLETE_ATTEMPT = (
+    "UPDATE delivery_attempts SET status = 'completed', date_attempted = {date}, response_code = {code}, "
+    "latency_ms = {latency}, error = {error} WHERE delivery_sid = {sid} AND number = {number}"
+)
+
+
 async def lease_deliveries(
-    conn: Connection, *, sids: Sequence[str], lease_token: uuid.UUID, default_timeout: float, margin: float
+    conn: Connection, *, sids: Sequence[str], lease_token: uuid.UUID, lease_seconds: float
 ) -> list[Delivery]:
-    """Hold the claimed deliveries for one attempt: past the lease, another dispatcher may take them."""
+    """Hold the claimed deliveries for their next attempt, and log that attempt as in flight before it is made.
+
+    The lease is short and renewed while the attempt lasts (`renew_leases`); past it, another dispatcher may
+    take the delivery over. The returned deliveries count the attempt starting now in `attempt_count`.
+    """
     rows = await conn.fetch(
-        f"UPDATE deliveries SET lease_token = $2, "
-        f"lease_until = now() + make_interval(secs => coalesce(timeout_seconds, $3) + $4) "
-        f"WHERE sid = ANY($1::text[]) RETURNING {_COLUMNS}",
-        list(sids), lease_token, default_timeout, margin,
+        f"WITH leased AS (UPDATE deliveries SET lease_token = $2, "
+        f"lease_until = now() + make_interval(secs => $3), attempt_count = attempt_count + 1 "
+        f"WHERE sid = ANY($1::text[]) RETURNING {_COLUMNS}), "
+        f"abandoned AS ({_ABANDONED.format('$1::text[]')}), "
+        f"started AS (INSERT INTO delivery_attempts (delivery_sid, number, date_attempted, status) "
+        f"SELECT sid, attempt_count, now(), 'in_flight' FROM leased) "
+        f"SELECT * FROM leased",
+        list(sids), lease_token, lease_seconds,
     )
     by_sid = {row["sid"]: _delivery(row) for row in rows}
     return [by_sid[sid] for sid in sids if sid in by_sid]
+
+
+async def renew_leases(conn: Connection, *, lease_tokens: Sequence[uuid.UUID], lease_seconds: float) -> int:
+    """The live owner's heartbeat: every delivery it still holds under these tokens is held `lease_seconds` more."""
+    status = await conn.execute(
+        "UPDATE deliveries SET lease_until = now() + make_interval(secs => $2) WHERE lease_token = ANY($1::uuid[])",
+        list(lease_tokens), lease_seconds,
+    )
+    return int(status.split()[-1])
 
 
 async def get_delivery_for_update(conn: Connection, *, sid: str) -> tuple[Delivery, uuid.UUID | None] | None:
@@ -114,16 +142,16 @@ async def record_attempt_if_held(
     response_code: int | None, latency_ms: int, attempt_error: str | None, status: str, delay: float | None,
     delivery_error: str | None,
 ) -> bool:
-    """In one statement: log attempt `claimed.attempt_count + 1` and move the delivery on, provided nothing
-    changed since the claim (lease still held, no replay, no other attempt). False, and nothing done, otherwise."""
+    """In one statement: record the outcome of attempt `claimed.attempt_count` and move the delivery on,
+    provided nothing changed since the claim (lease still held, no replay, no other attempt). False, with only
+    the attempt's outcome recorded, otherwise."""
+    logged = _COMPLETE_ATTEMPT.format(sid="$1", number="$4", date="$6", code="$7", latency="$8", error="$11")
     recorded = await conn.fetchval(
-        "WITH moved AS ("
-        " UPDATE deliveries SET attempt_count = attempt_count + 1, status = $5, error = $9, lease_token = NULL,"
+        f"WITH logged AS ({logged}), moved AS ("
+        " UPDATE deliveries SET status = $5, error = $9, lease_token = NULL,"
         " lease_until = NULL, next_attempt_at = CASE WHEN $10::double precision IS NULL THEN NULL"
         " ELSE now() + make_interval(secs => $10::double precision) END, date_updated = now()"
-        " WHERE sid = $1 AND lease_token = $2 AND replays = $3 AND attempt_count = $4 RETURNING sid, attempt_count),"
-        " logged AS (INSERT INTO delivery_attempts (delivery_sid, number, date_attempted, response_code, latency_ms,"
-        " error) SELECT sid, attempt_count, $6, $7, $8, $11 FROM moved)"
+        " WHERE sid = $1 AND lease_token = $2 AND replays = $3 AND attempt_count = $4 RETURNING sid)"
         " SELECT true FROM moved",
         claimed.sid, lease_token, claimed.replays, claimed.attempt_count, status, date_attempted, response_code,
         latency_ms, delivery_error, delay, attempt_error,
@@ -132,29 +160,30 @@ async def record_attempt_if_held(
 
 
 async def update_delivery_after_attempt(
-    conn: Connection, *, sid: str, attempt_count: int, release_lease: bool,
-    status: str | None = None, delay: float | None = None, error: str | None = None,
+    conn: Connection, *, sid: str, status: str | None = None, delay: float | None = None, error: str | None = None,
 ) -> None:
-    """Count the attempt; release the lease when it was still ours; with a `status`, move the delivery on
-    (a retry falls due after `delay` seconds). Without one, the status stays as a replay left it."""
-    lease = ", lease_token = NULL, lease_until = NULL" if release_lease else ""
+    """Release the lease (the caller holds it); with a `status`, move the delivery on (a retry falls due after
+    `delay` seconds). Without one, the status stays as a replay left it."""
     if status is None:
         await conn.execute(
-            f"UPDATE deliveries SET attempt_count = $2{lease}, date_updated = now() WHERE sid = $1", sid, attempt_count
+            "UPDATE deliveries SET lease_token = NULL, lease_until = NULL, date_updated = now() WHERE sid = $1", sid
         )
         return
     await conn.execute(
-        f"UPDATE deliveries SET attempt_count = $2, status = $3, error = $5{lease}, "
-        f"next_attempt_at = CASE WHEN $4::double precision IS NULL THEN NULL "
-        f"ELSE now() + make_interval(secs => $4::double precision) END, date_updated = now() WHERE sid = $1",
-        sid, attempt_count, status, delay, error,
+        "UPDATE deliveries SET status = $2, error = $4, lease_token = NULL, lease_until = NULL, "
+        "next_attempt_at = CASE WHEN $3::double precision IS NULL THEN NULL "
+        "ELSE now() + make_interval(secs => $3::double precision) END, date_updated = now() WHERE sid = $1",
+        sid, status, delay, error,
     )
 
 
 async def release_leases(conn: Connection, *, lease_tokens: Sequence[uuid.UUID]) -> None:
-    """Give back deliveries a stopping dispatcher held, so a restart or another instance takes them at once."""
+    """Give back deliveries a stopping dispatcher held, so a restart or another instance takes them at once;
+    the attempts it leaves unrecorded are marked as of unknown outcome."""
     await conn.execute(
-        "UPDATE deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ANY($1::uuid[])",
+        f"WITH released AS (UPDATE deliveries SET lease_token = NULL, lease_until = NULL "
+        f"WHERE lease_token = ANY($1::uuid[]) RETURNING sid) "
+        f"{_ABANDONED.format('ARRAY(SELECT sid FROM released)')}",
         list(lease_tokens),
     )
 
@@ -168,13 +197,15 @@ async def seconds_until_next_due(conn: Connection) -> float | None:
     return float(value) if value is not None else None
 
 
-async def insert_attempt(
+
+
+async def complete_attempt(
     conn: Connection, *, delivery_sid: str, number: int, date_attempted: datetime, response_code: int | None,
     latency_ms: int, error: str | None,
 ) -> None:
+    """Record what attempt `number` saw."""
     await conn.execute(
-        "INSERT INTO delivery_attempts (delivery_sid, number, date_attempted, response_code, latency_ms, error) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        _COMPLETE_ATTEMPT.format(sid="$1", number="$2", date="$3", code="$4", latency="$5", error="$6"),
         delivery_sid, number, date_attempted, response_code, latency_ms, error,
     )
 
@@ -214,7 +245,7 @@ async def list_deliveries(
 
 async def list_attempts(conn: Connection, *, delivery_sids: Sequence[str]) -> dict[str, list[Attempt]]:
     rows = await conn.fetch(
-        "SELECT delivery_sid, number, date_attempted, response_code, latency_ms, error FROM delivery_attempts "
+        "SELECT delivery_sid, number, status, date_attempted, response_code, latency_ms, error FROM delivery_attempts "
         "WHERE delivery_sid = ANY($1::text[]) ORDER BY delivery_sid, number",
         list(delivery_sids),
     )

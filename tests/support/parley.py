@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 
 from shared.auth.accounts import Account
+from shared.broker.migration import MIGRATING_SUFFIX
 from shared.broker.topology import EXCHANGES, QUEUES
 from shared.crypto import generate_key
 from shared.runtime import HttpServer, Runtime, ServiceDefinition, free_port
@@ -111,6 +112,7 @@ async def remove_isolated_names(settings: Settings) -> None:
         channel = await connection.channel()
         for spec in QUEUES:
             await channel.queue_delete(settings.broker_name(spec.name))
+            await channel.queue_delete(settings.broker_name(spec.name) + MIGRATING_SUFFIX)  # a migration cut short
         for name in EXCHANGES:
             await channel.exchange_delete(settings.broker_name(name))
     finally:

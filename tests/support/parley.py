@@ -41,6 +41,7 @@ def test_settings(infra: Infrastructure, **overrides: Any) -> Settings:
         "PARLEY_WEBHOOK_BACKOFF_BASE": 0.05,
         "PARLEY_WEBHOOK_BACKOFF_MAX": 0.5,
         "PARLEY_POLL_INTERVAL": 0.2,
+        "PARLEY_SHUTDOWN_TIMEOUT": 6.0,  # a test's Parley stops with a broker or database gone: it waits less
         "PARLEY_LOG_JSON": False,
         "PARLEY_SECRET_KEY": TEST_SECRET_KEY,
         "PORT": free_port(),

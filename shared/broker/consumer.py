@@ -13,6 +13,9 @@ waiting for the answer, e.g. a pre-event webhook): `prepare` runs first, outside
 and its result is handed to the handler inside the transaction. A message already processed is
 acked before `prepare` runs, so a redelivery asks nothing twice. When the handler finds that what
 `prepare` saw has changed meanwhile, it raises `PrepareAgain`, and both run again.
+
+A runner stops gracefully in steps (shared/runtime.py): `cancel` takes no more messages, `settled` waits for
+those it holds to be settled, `stop` closes the channel (whatever is still unsettled goes back to the queue).
 """
 
 from __future__ import annotations

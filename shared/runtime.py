@@ -114,6 +114,14 @@ class Runtime:
         self._passwords: Passwords | None = None
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # What was started (loops, consumers, pools) would otherwise run on, unowned, after a failed start.
+            await self.stop(timeout=0)
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         box = box_of(settings.secret_key)  # before anything else: without it nothing stored can be read
         await prepare_database(settings, self.services)

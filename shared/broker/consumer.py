@@ -180,6 +180,8 @@ class ConsumerRunner:
 
     async def settled(self, timeout: float) -> bool:
         """Whether every message received was settled within `timeout` (after `cancel`, none comes any more)."""
+        if timeout <= 0:
+            return self._all_settled.is_set()
         try:
             async with asyncio.timeout(timeout):
                 while True:

@@ -26,8 +26,10 @@ from tests.support.waiting import eventually
 CUSTOMER = "+15551230077"
 PARLEY_NUMBER = "+15550009977"
 WAITING = 30  # messages left in the queue while no Parley runs
-# A queue of the test's own, for the broker-only tests below.
-KITCHEN = QueueSpec("migration.kitchen", COMMANDS, ("kitchen.order", "kitchen.refund"))
+# A queue of the test's own, for the broker-only tests below; one active consumer, as a queue whose messages can
+# only be consumed (basic.get is refused) is the harder one to move.
+KITCHEN = QueueSpec("migration.kitchen", COMMANDS, ("kitchen.order", "kitchen.refund"),
+                    arguments=(("x-single-active-consumer", True),))
 
 
 @pytest.fixture
@@ -79,13 +81,18 @@ async def publish_orders(channel: AbstractChannel, settings: Settings, count: in
                                routing_key="kitchen.order")
 
 
-async def drain(channel: AbstractChannel, name: str) -> list[str | None]:
+async def drain(channel: AbstractChannel, name: str, count: int) -> list[str | None]:
+    """The ids of the `count` messages in the queue, then a moment more for any extra copy."""
     queue = await channel.declare_queue(name, passive=True)
-    ids = []
-    while (message := await queue.get(no_ack=False, fail=False)) is not None:
-        ids.append(message.message_id)
-        await message.ack()
-    return ids
+    ids: list[str | None] = []
+    async with queue.iterator() as messages:
+        while True:
+            try:
+                message = await asyncio.wait_for(anext(messages), timeout=1 if len(ids) >= count else 20)
+            except TimeoutError:
+                return ids
+            ids.append(message.message_id)
+            await message.ack()
 
 
 async def keep_classic(connection: AbstractConnection, settings: Settings) -> Settings:
@@ -146,7 +153,7 @@ async def test_processes_starting_together_migrate_a_queue_once_keeping_each_mes
 
     assert await declares_as_today(amqp, settings, KITCHEN)
     await publish_orders(channel, settings, 1, first=200)  # the new queue carries the bindings
-    assert await drain(channel, settings.broker_name(KITCHEN.name)) == [f"order-{n}" for n in range(201)]
+    assert await drain(channel, settings.broker_name(KITCHEN.name), 201) == [f"order-{n}" for n in range(201)]
 
 
 async def test_a_migration_interrupted_half_way_is_finished_by_the_next_start(
@@ -167,5 +174,5 @@ async def test_a_migration_interrupted_half_way_is_finished_by_the_next_start(
 
     assert not await exists(amqp, settings.broker_name(KITCHEN.name) + MIGRATING_SUFFIX)
     await publish_orders(channel, settings, 1, first=5)
-    ids = await drain(channel, settings.broker_name(KITCHEN.name))
+    ids = await drain(channel, settings.broker_name(KITCHEN.name), 6)
     assert Counter(ids) == Counter(f"order-{n}" for n in range(6))

@@ -28,6 +28,17 @@ async def publish_inbound_message(
     provider_sid: str = "PV" + "0" * 32, channel_message_sid: str | None = None,
 ) -> Envelope[InboundMessage]:
     """Publish one customer message straight to the broker, as ingress would after a provider's webhook."""
+    envelope = inbound_message(account_sid=account_sid, from_address=from_address, to_address=to_address, body=body,
+                               provider_sid=provider_sid, channel_message_sid=channel_message_sid)
+    await broker.publish(INBOUND, INBOUND_MESSAGE, envelope.to_bytes(), message_id=str(envelope.message_id))
+    return envelope
+
+
+def inbound_message(
+    *, account_sid: str, from_address: str, to_address: str, body: str, provider_sid: str = "PV" + "0" * 32,
+    channel_message_sid: str | None = None,
+) -> Envelope[InboundMessage]:
+    """One customer message as ingress publishes it after a provider's webhook."""
     inbound = InboundMessage(
         provider_sid=provider_sid,
         channel="whatsapp" if from_address.startswith("whatsapp:") else "sms",
@@ -37,9 +48,7 @@ async def publish_inbound_message(
         body=body,
         received_at=datetime.now(UTC),
     )
-    envelope = make_envelope(INBOUND_MESSAGE, inbound, account_sid=account_sid)
-    await broker.publish(INBOUND, INBOUND_MESSAGE, envelope.to_bytes(), message_id=str(envelope.message_id))
-    return envelope
+    return make_envelope(INBOUND_MESSAGE, inbound, account_sid=account_sid)
 
 
 def export_contracts(directory: Path) -> list[Path]:

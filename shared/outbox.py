@@ -71,13 +71,23 @@ class OutboxRelay:
         self._schema = schema
         self._poll_interval = poll_interval
         self._lock_key = zlib.crc32(f"parley-outbox:{schema}".encode())
+        self._finishing = False
+        self._wakeup: Wakeup | None = None
+
+    def finish(self) -> None:
+        """Return from `run` once what is committed by now is published (a graceful stop)."""
+        self._finishing = True
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     async def run(self) -> None:
-        wakeup = Wakeup(self._pool, [_channel(self._schema)], where=f"the outbox of {self._schema}")
+        wakeup = self._wakeup = Wakeup(self._pool, [_channel(self._schema)], where=f"the outbox of {self._schema}")
         outage = Outage(log, f"the outbox relay of {self._schema}")
         await wakeup.start()
         try:
             while True:
+                # Read before the batch: only a batch begun after `finish` has seen everything committed before it.
+                finishing = self._finishing
                 try:
                     moved = await self.relay_batch()
                     outage.recovered()
@@ -92,6 +102,8 @@ class OutboxRelay:
                     log.exception("outbox relay failed; retrying", extra={"schema": self._schema})
                     await asyncio.sleep(self._poll_interval)
                 if moved < _BATCH:
+                    if finishing:
+                        return
                     wakeup.clear()
                     await wakeup.wait(self._poll_interval)
         finally:

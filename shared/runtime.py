@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 
 import asyncpg
 import uvicorn
@@ -105,12 +107,21 @@ class Runtime:
         self.dev_account: Account | None = None
         self._pools: list[asyncpg.Pool] = []
         self._consumers: list[ConsumerRunner] = []
+        self._relays: list[tuple[OutboxRelay, asyncio.Task[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._outbound: OutboundHttp | None = None
         self._passwords: Passwords | None = None
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # What was started (loops, consumers, pools) would otherwise run on, unowned, after a failed start.
+            await self.stop(timeout=0)
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         box = box_of(settings.secret_key)  # before anything else: without it nothing stored can be read
         await prepare_database(settings, self.services)
@@ -153,7 +164,8 @@ class Runtime:
             forget_processed = pruning_loop(pool, [("processed_messages", Pruning(
                 "processed messages", PROCESSED_MESSAGES, timedelta(hours=settings.dedupe_retention_hours),
             ))], interval_seconds=settings.retention_interval_seconds)
-            for loop in [relay.run, forget_processed, *parts.loops]:
+            self._relays.append((relay, asyncio.create_task(self._supervise(service.name, relay.run))))
+            for loop in [forget_processed, *parts.loops]:
                 self._tasks.append(asyncio.create_task(self._supervise(service.name, loop)))
             for consumer in parts.consumers:
                 runner = ConsumerRunner(consumer, broker=self.broker, pool=pool, prefetch=settings.prefetch)
@@ -185,13 +197,37 @@ class Runtime:
                 log.exception("background loop crashed; restarting", extra={"service": service})
                 await asyncio.sleep(self.settings.poll_interval_seconds)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
+        """A graceful stop within `timeout` (default: half of PARLEY_SHUTDOWN_TIMEOUT; the HTTP server, stopped
+        first, has a quarter, and closing the rest): the consumers take no more messages and settle those they
+        hold, the background loops stop, and the outbox relays publish what was committed until then. What is
+        still unsettled at the deadline goes back to its queue, to be redelivered to another process."""
+        deadline = asyncio.get_running_loop().time() + (
+            self.settings.shutdown_timeout_seconds / 2 if timeout is None else timeout)
+
+        def remaining() -> float:
+            return max(0.0, deadline - asyncio.get_running_loop().time())
+
+        await asyncio.gather(*(runner.cancel() for runner in self._consumers), return_exceptions=True)
+        if not all(await asyncio.gather(*(runner.settled(remaining()) for runner in self._consumers))):
+            log.warning("shutdown timeout: messages not yet settled go back to their queues")
         for runner in self._consumers:
             with contextlib.suppress(Exception):
                 await runner.stop()
         for task in self._tasks:
-            task.cancel()
+            task.cancel()  # a loop may write to the outbox: stopped before the relays' last round
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for relay, _ in self._relays:
+            relay.finish()
+        relaying = [task for _, task in self._relays]
+        if relaying:
+            _, late = await asyncio.wait(relaying, timeout=remaining())
+            if late:
+                log.warning("shutdown timeout: what the outbox still holds is published by another process or the "
+                            "next start")
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*relaying, return_exceptions=True)
         for callback in self._on_stop:
             with contextlib.suppress(Exception):
                 await callback()
@@ -200,16 +236,20 @@ class Runtime:
         if self._passwords is not None:
             self._passwords.close()
         await self.broker.close()
-        for pool in self._pools:
-            try:
-                await asyncio.wait_for(pool.close(), timeout=2)
-            except (TimeoutError, Exception):
-                # A connection still checked out would hold shutdown hostage; cut it.
-                log.warning("database pool did not close in time; terminating its connections")
-                pool.terminate()
+        await asyncio.gather(*(_close_pool(pool) for pool in self._pools))
         self._consumers.clear()
+        self._relays.clear()
         self._tasks.clear()
         self._pools.clear()
+
+
+async def _close_pool(pool: asyncpg.Pool) -> None:
+    try:
+        await asyncio.wait_for(pool.close(), timeout=2)
+    except (TimeoutError, Exception):
+        # A connection still checked out would hold shutdown hostage; cut it.
+        log.warning("database pool did not close in time; terminating its connections")
+        pool.terminate()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -221,11 +261,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 class HttpServer:
     """uvicorn serving an app inside the current event loop."""
 
-    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
+    def __init__(self, app: FastAPI, *, host: str, port: int, graceful_seconds: int | None = None) -> None:
         # Keep idle connections longer than the proxies and providers in front of us do (uvicorn's 5 s
         # default races their reuse of a connection it is closing: the caller sees a dropped request).
+        # On a stop, requests under way get `graceful_seconds` to finish (None: as long as they take).
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False,
-                                timeout_keep_alive=75)
+                                timeout_keep_alive=75, timeout_graceful_shutdown=graceful_seconds)
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 
@@ -278,9 +319,20 @@ async def run_services(settings: Settings, services: Sequence[ServiceDefinition]
     here, the developer's way) and of `python -m services.<name>` (one service, as docker-compose runs them)."""
     runtime = Runtime(settings, services)
     await runtime.start()
+    # uvicorn answers SIGTERM and SIGINT by stopping its server, then raises the signal again into the handler it
+    # found: the default one would end the process before the graceful stop below; this one lets it run.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stopping_already)
     try:
         if runtime.dev_account is not None:
             print(startup_banner(settings, runtime.dev_account, one_process=one_process), flush=True)
-        await HttpServer(runtime.app, host=settings.host, port=settings.port).serve_forever()
+        await HttpServer(runtime.app, host=settings.host, port=settings.port,
+                         graceful_seconds=max(1, int(settings.shutdown_timeout_seconds / 4))).serve_forever()
+        log.info("stopping: settling the messages in hand and publishing what is committed")
     finally:
         await runtime.stop()
+    log.info("parley stopped")
+
+
+def _stopping_already(signum: int, frame: FrameType | None) -> None:
+    """A stop signal after the server stopped: the graceful stop is under way and bounded by its timeout."""

@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     realtime_sockets_per_address: int = Field(200, alias="PARLEY_REALTIME_SOCKETS_PER_ADDRESS", ge=1)
     realtime_auth_timeout_seconds: float = Field(10.0, alias="PARLEY_REALTIME_AUTH_TIMEOUT", gt=0)
 
+    # A stop (SIGTERM) ends within this: HTTP requests under way get a quarter of it to finish, then consumers
+    # settle the messages they hold and the outbox relays publish what was committed (half of it), then
+    # connections close. Past it, unsettled messages go back to their queues for another process.
+    shutdown_timeout_seconds: float = Field(20.0, alias="PARLEY_SHUTDOWN_TIMEOUT", gt=0)
+
     # How often background loops look for work when no notification woke them.
     poll_interval_seconds: float = Field(1.0, alias="PARLEY_POLL_INTERVAL")
     # Conversation timers (Timers.Inactive/Closed) run this many times slower; tests shrink time with it.

@@ -9,7 +9,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue, AbstractRobustConnection
 
-from shared.broker.topology import DEAD, EXCHANGES, MUST_ROUTE, QUEUES, QueueSpec, queue_arguments
+from shared.broker.migration import declared_arguments, migrate_queues
+from shared.broker.topology import EXCHANGES, MUST_ROUTE, QUEUES, QueueSpec
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,20 +44,17 @@ class Broker:
             self._exchanges[name] = await channel.declare_exchange(
                 self.settings.broker_name(name), aio_pika.ExchangeType.TOPIC, durable=True
             )
+        # Queues an older Parley (or another PARLEY_DELIVERY_LIMIT) declared otherwise would be refused below.
+        queues = tuple(queues)
+        await migrate_queues(self.settings, queues)
         for spec in queues:
             queue = await self.declare_queue(channel, spec)
             for key in spec.bindings:
                 await queue.bind(self._exchanges[spec.exchange], routing_key=key)
 
     async def declare_queue(self, channel: AbstractChannel, spec: QueueSpec) -> AbstractQueue:
-        name = self.settings.broker_name(spec.name)
-        arguments = queue_arguments(
-            spec,
-            dead_exchange=self.settings.broker_name(DEAD),
-            delivery_limit=self.settings.delivery_limit,
-            queue_name=spec.name,
-        )
-        return await channel.declare_queue(name, durable=True, arguments=arguments)
+        return await channel.declare_queue(self.settings.broker_name(spec.name), durable=True,
+                                           arguments=declared_arguments(self.settings, spec))
 
     async def publish(
         self,

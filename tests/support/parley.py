@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 
 from shared.auth.accounts import Account
+from shared.broker.migration import MIGRATING_SUFFIX
 from shared.broker.topology import EXCHANGES, QUEUES
 from shared.crypto import generate_key
 from shared.runtime import HttpServer, Runtime, ServiceDefinition, free_port
@@ -40,6 +41,7 @@ def test_settings(infra: Infrastructure, **overrides: Any) -> Settings:
         "PARLEY_WEBHOOK_BACKOFF_BASE": 0.05,
         "PARLEY_WEBHOOK_BACKOFF_MAX": 0.5,
         "PARLEY_POLL_INTERVAL": 0.2,
+        "PARLEY_SHUTDOWN_TIMEOUT": 6.0,  # a test's Parley stops with a broker or database gone: it waits less
         "PARLEY_LOG_JSON": False,
         "PARLEY_SECRET_KEY": TEST_SECRET_KEY,
         "PORT": free_port(),
@@ -111,6 +113,7 @@ async def remove_isolated_names(settings: Settings) -> None:
         channel = await connection.channel()
         for spec in QUEUES:
             await channel.queue_delete(settings.broker_name(spec.name))
+            await channel.queue_delete(settings.broker_name(spec.name) + MIGRATING_SUFFIX)  # a migration cut short
         for name in EXCHANGES:
             await channel.exchange_delete(settings.broker_name(name))
     finally:

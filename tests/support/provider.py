@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from starlette.responses import JSONResponse, Response
 
 from shared.signatures import twilio_signature
+from tests.support.receiver import ReceivedRequest
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,8 @@ async def post_inbound(
         return await client.post(provider.inbound_url, data=form, headers=headers)
     async with httpx.AsyncClient(timeout=30) as fresh:
         return await fresh.post(provider.inbound_url, data=form, headers=headers)
+
+
+def carrier_answer(_: ReceivedRequest) -> Response:
+    """A carrier's API accepting a send (the `carrier` fixture answers so)."""
+    return JSONResponse({"sid": "SM" + uuid.uuid4().hex, "status": "queued"}, status_code=201)

@@ -155,6 +155,27 @@ async def test_an_integer_beyond_what_parley_stores_is_refused_in_filters_and_up
         assert (await client.get(f"{base}/Webhooks")).json()["webhooks"] == []
 
 
+async def test_a_messaging_binding_no_provider_could_send_to_is_refused_before_any_send(parley: RunningParley) -> None:
+    async with parley.client() as client:
+        conversation = await client.post("/conversations/v1/Conversations")
+        base = f"/conversations/v1/Conversations/{conversation.json()['sid']}/Participants"
+        for address, proxy in (("rcs:+15017122661", "rcs:+15558675311"), ("+15550001111", "messenger:parley"),
+                               ("whatsapp:+15550001111", "+15550002222"), ("+1555 0001111", "+15550002222")):
+            assert_twilio_error(await client.post(base, data={
+                "MessagingBinding.Address": address, "MessagingBinding.ProxyAddress": proxy}), code=50402)
+        assert_twilio_error(await client.post("/conversations/v1/ConversationWithParticipants", data={
+            "Participant": json.dumps({"messaging_binding": {"address": "rcs:+1501", "proxy_address": "+1555"}})}),
+            code=50402)
+        customer = await client.post(base, data={"MessagingBinding.Address": "+15550001111",
+                                                 "MessagingBinding.ProxyAddress": "+15550002222"})
+        assert customer.status_code == 201, customer.text
+        assert_twilio_error(await client.post(f"{base}/{customer.json()['sid']}", data={
+            "MessagingBinding.ProxyAddress": "whatsapp:+15550002222"}), code=50402)
+        participants = (await client.get(base)).json()["participants"]
+        assert [p["messaging_binding"]["proxy_address"] for p in participants] == ["+15550002222"]
+        assert await conversation_count(client) == 1
+
+
 async def test_extreme_dates_are_refused_and_the_widest_accepted_ones_stored(parley: RunningParley) -> None:
     async with parley.client() as client:
         extremes = ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59Z",

@@ -21,6 +21,9 @@ JSON_MAX_DEPTH = 64
 # -infinity (year 1 comes back naive) and any arithmetic overflows; no Twilio resource predates the epoch.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+# An integer parameter's default ceiling: what a PostgreSQL `integer` column holds (priorities, indexes, seconds),
+# and where Twilio's own integer parameters stop.
+LARGEST_INTEGER = 2**31 - 1
 
 
 class Form:
@@ -98,8 +101,10 @@ class Form:
         raise invalid_parameter(f"Parameter '{name}' must be true or false, not '{value}'")
 
     def int(
-        self, name: builtins.str, *, minimum: builtins.int | None = None, maximum: builtins.int | None = None
+        self, name: builtins.str, *, minimum: builtins.int | None = None,
+        maximum: builtins.int | None = LARGEST_INTEGER,
     ) -> builtins.int | None:
+        """`maximum=None` only where the number is never stored as one (a window clamped, a size capped)."""
         value = self.str(name)
         if value is None:
             return None
@@ -107,8 +112,10 @@ class Form:
             number = int(value)
         except ValueError as error:
             raise invalid_parameter(f"Parameter '{name}' must be an integer, not '{value}'") from error
-        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-            raise invalid_parameter(f"Parameter '{name}' must be between {minimum} and {maximum}")
+        if minimum is not None and number < minimum:
+            raise invalid_parameter(f"Parameter '{name}' must be at least {minimum}, not {number}")
+        if maximum is not None and number > maximum:
+            raise invalid_parameter(f"Parameter '{name}' must be at most {maximum}, not {number}")
         return number
 
     def choice(self, name: builtins.str, choices: Iterable[builtins.str], *, lower: builtins.bool = True) -> builtins.str | None:

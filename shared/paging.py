@@ -36,7 +36,7 @@ class PageRequest:
 
 
 def read_page_request(form: Form, *, default_size: int = 50, max_size: int = 1000) -> PageRequest:
-    size = form.int("PageSize", minimum=1) or default_size
+    size = form.int("PageSize", minimum=1, maximum=None) or default_size
     size = min(size, max_size)
     token = form.str("PageToken")
     if not token:

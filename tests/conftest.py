@@ -13,6 +13,7 @@ from shared.runtime import ServiceDefinition
 from shared.settings import Settings
 from tests.support.infrastructure import Infrastructure, infrastructure
 from tests.support.parley import RunningParley, remove_isolated_names, start_parley, test_settings
+from tests.support.provider import carrier_answer
 from tests.support.receiver import Receiver
 
 
@@ -68,3 +69,12 @@ async def receiver() -> AsyncIterator[Receiver]:
     await webhook_receiver.start()
     yield webhook_receiver
     await webhook_receiver.stop()
+
+
+@pytest.fixture
+async def carrier() -> AsyncIterator[Receiver]:
+    """A carrier's API that accepts every send (a provider's ApiBaseUrl points here)."""
+    fake = Receiver(responder=carrier_answer)
+    await fake.start()
+    yield fake
+    await fake.stop()

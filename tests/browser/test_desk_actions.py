@@ -18,8 +18,9 @@ from tests.browser.desk_support import (
     open_desk,
     sign_in,
 )
-from tests.flex.conftest import CARRIER_TOKEN, PARLEY_NUMBER, carrier_answer
+from tests.flex.conftest import CARRIER_TOKEN, PARLEY_NUMBER
 from tests.support.parley import RunningParley
+from tests.support.provider import carrier_answer
 from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from shared.forms import JSON_MAX_DEPTH
+from shared.forms import JSON_MAX_DEPTH, LARGEST_INTEGER
 from tests.support.parley import RunningParley
 from tests.support.realtime import receive, ws_url
 
@@ -134,6 +134,46 @@ async def test_minutes_beyond_the_calendar_mean_since_the_beginning_on_every_sta
                 assert response.status_code == 200, (path, response.text)
         statistics = (await client.get(f"{base}/CumulativeStatistics", params={"Minutes": "137418785616"})).json()
         assert statistics["start_time"] == "1970-01-01T00:00:00Z"
+
+
+async def test_an_integer_beyond_what_parley_stores_is_refused_in_filters_and_updates(parley: RunningParley) -> None:
+    too_big = str(LARGEST_INTEGER + 1)
+    async with parley.client() as client:
+        space = await workspace(client)
+        tasks = f"/taskrouter/v1/Workspaces/{space['sid']}/Tasks"
+        assert_twilio_error(await client.get(tasks, params={"Priority": "6467794300"}))
+        assert (await client.get(tasks, params={"Priority": str(LARGEST_INTEGER)})).status_code == 200
+        conversation = await client.post("/conversations/v1/Conversations")
+        base = f"/conversations/v1/Conversations/{conversation.json()['sid']}"
+        participant = await client.post(f"{base}/Participants", data={"Identity": "ada"})
+        assert participant.status_code == 201, participant.text
+        at = f"{base}/Participants/{participant.json()['sid']}"
+        assert_twilio_error(await client.post(at, data={"LastReadMessageIndex": too_big}))
+        assert (await client.get(at)).json()["last_read_message_index"] is None
+        assert_twilio_error(await client.post(f"{base}/Webhooks", data={
+            "Target": "webhook", "Configuration.Url": "http://127.0.0.1:9/", "Configuration.ReplayAfter": too_big}))
+        assert (await client.get(f"{base}/Webhooks")).json()["webhooks"] == []
+
+
+async def test_a_messaging_binding_no_provider_could_send_to_is_refused_before_any_send(parley: RunningParley) -> None:
+    async with parley.client() as client:
+        conversation = await client.post("/conversations/v1/Conversations")
+        base = f"/conversations/v1/Conversations/{conversation.json()['sid']}/Participants"
+        for address, proxy in (("rcs:+15017122661", "rcs:+15558675311"), ("+15550001111", "messenger:parley"),
+                               ("whatsapp:+15550001111", "+15550002222"), ("+1555 0001111", "+15550002222")):
+            assert_twilio_error(await client.post(base, data={
+                "MessagingBinding.Address": address, "MessagingBinding.ProxyAddress": proxy}), code=50402)
+        assert_twilio_error(await client.post("/conversations/v1/ConversationWithParticipants", data={
+            "Participant": json.dumps({"messaging_binding": {"address": "rcs:+1501", "proxy_address": "+1555"}})}),
+            code=50402)
+        customer = await client.post(base, data={"MessagingBinding.Address": "+15550001111",
+                                                 "MessagingBinding.ProxyAddress": "+15550002222"})
+        assert customer.status_code == 201, customer.text
+        assert_twilio_error(await client.post(f"{base}/{customer.json()['sid']}", data={
+            "MessagingBinding.ProxyAddress": "whatsapp:+15550002222"}), code=50402)
+        participants = (await client.get(base)).json()["participants"]
+        assert [p["messaging_binding"]["proxy_address"] for p in participants] == ["+15550002222"]
+        assert await conversation_count(client) == 1
 
 
 async def test_extreme_dates_are_refused_and_the_widest_accepted_ones_stored(parley: RunningParley) -> None:

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from starlette.responses import JSONResponse, Response
 
 from tests.support.parley import RunningParley
 from tests.support.provider import Provider, inbound_form, post_inbound
-from tests.support.receiver import ReceivedRequest, Receiver
+from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 from tests.support.workspace_client import WorkspaceCalls, create, set_up_support_workspace
 
 PARLEY_NUMBER = "+15550001111"
 CUSTOMER = "+15557654321"
 CARRIER_TOKEN = "carrier-secret-0001"
-
-
-def carrier_answer(_: ReceivedRequest) -> Response:
-    return JSONResponse({"sid": "SM" + uuid.uuid4().hex, "status": "queued"}, status_code=201)
 
 
 @dataclass
@@ -94,26 +88,23 @@ class ContactCenter(WorkspaceCalls):
         return await self.get(f"/conversations/v1/Conversations/{conversation_sid}")
 
 
-@pytest.fixture
-async def carrier() -> AsyncIterator[Receiver]:
-    fake = Receiver(responder=carrier_answer)
-    await fake.start()
-    yield fake
-    await fake.stop()
+async def open_contact_center(parley: RunningParley, http: httpx.AsyncClient, carrier: Receiver) -> ContactCenter:
+    """The fake carrier as the account's SMS provider, and the support workspace with Alice and Bob."""
+    created = await create(http, "/parley/v1/Providers", {
+        "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": [PARLEY_NUMBER],
+        "ApiBaseUrl": carrier.url, "Credentials.AccountSid": "AC" + "1" * 32,
+        "Credentials.AuthToken": CARRIER_TOKEN})
+    provider = Provider(sid=created["sid"], auth_token=CARRIER_TOKEN, inbound_url=created["inbound_url"],
+                        status_callback_url=created["status_callback_url"])
+    support = await set_up_support_workspace(http, name="Flex")
+    agents = [Agent(sid=support.workers[name], identity=name) for name in ("alice", "bob")]
+    return ContactCenter(parley=parley, http=http, carrier=carrier, provider=provider,
+                         workspace_sid=support.workspace_sid, workflow_sid=support.workflow_sid,
+                         queue_sid=support.queue_sid, available_sid=support.activities["Available"],
+                         alice=agents[0], bob=agents[1])
 
 
 @pytest.fixture
 async def center(parley: RunningParley, carrier: Receiver) -> AsyncIterator[ContactCenter]:
     async with parley.client() as http:
-        created = await create(http, "/parley/v1/Providers", {
-            "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": [PARLEY_NUMBER],
-            "ApiBaseUrl": carrier.url, "Credentials.AccountSid": "AC" + "1" * 32,
-            "Credentials.AuthToken": CARRIER_TOKEN})
-        provider = Provider(sid=created["sid"], auth_token=CARRIER_TOKEN, inbound_url=created["inbound_url"],
-                            status_callback_url=created["status_callback_url"])
-        support = await set_up_support_workspace(http, name="Flex")
-        agents = [Agent(sid=support.workers[name], identity=name) for name in ("alice", "bob")]
-        yield ContactCenter(parley=parley, http=http, carrier=carrier, provider=provider,
-                            workspace_sid=support.workspace_sid, workflow_sid=support.workflow_sid,
-                            queue_sid=support.queue_sid, available_sid=support.activities["Available"],
-                            alice=agents[0], bob=agents[1])
+        yield await open_contact_center(parley, http, carrier)

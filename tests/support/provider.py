@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from starlette.responses import JSONResponse, Response
 
 from shared.signatures import twilio_signature
+from tests.support.receiver import ReceivedRequest
 
 
 @dataclass(frozen=True)
@@ -63,3 +65,8 @@ async def _post_signed(url: str, form: dict[str, str], auth_token: str,
         return await client.post(url, data=form, headers=headers)
     async with httpx.AsyncClient(timeout=30) as fresh:
         return await fresh.post(url, data=form, headers=headers)
+
+
+def carrier_answer(_: ReceivedRequest) -> Response:
+    """A carrier's API accepting a send (the `carrier` fixture answers so)."""
+    return JSONResponse({"sid": "SM" + uuid.uuid4().hex, "status": "queued"}, status_code=201)

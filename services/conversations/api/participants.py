@@ -10,7 +10,7 @@ from services.conversations.api.conversations import conversation_or_404
 from services.conversations.api.deps import FormData
 from services.conversations.api.scope import Place, form_attributes, form_datetime, place_of
 from services.conversations.domain.chat_permissions import ChatRequest
-from services.conversations.domain.models import Conversation, Participant, channel_of
+from services.conversations.domain.models import Conversation, Participant, binding_problem, channel_of
 from services.conversations.handlers import participants as use_cases
 from shared.errors import invalid_parameter, not_found
 from shared.forms import Form
@@ -23,6 +23,11 @@ def _role_sid(form: Form) -> str | None:
     if role is not None and not (role.startswith("RL") and len(role) == 34):
         raise invalid_parameter("RoleSid must be a Role SID (RL…)")
     return role
+
+
+def _require_deliverable(address: str, proxy: str) -> None:
+    if (problem := binding_problem(address, proxy)) is not None:
+        raise invalid_parameter(problem, code=50402)
 
 
 def participant_values(form: Form, *, prefix: str = "") -> dict[str, Any]:
@@ -41,7 +46,8 @@ def participant_values(form: Form, *, prefix: str = "") -> dict[str, Any]:
         raise invalid_parameter("MessagingBinding.ProjectedAddress goes with Identity", code=50402)
     values: dict[str, Any] = {"identity": identity, "projected_address": projected, "role_sid": _role_sid(form),
                               "attributes": form_attributes(form, f"{prefix}Attributes") or "{}"}
-    if address is not None:
+    if address is not None and proxy is not None:
+        _require_deliverable(address, proxy)
         values.update(binding_type=channel_of(address), address=address, proxy_address=proxy)
     elif identity is not None:
         values["binding_type"] = "chat"
@@ -63,6 +69,7 @@ def _update_values(form: Form, participant: Participant) -> dict[str, Any]:
     if (proxy := form.str("MessagingBinding.ProxyAddress")) is not None:
         if participant.address is None:
             raise invalid_parameter("Only an SMS/WhatsApp participant has a proxy address", code=50402)
+        _require_deliverable(participant.address, proxy)
         values["proxy_address"] = proxy
     if (projected := form.str("MessagingBinding.ProjectedAddress")) is not None:
         values["projected_address"] = projected

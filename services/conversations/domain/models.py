@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+# What a provider sends to and from (the ingress service's sends take no other): E.164, or as a WhatsApp address.
+_MESSAGING_ADDRESS = re.compile(r"(whatsapp:)?\+[1-9][0-9]{1,14}")
 
 
 @dataclass(frozen=True)
@@ -138,3 +142,14 @@ class ServiceWebhookConfiguration:
 def channel_of(address: str) -> str:
     """The messaging channel an address belongs to: `whatsapp:+1…` is WhatsApp, the rest SMS."""
     return "whatsapp" if address.startswith("whatsapp:") else "sms"
+
+
+def binding_problem(address: str, proxy_address: str) -> str | None:
+    """Why a participant's messaging binding could never be sent to, if it could not: both ends are E.164
+    (`+15550001111`) or WhatsApp (`whatsapp:+15550001111`) addresses, of the same channel."""
+    for name, value in (("MessagingBinding.Address", address), ("MessagingBinding.ProxyAddress", proxy_address)):
+        if not _MESSAGING_ADDRESS.fullmatch(value):
+            return f"Invalid {name} '{value}': expected E.164 like +15550001111 or whatsapp:+15550001111"
+    if channel_of(address) != channel_of(proxy_address):
+        return "MessagingBinding.Address and MessagingBinding.ProxyAddress must be of the same channel"
+    return None

@@ -28,7 +28,7 @@ def events_router(context: ServiceContext) -> APIRouter:
         page, keyset = page_of(form)
         filters = {column: form.str(parameter) for parameter, column in FILTERS}
         start, end = form.datetime("StartDate"), form.datetime("EndDate")
-        minutes = form.int("Minutes", minimum=1)
+        minutes = form.int("Minutes", minimum=1, maximum=None)
         if minutes and start is None:
             start = minutes_before(datetime.now(UTC), minutes)
         rows = await events.list_events(pool, workspace_sid=workspace.sid, filters=filters, start=start, end=end,

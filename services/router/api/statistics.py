@@ -23,7 +23,7 @@ RESERVATION_COUNTS = ("created", "accepted", "rejected", "timeout", "canceled", 
 
 def window(form: Form) -> tuple[datetime, datetime]:
     end = form.datetime("EndDate") or datetime.now(UTC)
-    minutes = form.int("Minutes", minimum=1)
+    minutes = form.int("Minutes", minimum=1, maximum=None)
     start = form.datetime("StartDate") or minutes_before(end, minutes or 15)
     return start, end
 

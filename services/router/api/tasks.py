@@ -55,7 +55,7 @@ def tasks_router(context: ServiceContext) -> APIRouter:
     async def create(request: Request, workspace_sid: str, form: FormData, account: Caller) -> dict[str, Any]:
         workspace = await workspace_or_404(context, account, workspace_sid)
         attributes = attributes_param(form) or "{}"
-        priority = form.int("Priority", minimum=0, maximum=2**31 - 1)
+        priority = form.int("Priority", minimum=0)
         timeout = form.int("Timeout", minimum=1, maximum=31536000)
         channel = await channel_param(workspace, form, "default")
         assert channel is not None
@@ -111,7 +111,7 @@ def tasks_router(context: ServiceContext) -> APIRouter:
         workspace = await workspace_or_404(context, account, workspace_sid)
         await task_or_404(workspace.sid, sid)
         attributes = attributes_param(form)
-        priority = form.int("Priority", minimum=0, maximum=2**31 - 1)
+        priority = form.int("Priority", minimum=0)
         status = form.choice("AssignmentStatus", ["canceled", "wrapping", "completed"])
         channel = await channel_param(workspace, form, None)
         base = base_of(context, request)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import invalid_parameter, missing_parameter
-from shared.forms import Form
+from shared.forms import LARGEST_INTEGER, Form
 
 CHANNEL_TYPES = ("web", "sms", "facebook", "whatsapp", "line", "custom")
 INTEGRATION_TYPES = ("studio", "external", "task")
@@ -108,7 +108,7 @@ def read_flex_flow_form(form: Form, *, creating: bool) -> dict[str, Any]:
             continue
         if key in ("timeout", "priority"):
             integration[key] = form.int(name, minimum=0 if key == "priority" else 1,
-                                        maximum=31536000 if key == "timeout" else None)
+                                        maximum=31536000 if key == "timeout" else LARGEST_INTEGER)
         elif key == "retry_count":
             integration[key] = form.int(name, minimum=0, maximum=3)
         elif key == "creation_on_message":

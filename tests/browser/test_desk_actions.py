@@ -110,7 +110,10 @@ async def test_completing_without_wrap_up_as_the_only_agent_ends_the_chat(pages:
         await customer.close()
 
 
-async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web: RunningParley) -> None:
+# Cold: Twilio takes Alice out when Bob accepts. Warm: Twilio keeps both in; the desk's "stay until the next agent
+# joins" has Alice leave when Bob's participant arrives.
+@pytest.mark.parametrize("kind", ["cold", "warm"])
+async def test_a_transfer_hands_the_chat_to_another_agent(pages: Pages, web: RunningParley, kind: str) -> None:
     async with contact_center(web) as center:
         alice = await open_desk(pages, center.agents["alice"])
         customer = await customer_chat(center, name="Grace Hopper", identity="guest-grace",
@@ -122,15 +125,20 @@ async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web
         await alice.get_by_text("Transfer or invite").click()
         await alice.get_by_label("Transfer to").select_option(label="Bob (available)")  # by name, not a worker SID
         await pages.screenshot(alice, "transfer-to-an-agent")
-        await alice.get_by_label("Transfer type").select_option("cold")
+        await alice.get_by_label("Transfer type").select_option(kind)
         await alice.get_by_role("button", name="Transfer", exact=True).click()
         await expect(alice.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()
+        assert await center.reservations_of("alice", "accepted") != []  # still hers until Bob takes it
 
         await offers(bob).get_by_role("button", name="Accept").click()
         await expect(bob.get_by_role("log", name="Messages")).to_contain_text("Please pass me to billing")
-        # Cold: Alice is out once Bob has it.
+        # Alice is out once Bob has it; the chat goes on with him.
         await expect(tasks(alice)).to_contain_text("No active tasks.")
-        await pages.screenshot(bob, "transferred-to-phone")
+        await eventually(lambda: center.reservations_of("alice", "completed"), until=lambda found: len(found) == 1,
+                         what="Alice's task completed")
+        assert await conversation_state(center, customer) == "active"
+        if kind == "cold":
+            await pages.screenshot(bob, "transferred-to-phone")
         await customer.close()
 
 

@@ -3,10 +3,12 @@ SMS or WhatsApp conversation, and a short-lived token refreshed without the agen
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import (
@@ -199,6 +201,36 @@ async def test_a_short_lived_token_is_refreshed_and_the_desk_stays_connected(pag
         # The refreshed token works: the agent changes activity with it.
         await choose_activity(page, "Available")
         assert (await center.get(f"{center.ws}/Workers/{alice.worker_sid}"))["activity_name"] == "Available"
+
+
+async def test_a_token_refresh_that_meets_a_network_drop_is_tried_again(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        alice = center.agents["alice"]
+        issued = await center.post("/parley/v1/AccessTokens", {
+            "Identity": "alice", "WorkspaceSid": center.workspace_sid, "WorkerSid": alice.worker_sid, "Ttl": "60"},
+            status=201)
+        page = await pages.open("/webchat/")
+        await page.evaluate("token => sessionStorage.setItem('parley.accessToken', JSON.stringify(token))", issued)
+        dropped: list[str] = []
+
+        async def network_down(route: Route) -> None:
+            dropped.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+        pages.expect_console_error("ERR_INTERNET_DISCONNECTED")
+        await page.route(re.compile(r"/parley/v1/AccessTokens"), network_down)
+        await page.goto("/desk/")
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+        await eventually(lambda: asyncio.sleep(0, dropped), until=lambda found: len(found) >= 1, timeout=20,
+                         what="a refresh lost to the network")
+        await page.unroute(re.compile(r"/parley/v1/AccessTokens"))
+
+        async def current() -> str:
+            return str(json.loads(await page.evaluate("sessionStorage.getItem('parley.accessToken')"))["token"])
+
+        await eventually(current, until=lambda token: token != issued["token"], timeout=20,
+                         what="the refresh tried again once the network is back")
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 
 
 async def test_a_rejected_offer_comes_back_while_the_agent_stays_available_and_waits_once_they_step_away(

@@ -178,6 +178,8 @@ export class DeskController {
       if (result.status === 401) {
         this.stop();
         this.onToken(null); // expired for good: sign in again
+      } else {
+        this.scheduleRefresh(); // the network or Parley is away for now: try again while the token lasts
       }
       return false;
     }

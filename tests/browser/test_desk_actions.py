@@ -3,10 +3,12 @@ SMS or WhatsApp conversation, and a short-lived token refreshed without the agen
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import (
@@ -111,7 +113,10 @@ async def test_completing_without_wrap_up_as_the_only_agent_ends_the_chat(pages:
         await customer.close()
 
 
-async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web: RunningParley) -> None:
+# Cold: Twilio takes Alice out when Bob accepts. Warm: Twilio keeps both in; the desk's "stay until the next agent
+# joins" has Alice leave when Bob's participant arrives.
+@pytest.mark.parametrize("kind", ["cold", "warm"])
+async def test_a_transfer_hands_the_chat_to_another_agent(pages: Pages, web: RunningParley, kind: str) -> None:
     async with contact_center(web) as center:
         alice = await open_desk(pages, center.agents["alice"])
         customer = await customer_chat(center, name="Grace Hopper", identity="guest-grace",
@@ -123,15 +128,20 @@ async def test_a_cold_transfer_hands_the_chat_to_another_agent(pages: Pages, web
         await alice.get_by_text("Transfer or invite").click()
         await alice.get_by_label("Transfer to").select_option(label="Bob (available)")  # by name, not a worker SID
         await pages.screenshot(alice, "transfer-to-an-agent")
-        await alice.get_by_label("Transfer type").select_option("cold")
+        await alice.get_by_label("Transfer type").select_option(kind)
         await alice.get_by_role("button", name="Transfer", exact=True).click()
         await expect(alice.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()
+        assert await center.reservations_of("alice", "accepted") != []  # still hers until Bob takes it
 
         await offers(bob).get_by_role("button", name="Accept").click()
         await expect(bob.get_by_role("log", name="Messages")).to_contain_text("Please pass me to billing")
-        # Cold: Alice is out once Bob has it.
+        # Alice is out once Bob has it; the chat goes on with him.
         await expect(tasks(alice)).to_contain_text("No active tasks.")
-        await pages.screenshot(bob, "transferred-to-phone")
+        await eventually(lambda: center.reservations_of("alice", "completed"), until=lambda found: len(found) == 1,
+                         what="Alice's task completed")
+        assert await conversation_state(center, customer) == "active"
+        if kind == "cold":
+            await pages.screenshot(bob, "transferred-to-phone")
         await customer.close()
 
 
@@ -192,6 +202,36 @@ async def test_a_short_lived_token_is_refreshed_and_the_desk_stays_connected(pag
         # The refreshed token works: the agent changes activity with it.
         await choose_activity(page, "Available")
         assert (await center.get(f"{center.ws}/Workers/{alice.worker_sid}"))["activity_name"] == "Available"
+
+
+async def test_a_token_refresh_that_meets_a_network_drop_is_tried_again(pages: Pages, web: RunningParley) -> None:
+    async with contact_center(web) as center:
+        alice = center.agents["alice"]
+        issued = await center.post("/parley/v1/AccessTokens", {
+            "Identity": "alice", "WorkspaceSid": center.workspace_sid, "WorkerSid": alice.worker_sid, "Ttl": "60"},
+            status=201)
+        page = await pages.open("/webchat/")
+        await page.evaluate("token => sessionStorage.setItem('parley.accessToken', JSON.stringify(token))", issued)
+        dropped: list[str] = []
+
+        async def network_down(route: Route) -> None:
+            dropped.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+        pages.expect_console_error("ERR_INTERNET_DISCONNECTED")
+        await page.route(re.compile(r"/parley/v1/AccessTokens"), network_down)
+        await page.goto("/desk/")
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+        await eventually(lambda: asyncio.sleep(0, dropped), until=lambda found: len(found) >= 1, timeout=20,
+                         what="a refresh lost to the network")
+        await page.unroute(re.compile(r"/parley/v1/AccessTokens"))
+
+        async def current() -> str:
+            return str(json.loads(await page.evaluate("sessionStorage.getItem('parley.accessToken')"))["token"])
+
+        await eventually(current, until=lambda token: token != issued["token"], timeout=20,
+                         what="the refresh tried again once the network is back")
+        await expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 
 
 async def test_a_rejected_offer_comes_back_while_the_agent_stays_available_and_waits_once_they_step_away(

@@ -17,6 +17,7 @@ import {
   EMPTY,
   type HeldTask,
   offerDeadline,
+  parseAttributes,
   stepAwayActivity,
   type TaskInfo,
   taskFromRest,
@@ -86,6 +87,8 @@ export class DeskController {
   private loadingMedia = new Set<string>();
   /** The conversations this identity is a participant of: only those can be read (the socket says which). */
   private memberOf = new Set<string>();
+  /** Conversations I asked a warm transfer of, with my task there: I leave when the next agent joins. */
+  private warmTransfers = new Map<string, string>();
   /** Outbound conversations' first messages, waiting for the agent to be in the conversation. */
   private firstMessages: Record<string, string> = {};
 
@@ -175,6 +178,8 @@ export class DeskController {
       if (result.status === 401) {
         this.stop();
         this.onToken(null); // expired for good: sign in again
+      } else {
+        this.scheduleRefresh(); // the network or Parley is away for now: try again while the token lasts
       }
       return false;
     }
@@ -371,6 +376,11 @@ export class DeskController {
       this.sendFirstMessage(conversationSid);
     } else if (type === "participant.removed" && resource.identity === this.identity && conversationSid) {
       this.memberOf.delete(conversationSid);
+    } else if (type === "participant.added" && conversationSid && this.warmTransfers.has(conversationSid)
+      && parseAttributes(resource.attributes).member_type === "agent") {
+      const taskSid = this.warmTransfers.get(conversationSid)!;
+      this.warmTransfers.delete(conversationSid);
+      void this.complete(taskSid, `${String(resource.identity)} joined: you left the chat (warm transfer).`);
     }
     if (!conversationSid) {
       return;
@@ -616,11 +626,11 @@ export class DeskController {
     }
   }
 
-  async complete(taskSid: string): Promise<void> {
+  async complete(taskSid: string, notice = "Task completed."): Promise<void> {
     const held = this.state.tasks[taskSid];
     if (held && (await this.leaveChannel(held, "closed"))) {
       this.set({ ...this.state, tasks: Object.fromEntries(Object.entries(this.state.tasks).filter(([sid]) => sid !== taskSid)) });
-      this.say("Task completed.");
+      this.say(notice);
     }
   }
 
@@ -648,6 +658,11 @@ export class DeskController {
     }
     const result = await this.rest.postJson<Record<string, unknown>>(`${url}/Transfers`, { from: participant, to, type: kind });
     this.say(result.ok ? `Transfer requested (${kind}).` : result.message);
+    const conversationSid = conversationOf(held.task);
+    if (result.ok && kind === "warm" && conversationSid) {
+      // Twilio's warm transfer keeps both agents in; the desk's promise is "stay until the next agent joins".
+      this.warmTransfers.set(conversationSid, taskSid);
+    }
     return result.ok;
   }
 

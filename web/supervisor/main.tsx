@@ -207,14 +207,19 @@ function Dashboard({
     return () => socket.stop();
   }, [supervises]);
 
-  // Renew before the token runs out, so the socket and REST calls never see it expire.
+  // Renew before the token runs out, so the socket and REST calls never see it expire; a renewal lost to the
+  // network is tried again while the token lasts.
   useEffect(() => {
-    const timer = setTimeout(async () => {
+    let timer: ReturnType<typeof setTimeout>;
+    const renew = async () => {
       const fresh = await refreshToken(current.current);
       if (fresh) {
         onRefreshed(fresh);
+      } else {
+        timer = setTimeout(renew, refreshDelayMs(token, Date.now()));
       }
-    }, refreshDelayMs(token, Date.now()));
+    };
+    timer = setTimeout(renew, refreshDelayMs(token, Date.now()));
     return () => clearTimeout(timer);
   }, [token.token]);
 

@@ -74,6 +74,10 @@ class Consumer:
     # Without it messages are handled concurrently (up to the prefetch), so commit order may differ
     # from delivery order; with it, messages sharing a key keep the broker's order.
     sequence_by: SequenceKey | None = None
+    # At most this many messages in hand at once (the channel's prefetch). A handler that takes a second pool
+    # connection while its transaction holds the first must stay well below the pool's size: as many such
+    # handlers as the pool has connections would each wait for another, and the service would hang for good.
+    concurrency: int | None = None
 
     @property
     def consumer_name(self) -> str:
@@ -157,7 +161,7 @@ class ConsumerRunner:
         self._consumer = consumer
         self._broker = broker
         self._pool = pool
-        self._prefetch = prefetch
+        self._prefetch = min(prefetch, consumer.concurrency) if consumer.concurrency else prefetch
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._sequence = _KeyedSequence()

@@ -1,5 +1,6 @@
 """Flex Flows (`/flex-api/v1/FlexFlows`): CRUD, paging, errors, and what they do for inbound messages."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -147,6 +148,17 @@ async def test_inbound_to_a_task_flex_flow_creates_the_task_directly(
                      until=lambda found: len(found["messages"]) == 2, what="the second message")
     assert len(await tasks_of(center)) == 1
 
+
+
+async def test_a_burst_of_new_customers_on_a_task_flex_flow_each_get_a_task(center: ContactCenter) -> None:
+    # More customers at once than the router's pool has connections: each flow message's handler creates the
+    # interaction on a connection of its own while holding one, which once hung the router for good.
+    await center.post(ROOT, task_form(center), status=201)
+    customers = [f"+1555200{n:04d}" for n in range(24)]
+    await asyncio.gather(*(center.customer_writes(f"Hello from {who}", customer=who) for who in customers))
+    found = await eventually(lambda: tasks_of(center), until=lambda tasks: len(tasks) == len(customers),
+                             timeout=60, what="a task for every customer")
+    assert {json.loads(task["attributes"])["customerAddress"] for task in found} == set(customers)
 
 
 async def test_an_address_configuration_takes_precedence_over_a_flex_flow(center: ContactCenter) -> None:

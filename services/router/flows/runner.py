@@ -38,6 +38,8 @@ from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
 
+FLOWS_AT_ONCE = 4  # below the pool's 10 connections: see flow_messages_consumer
+
 
 def flow_messages_consumer(context: ServiceContext, rpc: RpcClient) -> Consumer:
     runner = FlowRunner(context, rpc)
@@ -45,8 +47,10 @@ def flow_messages_consumer(context: ServiceContext, rpc: RpcClient) -> Consumer:
     async def handle(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
         await runner.on_message(conn, envelope)
 
+    # Send to Flex and a task Flex Flow create the interaction on connections of their own (after asking
+    # conversations to prepare it) while the handler's transaction holds one: a few at a time, not a prefetch.
     return Consumer(queue=ROUTER_FLOW_MESSAGES, payload=FlowMessage, handler=handle,
-                    sequence_by=lambda envelope: envelope.payload.conversation_sid)
+                    sequence_by=lambda envelope: envelope.payload.conversation_sid, concurrency=FLOWS_AT_ONCE)
 
 
 class FlowRunner:

@@ -10,8 +10,9 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Pages
 from tests.browser.desk_support import choose_activity, contact_center, customer_chat, open_desk, sign_in
-from tests.flex.conftest import CARRIER_TOKEN, PARLEY_NUMBER, carrier_answer
+from tests.flex.conftest import CARRIER_TOKEN, PARLEY_NUMBER
 from tests.support.parley import RunningParley
+from tests.support.provider import carrier_answer
 from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 

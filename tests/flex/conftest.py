@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from starlette.responses import JSONResponse, Response
 
 from tests.support.parley import RunningParley
-from tests.support.provider import Provider, inbound_form, post_inbound
-from tests.support.receiver import ReceivedRequest, Receiver
+from tests.support.provider import Provider, carrier_answer, inbound_form, post_inbound
+from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
 from tests.support.workspace_client import WorkspaceCalls, create, set_up_support_workspace
 
 PARLEY_NUMBER = "+15550001111"
 CUSTOMER = "+15557654321"
 CARRIER_TOKEN = "carrier-secret-0001"
-
-
-def carrier_answer(_: ReceivedRequest) -> Response:
-    return JSONResponse({"sid": "SM" + uuid.uuid4().hex, "status": "queued"}, status_code=201)
 
 
 @dataclass

@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from starlette.responses import JSONResponse, Response
 
 from shared.signatures import twilio_signature
+from tests.support.receiver import ReceivedRequest
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,15 @@ class Provider:
 
 
 async def create_twilio_provider(
-    client: httpx.AsyncClient, *addresses: str, auth_token: str = "provider-secret-0001"
+    client: httpx.AsyncClient, *addresses: str, auth_token: str = "provider-secret-0001", api_base_url: str | None = None
 ) -> Provider:
+    """`api_base_url`: where Parley sends outbound messages (a fake carrier, see `carrier_answer`)."""
     response = await client.post(
         "/parley/v1/Providers",
         data={
             "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": list(addresses),
             "Credentials.AccountSid": "AC" + "1" * 32, "Credentials.AuthToken": auth_token,
+            **({"ApiBaseUrl": api_base_url} if api_base_url else {}),
         },
     )
     assert response.status_code == 201, response.text
@@ -53,3 +57,8 @@ async def post_inbound(
         return await client.post(provider.inbound_url, data=form, headers=headers)
     async with httpx.AsyncClient(timeout=30) as fresh:
         return await fresh.post(provider.inbound_url, data=form, headers=headers)
+
+
+def carrier_answer(_: ReceivedRequest) -> Response:
+    """A Twilio-format carrier taking a send (a Receiver's responder): 201 with a message SID of its own."""
+    return JSONResponse({"sid": "SM" + uuid.uuid4().hex, "status": "queued"}, status_code=201)

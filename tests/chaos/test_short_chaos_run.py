@@ -1,0 +1,23 @@
+"""The short chaos run inside `make test` (the full one is `make chaos`): Parley as separate processes with
+replicas on a PostgreSQL cluster and a RabbitMQ node of the test's own, under signed inbound load and agents'
+replies; one replica of conversations killed with SIGKILL, then PostgreSQL crashed. Nothing accepted is lost,
+stored twice, delivered twice under another token, reordered or parked; one conversation per customer, every
+reply reaches the carrier once, every task is assigned once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.faults import SHORT
+from tests.chaos.run import run_chaos
+
+
+@pytest.mark.timeout(180)
+async def test_a_conversations_replica_killed_and_a_database_crash_lose_repeat_reorder_and_park_nothing(
+    tmp_path: Path,
+) -> None:
+    outcome = await run_chaos(SHORT, tmp_path)
+    print(outcome.render())
+    assert outcome.failures == [], outcome.render()

@@ -121,6 +121,8 @@ def phase_rows(ledger: Ledger, stored: StoredState, deliveries: Deliveries, carr
         joined = [customer for customer, joined_in in ledger.joined.items() if joined_in == index]
         conversations = [len(stored.conversations_of.get(customer, ())) for customer in joined]
         replies = [(body, reply) for body, reply in ledger.replies.items() if reply.phase == index]
+        late = [(key, "stored" if key in late_stored else "delivered") for key in keys
+                 if key in late_stored or key in late_delivered]
         rows.append(Row(
             fault=phase.name,
             accepted=len(keys),
@@ -140,6 +142,8 @@ def phase_rows(ledger: Ledger, stored: StoredState, deliveries: Deliveries, carr
             customers_joined=len(joined),
             tasks_assigned_once=sum(1 for customer in joined if _assigned_once(stored, customer)),
             refusals=ledger.refusals[index],
+            out_of_order_examples=", ".join(f"customer {customer} seq {number} {where}"
+                                            for (customer, number), where in late[:5]),
         ))
     return rows
 

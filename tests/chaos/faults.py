@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from tests.chaos.cluster import TOPOLOGY, Cluster
 from tests.chaos.contact_center import EndpointTrouble
 from tests.chaos.load import Agents, Customers
-from tests.chaos.processes import ParleyProcess
+from tests.chaos.processes import ALL_IN_ONE, ParleyProcess
 from tests.support.waiting import moment_when
 
 
@@ -41,7 +41,7 @@ class Fault:
     new_customers: int = 10  # who start writing when the phase begins (each a new conversation and task)
 
 
-def kill_service(service: str, *, every_replica: bool, hold_seconds: float = 10) -> Fault:
+def kill_service(service: str, *, every_replica: bool, hold_seconds: float = 8) -> Fault:
     victims: list[ParleyProcess] = []
 
     async def inject(stage: Stage) -> None:
@@ -131,14 +131,15 @@ IN_FLIGHT = {"PARLEY_PREFETCH": "2"}
 SHORT = Plan(
     name="short",
     faults=[
-        Fault("none (steady load)", new_customers=20, hold_seconds=4),
-        kill_service("conversations", every_replica=False, hold_seconds=5),
-        crash_postgres(8),
+        Fault("none (steady load)", new_customers=20, hold_seconds=3),
+        kill_service("conversations", every_replica=False, hold_seconds=3),
+        crash_postgres(6),
     ],
-    rate_per_second=3, reply_rate_per_second=0.5, lead_in_seconds=4, tail_seconds=2,
+    rate_per_second=3, reply_rate_per_second=0.5, lead_in_seconds=3, tail_seconds=1,
     recovery_timeout_seconds=45, final_timeout_seconds=40,
-    # Inside `make test`'s three minutes on a shared machine: the replicas the faults need, one of the others.
-    topology={"ingress": 1, "conversations": 2, "router": 1, "webhooks": 1},
+    # Inside `make test`'s three minutes on a shared machine: Parley in one process, and a second replica of the
+    # service the run kills beside it.
+    topology={ALL_IN_ONE: 1, "conversations": 1},
     settings=IN_FLIGHT,
 )
 
@@ -160,6 +161,6 @@ FULL = Plan(
         endpoint_hangs(60),
         kill_router_mid_dispatch(burst=30),
     ],
-    rate_per_second=5, reply_rate_per_second=0.5, lead_in_seconds=10, tail_seconds=10,
+    rate_per_second=7, reply_rate_per_second=0.5, lead_in_seconds=6, tail_seconds=4,
     recovery_timeout_seconds=300, final_timeout_seconds=300, settings=IN_FLIGHT,
 )

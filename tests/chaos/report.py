@@ -27,6 +27,7 @@ class Row:
     customers_joined: int
     tasks_assigned_once: int  # customers of the phase whose conversation became one task, accepted once
     refusals: Counter[str]  # answers to inbound posts other than 200, by status (or error)
+    out_of_order_examples: str = ""  # which messages, and where: stored or first delivered out of order
 
 
 HEADERS = ("fault", "accepted", "stored", "delivered", "missing", "dup stored", "dup deliv same token",
@@ -54,7 +55,8 @@ def total(rows: list[Row]) -> Row:
     return Row(fault="all", **numbers,
                conversations_per_customer=(min(s[0] for s in spreads), max(s[1] for s in spreads)) if spreads else None,
                recovery_seconds=max(recoveries) if recoveries and len(recoveries) == len(rows) else None,
-               refusals=sum((row.refusals for row in rows), Counter()))
+               refusals=sum((row.refusals for row in rows), Counter()),
+               out_of_order_examples="")
 
 
 def table(rows: list[Row]) -> str:
@@ -74,7 +76,8 @@ def failures(rows: list[Row]) -> list[str]:
         for name in ("missing", "duplicates_stored", "duplicate_deliveries_other_token", "out_of_order", "parked",
                      "replies_twice"):
             if count := getattr(row, name):
-                found.append(f"{row.fault}: {name.replace('_', ' ')} {count}")
+                detail = f" ({row.out_of_order_examples})" if name == "out_of_order" else ""
+                found.append(f"{row.fault}: {name.replace('_', ' ')} {count}{detail}")
         if row.conversations_per_customer not in (None, (1, 1)):
             found.append(f"{row.fault}: a customer has {row.conversations_per_customer} conversations, not one")
         if row.replies_once != row.replies_taken:

@@ -16,14 +16,13 @@ import httpx
 from shared.db import ensure_database
 from shared.runtime import free_port
 from shared.settings import Settings
-from tests.chaos.processes import ALL_IN_ONE, ParleyProcess, stop_all
+from tests.chaos.processes import ParleyProcess, stop_all
 from tests.support.front_door import FrontDoor
 from tests.support.own_postgres import OwnPostgres, own_postgres
 from tests.support.own_rabbitmq import OwnRabbitMQ, own_rabbitmq
 from tests.support.parley import TEST_SECRET_KEY, process_environment
 
-# Replicas per service (or ALL_IN_ONE: processes running all four): ingress is the one edge providers post to; the
-# others run two each.
+# Replicas per service: ingress is the one edge providers post to; the others run two each.
 TOPOLOGY: Mapping[str, int] = {"ingress": 1, "conversations": 2, "router": 2, "webhooks": 2}
 # Seven processes keep up to 14 connections each; the default 100 would be a fault of its own.
 POSTGRES_CONFIGURATION = {"max_connections": "300"}
@@ -39,9 +38,7 @@ class Cluster:
     auth_token: str
 
     def replicas(self, service: str) -> list[ParleyProcess]:
-        """The processes serving `service`, its own ones first (an all-in-one process last)."""
-        return sorted((process for process in self.processes if process.serves(service)),
-                      key=lambda process: process.service == ALL_IN_ONE)
+        return [process for process in self.processes if process.service == service]
 
     def client(self, *, timeout: float = 30) -> httpx.AsyncClient:
         """The account's REST client, through the front door."""
@@ -72,7 +69,7 @@ async def running_cluster(directory: Path, topology: Mapping[str, int] = TOPOLOG
             asyncio.to_thread(servers.enter_context, own_postgres(**POSTGRES_CONFIGURATION)),
             asyncio.to_thread(servers.enter_context, own_rabbitmq()))
         processes: list[ParleyProcess] = []
-        front_door = FrontDoor(lambda service: [p.port for p in processes if p.serves(service)])
+        front_door = FrontDoor(lambda service: [p.port for p in processes if p.service == service])
         account_sid, auth_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
         base = Settings(AMQP_URL=rabbitmq.amqp_url, DATABASE_URL=postgres.database_url,
                         PARLEY_SECRET_KEY=TEST_SECRET_KEY, PORT=front_door.port)

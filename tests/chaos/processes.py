@@ -1,5 +1,5 @@
-"""Parley's services as separate OS processes (`python -m services.<name>`, or all four in one: `python -m
-services`), each replica on its own port, which the chaos suite kills with SIGKILL and starts again."""
+"""Parley's services as separate OS processes (`python -m services.<name>`), each replica on its own port, which
+the chaos suite kills with SIGKILL and starts again."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ import httpx
 
 from tests.support.parley import REPOSITORY
 from tests.support.waiting import eventually
-
-ALL_IN_ONE = "all-in-one"  # a process running every service, as `make run` does
 
 
 @dataclass
@@ -36,19 +34,12 @@ class ParleyProcess:
         return f"{self.service}-{self.replica}"
 
     @property
-    def module(self) -> str:
-        return "services" if self.service == ALL_IN_ONE else f"services.{self.service}"
-
-    def serves(self, service: str) -> bool:
-        return self.service in (service, ALL_IN_ONE)
-
-    @property
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen([sys.executable, "-m", self.module], cwd=REPOSITORY,
+            self.popen = subprocess.Popen([sys.executable, "-m", f"services.{self.service}"], cwd=REPOSITORY,
                                           env={**self.environment, "PORT": str(self.port)},
                                           stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1

@@ -5,7 +5,6 @@ composed alone (real broker and database) and every route it serves must reach i
 """
 
 import importlib.util
-import re
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,10 @@ import yaml
 from fastapi.routing import APIRoute
 
 from services.catalog import ALL_SERVICES
+from tests.support.front_door import proxy_locations, upstream_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_PREFIXES = ("/api/2010-04-01/",)  # the accounts API is mounted by every service
-
-
-def proxy_locations() -> list[tuple[str, str]]:
-    text = (ROOT / "deploy" / "nginx.conf").read_text()
-    return re.findall(r"location (\S+) \{ set \$upstream (\w+);", text)
-
-
-def upstream_for(path: str) -> str | None:
-    """nginx picks the longest matching prefix location."""
-    matches = [(prefix, upstream) for prefix, upstream in proxy_locations() if path.startswith(prefix)]
-    return max(matches, key=lambda match: len(match[0]))[1] if matches else None
 
 
 def test_every_compose_service_runs_a_module_that_exists() -> None:

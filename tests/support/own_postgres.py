@@ -43,9 +43,11 @@ class OwnPostgres:
 
 
 @contextlib.contextmanager
-def own_postgres() -> Iterator[OwnPostgres]:
+def own_postgres(**configuration: str) -> Iterator[OwnPostgres]:
+    """`configuration`: postgresql.conf settings of the new cluster (e.g. max_connections="300")."""
     cluster = OwnPostgres(version=postgres_version(), name=f"parley_{secrets.token_hex(4)}", port=free_port())
-    subprocess.run(["pg_createcluster", cluster.version, cluster.name, "-p", str(cluster.port), "--start",
+    options = [f"--pgoption={name}={value}" for name, value in configuration.items()]
+    subprocess.run(["pg_createcluster", cluster.version, cluster.name, "-p", str(cluster.port), *options, "--start",
                     "--", "--auth=trust"], check=True, capture_output=True, timeout=180)
     try:
         yield cluster

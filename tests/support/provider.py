@@ -21,13 +21,15 @@ class Provider:
 
 
 async def create_twilio_provider(
-    client: httpx.AsyncClient, *addresses: str, auth_token: str = "provider-secret-0001"
+    client: httpx.AsyncClient, *addresses: str, auth_token: str = "provider-secret-0001", api_base_url: str | None = None
 ) -> Provider:
+    """`api_base_url`: where Parley sends outbound messages (a fake carrier, see `carrier_answer`)."""
     response = await client.post(
         "/parley/v1/Providers",
         data={
             "Type": "twilio", "FriendlyName": "Fake carrier", "Addresses": list(addresses),
             "Credentials.AccountSid": "AC" + "1" * 32, "Credentials.AuthToken": auth_token,
+            **({"ApiBaseUrl": api_base_url} if api_base_url else {}),
         },
     )
     assert response.status_code == 201, response.text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -24,6 +26,7 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
     params: list[tuple[str, str]]
+    received_at: float = field(default_factory=time.time)
 
     def field(self, name: str) -> str | None:
         return next((value for key, value in self.params if key == name), None)
@@ -33,7 +36,8 @@ class ReceivedRequest:
                                          auth_token, self.headers.get("x-twilio-signature"))
 
 
-Responder = Callable[[ReceivedRequest], Response | None]
+# Decides the answer (None: the default one); may be a coroutine function, e.g. to hang.
+Responder = Callable[[ReceivedRequest], Response | Awaitable[Response | None] | None]
 
 
 @dataclass
@@ -81,6 +85,8 @@ class Receiver:
         self.attempts.append(received)
         await self._before_answering(received)
         response = self.responder(received) if self.responder else None
+        if inspect.isawaitable(response):
+            response = await response
         if response is None:
             status = self.responses.pop(0) if self.responses else 200
             response = Response(status_code=status)

@@ -24,3 +24,15 @@ async def eventually(
             raise AssertionError(f"gave up waiting {timeout}s for {what or probe}: last result {result!r}")
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.25)
+
+
+async def moment_when(condition: Callable[[], bool], *, timeout: float, poll: float = 0.25) -> float | None:
+    """When `condition` first held (time.time()), or None if it did not within `timeout`: for a caller that
+    measures how long something took, and reports rather than fails when it took too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return time.time()
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(poll)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +49,12 @@ class SupportWorkspace:
     workflow_sid: str
     queue_sid: str
     activities: dict[str, str]  # friendly name → SID
-    workers: dict[str, str]  # "alice" / "bob" → worker SID
+    workers: dict[str, str]  # "alice" / "bob" (or the agents asked for) → worker SID
 
 
-async def set_up_support_workspace(http: httpx.AsyncClient, *, name: str,
-                                   workflow: dict[str, str] | None = None) -> SupportWorkspace:
-    """`workflow`: more of the workflow's fields (e.g. TaskReservationTimeout)."""
+async def set_up_support_workspace(http: httpx.AsyncClient, *, name: str, workflow: dict[str, str] | None = None,
+                                   agents: Sequence[str] = ("alice", "bob")) -> SupportWorkspace:
+    """`workflow`: more of the workflow's fields (e.g. TaskReservationTimeout); `agents`: the workers' names."""
     workspace = await create(http, "/taskrouter/v1/Workspaces", {"FriendlyName": name})
     ws = f"/taskrouter/v1/Workspaces/{workspace['sid']}"
     activities = {a["friendly_name"]: a["sid"] for a in (await http.get(f"{ws}/Activities")).json()["activities"]}
@@ -61,7 +62,7 @@ async def set_up_support_workspace(http: httpx.AsyncClient, *, name: str,
     routing = await create(http, f"{ws}/Workflows", {"FriendlyName": "Inbound", **(workflow or {}), "Configuration": json.dumps(
         {"task_routing": {"filters": [], "default_filter": {"queue": queue["sid"]}}})})
     workers = {}
-    for agent in ("alice", "bob"):
+    for agent in agents:
         worker = await create(http, f"{ws}/Workers", {"FriendlyName": agent.title(), "Attributes": json.dumps(
             {"contact_uri": f"client:{agent}", "skills": ["support"]})})
         workers[agent] = worker["sid"]

@@ -20,6 +20,7 @@ from services.router.engine.assignment_callbacks import assignment_callbacks_con
 from services.router.engine.dispatcher import Dispatcher
 from services.router.engine.timers import Timers
 from services.router.flows.runner import FlowRunner, flow_messages_consumer
+from services.router.handlers.customer_messages import customer_messages_consumer
 from services.router.handlers.references import references_server
 from shared.rpc import RpcClient
 from shared.runtime import ServiceContext, ServiceDefinition, ServiceParts
@@ -40,7 +41,8 @@ def build(context: ServiceContext) -> ServiceParts:
                  # Flex Flows, Web Channels, Configuration
                  flex_flows_router(context, rpc), web_channels_router(context, rpc), flex_configuration_router(context)],
         consumers=[flow_messages_consumer(context, rpc),  # studio-type addresses run their flow here
-                   assignment_callbacks_consumer(context, rpc)],
+                   assignment_callbacks_consumer(context, rpc),
+                   customer_messages_consumer(context)],  # a customer writing in a Flex channel nobody holds
         loops=[dispatcher.run, timers.run, FlowRunner(context, rpc).run_timeouts,  # flows waiting for a reply
                references_server(context).run],  # agents, tokens and studio addresses naming our SIDs
         on_stop=[rpc.close],

@@ -117,6 +117,10 @@ QUEUES += (CONVERSATIONS_READ_HORIZONS,)
 # A reservation's AssignmentCallbackUrl: the router asks it (pre-event RPC) and acts on its instruction.
 ROUTER_ASSIGNMENT_CALLBACKS = QueueSpec("router.assignment_callbacks", COMMANDS, ("router.assignment.callback",))
 QUEUES += (ROUTER_ASSIGNMENT_CALLBACKS,)
+# Every new message (conversations' `message.added`): the router reopens a Flex channel nobody holds any more when
+# its customer writes. Per conversation in order, so two messages in a row make one task.
+ROUTER_CUSTOMER_MESSAGES = QueueSpec("router.customer_messages", EVENTS, ("message.added",))
+QUEUES += (ROUTER_CUSTOMER_MESSAGES,)
 
 # Reference checks (RPC, like PRE_EVENT_REQUESTS: worthless once the caller gave up): is a SID another service
 # stores one of the account's? Each owner answers for its own resources (shared/contracts/references.py).

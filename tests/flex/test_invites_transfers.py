@@ -6,9 +6,11 @@ from typing import Any
 from tests.flex.conftest import CUSTOMER, ContactCenter
 
 
-async def accepted_interaction(center: ContactCenter) -> tuple[str, str, str, dict[str, Any]]:
-    """A customer conversation whose task Alice accepted: (conversation, channel URL, task, Alice's participant)."""
-    conversation_sid = await center.conversation_with_customer()
+async def accepted_interaction(center: ContactCenter, conversation_sid: str | None = None,
+                               ) -> tuple[str, str, str, dict[str, Any]]:
+    """A customer conversation (a new one unless named) whose task Alice accepted: (conversation, channel URL,
+    task, Alice's participant)."""
+    conversation_sid = conversation_sid or await center.conversation_with_customer()
     created = await center.inbound_interaction(conversation_sid)
     task_sid = created["routing"]["properties"]["sid"]
     await center.make_available(center.alice)

@@ -224,6 +224,16 @@ def task_attributes(routing: dict[str, Any], *, channel_type: str, initiated_by:
     return attributes
 
 
+# What an invite's or a transfer's task says beyond the channel's own attributes.
+INVITE_AND_TRANSFER_KEYS = ("flexChannelInviteSid", "transferTargetType", "transferTargetSid")
+
+
+def channel_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A channel task's attributes without what only its invite or transfer meant: the start of the next task
+    made for the same channel (an invite, a transfer, a reopening)."""
+    return {key: value for key, value in attributes.items() if key not in INVITE_AND_TRANSFER_KEYS}
+
+
 def agent_identity(worker_attributes: dict[str, Any], friendly_name: str) -> str:
     """The conversation identity of a worker: its `contact_uri` without `client:`, else its name (§5.7)."""
     contact = worker_attributes.get("contact_uri")

@@ -71,13 +71,14 @@ class FlowRunner:
                                 message_sid=message.message_sid, participant_sid=message.participant_sid)
         reply["conversation"]["ChannelType"] = message.channel_type
         if await store.start_execution(conn, account_sid=account_sid, conversation_sid=message.conversation_sid,
-                                       flow_sid=message.flow_sid):
+                                       flow_sid=message.flow_sid, message_sid=message.message_sid):
             await self._advance(conn, account_sid=account_sid, flow_sid=message.flow_sid, trigger=reply, resume=None,
                                 correlation_id=correlation_id)
             return
         execution = await store.lock_execution(conn, conversation_sid=message.conversation_sid)
         if execution is None or execution.status != "waiting" or execution.current_state is None:
             return  # this conversation's flow ran already
+        await store.take_message(conn, conversation_sid=message.conversation_sid, message_sid=message.message_sid)
         await self._advance(conn, account_sid=account_sid, flow_sid=execution.flow_sid, trigger=execution.trigger,
                             variables=execution.variables, widgets=execution.widgets, correlation_id=correlation_id,
                             resume=Resume(state=execution.current_state, event="incomingMessage",

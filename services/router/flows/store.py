@@ -58,12 +58,28 @@ async def delete_flow(conn: Connection, *, sid: str) -> bool:
     return touched_one(await conn.execute("DELETE FROM flows WHERE sid = $1", sid))
 
 
-async def start_execution(conn: Connection, *, account_sid: str, conversation_sid: str, flow_sid: str) -> bool:
-    """Claims the conversation for one execution; False when it has (or had) one already."""
+async def start_execution(conn: Connection, *, account_sid: str, conversation_sid: str, flow_sid: str,
+                          message_sid: str | None) -> bool:
+    """Claims the conversation for one execution, started by that message; False when it has (or had) one already."""
     result = await conn.execute(
-        "INSERT INTO flow_executions (account_sid, conversation_sid, flow_sid) VALUES ($1, $2, $3) "
-        "ON CONFLICT (conversation_sid) DO NOTHING", account_sid, conversation_sid, flow_sid)
+        "INSERT INTO flow_executions (account_sid, conversation_sid, flow_sid, last_message_sid) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (conversation_sid) DO NOTHING",
+        account_sid, conversation_sid, flow_sid, message_sid)
     return bool(result.endswith(" 1"))
+
+
+async def take_message(conn: Connection, *, conversation_sid: str, message_sid: str | None) -> None:
+    """The waiting execution goes on with this customer message."""
+    await conn.execute("UPDATE flow_executions SET last_message_sid = $2 WHERE conversation_sid = $1",
+                       conversation_sid, message_sid)
+
+
+async def flow_has_message(conn: Connection, *, conversation_sid: str, message_sid: str) -> bool:
+    """The conversation's flow waits for the customer's answer, or went on with this very message: either way
+    the message is the flow's. A resume with it that has not committed yet still reads as waiting."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM flow_executions WHERE conversation_sid = $1 "
+        "AND (status IN ('active', 'waiting') OR last_message_sid = $2))", conversation_sid, message_sid))
 
 
 @dataclass(frozen=True)

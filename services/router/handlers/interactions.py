@@ -22,6 +22,7 @@ from services.router.domain.interactions import (
     RoutingRequest,
     Transfer,
     agent_identity,
+    channel_attributes,
     task_attributes,
 )
 from services.router.domain.models import Reservation, Task, TaskChannel, Workflow, Workspace, attributes_of
@@ -73,8 +74,10 @@ class RoutingTarget:
     worker_sid: str | None
 
 
-async def resolve_routing(conn: Connection, *, account_sid: str, routing: RoutingRequest,
-                          default_channel: str) -> RoutingTarget:
+async def resolve_routing(conn: Connection, *, account_sid: str, routing: RoutingRequest, default_channel: str,
+                          default_workflow: bool = True) -> RoutingTarget:
+    """Without `default_workflow` a routing naming no workflow has none (straight to its queue or worker), as a
+    channel's kept routing says of a task that went that way; else the Workspace's only Workflow is taken."""
     workspace = await workspaces.get_workspace(conn, account_sid=account_sid, sid=routing.workspace_sid)
     if workspace is None:
         raise invalid_parameter(f"Routing.properties.workspace_sid {routing.workspace_sid} is not a Workspace")
@@ -95,7 +98,7 @@ async def resolve_routing(conn: Connection, *, account_sid: str, routing: Routin
         workflow = await workflows.get_workflow(conn, workspace_sid=workspace.sid, sid=routing.workflow_sid)
         if workflow is None:
             raise invalid_parameter(f"Routing.properties.workflow_sid {routing.workflow_sid} is not a Workflow")
-    elif routing.worker_sid is None:
+    elif routing.worker_sid is None and default_workflow:
         only = await workflows.list_workflows(conn, workspace_sid=workspace.sid, friendly_name=None,
                                               keyset=Keyset(after=None, before=None, limit=2))
         if len(only) != 1:
@@ -195,6 +198,10 @@ async def new_channel_task(conn: Connection, target: RoutingTarget, channel: Int
     await store.insert_interaction_task(conn, task_sid=task.sid, channel_sid=channel.sid,
                                         workspace_sid=target.workspace.sid, invite_sid=invite_sid,
                                         transfer_sid=transfer_sid)
+    await store.set_channel_routing(conn, sid=channel.sid, routing=RoutingRequest(
+        workspace_sid=target.workspace.sid, workflow_sid=target.workflow.sid if target.workflow else None,
+        queue_sid=target.queue_sid, worker_sid=target.worker_sid, task_channel=target.channel.sid,
+        priority=routing.priority, timeout=routing.timeout))
     if direct:
         assert target.worker_sid is not None
         task = await reserve_for_worker(conn, target, task, worker_sid=target.worker_sid, accept=accept, base=base)
@@ -372,8 +379,7 @@ async def transfer(conn: Connection, channel: InteractionChannel, *, kind: str, 
                                worker_sid=None)
     made = await store.insert_transfer(conn, account_sid=channel.account_sid, channel=channel, type=kind,
                                        from_participant_sid=from_participant.sid, to_target=to)
-    base_attributes = {key: value for key, value in attributes_of(current.attributes).items()
-                       if key != "flexChannelInviteSid"}
+    base_attributes = channel_attributes(attributes_of(current.attributes))
     base_attributes.update(routing.attributes)
     await new_channel_task(conn, target, channel, attributes=base_attributes, routing=routing, accept=False,
                            base=base, transfer_sid=made.sid)
@@ -405,7 +411,7 @@ async def _channel_attributes(conn: Connection, channel: InteractionChannel, ext
             known = attributes_of(task.attributes)
     assert channel.media_channel_sid is not None
     return task_attributes(
-        {**{key: value for key, value in known.items() if key not in ("flexChannelInviteSid",)}, **extra},
+        {**channel_attributes(known), **extra},
         channel_type=channel.type, initiated_by=channel.initiated_by, conversation_sid=channel.media_channel_sid,
         interaction_sid=channel.interaction_sid, channel_sid=channel.sid,
         customer_address=known.get("customerAddress"), customer_name=known.get("customerName"), invite_sid=invite_sid)

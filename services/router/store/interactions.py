@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import asyncpg
 
-from services.router.domain.interactions import ChannelParticipant, Interaction, InteractionChannel, Invite, Transfer
+from services.router.domain.interactions import (
+    ChannelParticipant,
+    Interaction,
+    InteractionChannel,
+    Invite,
+    RoutingRequest,
+    Transfer,
+)
 from services.router.store.base import Connection, Keyset, assignments, build, fetch_page
 from shared.sids import new_sid
 from shared.sql import Query
@@ -98,6 +106,33 @@ async def update_channel(conn: Connection, *, sid: str, values: dict[str, Any]) 
     row = await conn.fetchrow(f"UPDATE interaction_channels SET {sets} WHERE sid = $1 RETURNING {CHANNEL_COLUMNS}",
                               sid, *params)
     return build(InteractionChannel, row)  # type: ignore[no-any-return]
+
+
+async def set_channel_routing(conn: Connection, *, sid: str, routing: RoutingRequest) -> None:
+    """The routing of the channel's latest task (its attributes are the task's own, so not kept here)."""
+    kept = {key: value for key, value in asdict(routing).items() if key != "attributes"}
+    await conn.execute("UPDATE interaction_channels SET routing = $2::jsonb WHERE sid = $1", sid, kept)
+
+
+async def get_channel_routing(conn: Connection, *, sid: str) -> RoutingRequest | None:
+    kept = await conn.fetchval("SELECT routing FROM interaction_channels WHERE sid = $1", sid)
+    return RoutingRequest(**kept) if kept is not None else None
+
+
+async def has_open_task(conn: Connection, *, channel_sid: str) -> bool:
+    """Some task of the channel still waits for an agent or is held by one."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM interaction_tasks made JOIN tasks ON tasks.sid = made.task_sid "
+        "WHERE made.channel_sid = $1 AND tasks.assignment_status IN ('pending', 'reserved', 'assigned', 'wrapping'))",
+        channel_sid))
+
+
+async def is_staff_identity(conn: Connection, *, channel_sid: str, identity: str) -> bool:
+    """The identity is one of the channel's agents, supervisors or other non-customer participants, whether or
+    not they are still on it."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM interaction_participants WHERE channel_sid = $1 AND type <> 'customer' "
+        "AND identity = $2)", channel_sid, identity))
 
 
 async def insert_participant(conn: Connection, *, account_sid: str, channel: InteractionChannel, type: str,
